@@ -1,0 +1,5 @@
+"""The client address of the request being served, so services can audit without a request."""
+
+from contextvars import ContextVar
+
+client_ip: ContextVar[str | None] = ContextVar("client_ip", default=None)

@@ -1,0 +1,17 @@
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from koperasi.audit.context import client_ip
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = client_ip.set(request.META.get("REMOTE_ADDR"))
+        try:
+            return self.get_response(request)
+        finally:
+            client_ip.reset(token)

@@ -1,0 +1,1 @@
+"""Pure domain rules for Koperasi Digital: money, NIK, phone, periods. No Django here."""

@@ -1,0 +1,84 @@
+"""Errors that services raise for bad input or a refused operation.
+
+Each carries a stable `code` (for API clients and tests), a message in the user's language and,
+where it concerns one input, the `field`. The API turns them into
+`{"detail": [{"field", "code", "message"}]}` with `status`; views show the message.
+"""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from koperasi.domain.errors import DomainError
+
+# Messages for the codes the pure domain raises (its own messages are English only).
+DOMAIN_MESSAGES: dict[str, Any] = {
+    "required": _("This field is required."),
+    "invalid": _("Enter a valid amount, for example 50000 or 50000.00."),
+    "not_positive": _("The amount must be greater than zero."),
+    "too_precise": _("The amount may have at most two decimal places (sen)."),
+    "too_large": _("The amount is too large."),
+    "nik_length": _("A NIK has exactly 16 digits."),
+    "nik_digits": _("A NIK contains digits only."),
+    "nik_month": _("The birth month in this NIK is not valid (01-12)."),
+    "nik_day": _("The birth day in this NIK is not valid (01-31, or 41-71 for women)."),
+    "nik_serial": _("The last four digits of a NIK cannot be 0000."),
+    "nik_region": _("The region code in this NIK is not valid."),
+    "phone_invalid": _("Enter a phone number using digits only, e.g. 0812 3456 7890."),
+    "phone_not_mobile": _("Enter an Indonesian mobile number starting with 08 or +628."),
+    "phone_length": _("This mobile number has too few or too many digits."),
+}
+
+
+class ServiceError(Exception):
+    """A refused request: nothing was written."""
+
+    status = 400
+
+    def __init__(self, code: str, message: Any, field: str | None = None, status: int | None = None):
+        super().__init__(str(message))
+        self.code = code
+        self.message = message
+        self.field = field
+        if status is not None:
+            self.status = status
+
+    @classmethod
+    def from_domain(cls, error: DomainError, field: str | None = None) -> "ServiceError":
+        message = DOMAIN_MESSAGES.get(error.code, error.message)
+        return cls(error.code, message, field or error.field)
+
+    def as_detail(self) -> dict[str, Any]:
+        return {"field": self.field, "code": self.code, "message": str(self.message)}
+
+
+class NotFound(ServiceError):
+    """Missing, or belonging to another cooperative: the same answer, so existence never leaks."""
+
+    status = 404
+
+    def __init__(self, message: Any = None, field: str | None = None):
+        super().__init__("not_found", message or _("Not found."), field)
+
+
+class Conflict(ServiceError):
+    status = 409
+
+
+class PermissionDenied(ServiceError):
+    status = 403
+
+    def __init__(self, message: Any = None):
+        super().__init__("forbidden", message or _("You do not have permission to do this."))
+
+
+class InvalidInput(ServiceError):
+    """Several fields are wrong at once; a form shows each beside its field."""
+
+    def __init__(self, errors: list[ServiceError]):
+        first = errors[0]
+        super().__init__(first.code, first.message, first.field)
+        self.errors = errors
+
+    def details(self) -> list[dict[str, Any]]:
+        return [e.as_detail() for e in self.errors]

@@ -1,0 +1,329 @@
+"""The one write path into the books.
+
+Every journal entry in the platform is created by `post_entry`: balanced or refused, dated in an
+open period, idempotent per cooperative, and the accounts' maintained balances updated in the same
+transaction. Entries are never edited; `reverse_entry` corrects one with its mirror image.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from koperasi.audit import services as audit
+from koperasi.domain.money import ZERO
+from koperasi.domain.periods import month_bounds
+from koperasi.errors import NotFound, ServiceError
+from koperasi.ledger.chart import KSP_CHART
+from koperasi.ledger.models import Account, ClosedPeriod, JournalEntry, Posting
+from koperasi.tenancy.models import Cooperative
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One side of an entry: an account (object) with a debit or a credit amount."""
+
+    account: Account
+    debit: Decimal = ZERO
+    credit: Decimal = ZERO
+
+
+def business_today(cooperative: Cooperative) -> dt.date:
+    """Today in the cooperative's own time zone (a Flores teller's day ends at WITA midnight)."""
+    import zoneinfo
+
+    return timezone.now().astimezone(zoneinfo.ZoneInfo(cooperative.time_zone)).date()
+
+
+def install_chart(*, cooperative: Cooperative) -> None:
+    """Copy the KSP chart template into a new cooperative."""
+    by_code: dict[str, Account] = {}
+    for code, name, type_, parent, role, control in KSP_CHART:
+        by_code[code] = Account.objects.create(
+            cooperative=cooperative,
+            code=code,
+            name=name,
+            type=type_,
+            parent=by_code.get(parent),
+            is_header=len(code) <= 2,
+            is_control=control,
+            system_role=role,
+        )
+
+
+def account_by_role(cooperative: Cooperative, role: str) -> Account:
+    try:
+        return Account.objects.get(cooperative=cooperative, system_role=role)
+    except Account.DoesNotExist as exc:
+        raise ServiceError(
+            "account_missing",
+            _("The chart of accounts has no account for '%(role)s'.") % {"role": role},
+        ) from exc
+
+
+def _check_open_period(cooperative: Cooperative, business_date: dt.date) -> None:
+    # Read afresh: a month may have been closed since the cooperative object was loaded.
+    closed_through = (
+        Cooperative.objects.filter(pk=cooperative.pk)
+        .values_list("books_closed_through", flat=True)
+        .get()
+    )
+    if closed_through is not None and business_date <= closed_through:
+        raise ServiceError(
+            "period_closed",
+            _("The books are closed through %(date)s; choose a later date.")
+            % {"date": closed_through.strftime("%d/%m/%Y")},
+            field="business_date",
+        )
+
+
+def _validate_lines(cooperative: Cooperative, lines: Sequence[Line], allow_control: bool) -> None:
+    if len(lines) < 2:
+        raise ServiceError("entry_too_short", _("An entry needs at least two lines."))
+    total_debit = total_credit = ZERO
+    for line in lines:
+        account = line.account
+        if account.cooperative_id != cooperative.pk:
+            raise NotFound(_("Account not found."), field="account")
+        if account.is_header or not account.is_active:
+            raise ServiceError(
+                "account_not_postable",
+                _("Account %(code)s cannot take postings.") % {"code": account.code},
+                field="account",
+            )
+        if account.is_control and not allow_control:
+            raise ServiceError(
+                "control_account",
+                _("Account %(code)s is kept by its sub-ledger; post through savings or loans.")
+                % {"code": account.code},
+                field="account",
+            )
+        for amount in (line.debit, line.credit):
+            if not isinstance(amount, Decimal) or amount < 0 or amount != amount.quantize(CENT):
+                raise ServiceError("invalid_amount", _("Line amounts must be exact and positive."))
+        if (line.debit > 0) == (line.credit > 0):
+            raise ServiceError(
+                "one_side", _("Each line has either a debit or a credit amount, not both.")
+            )
+        total_debit += line.debit
+        total_credit += line.credit
+    if total_debit != total_credit:
+        raise ServiceError(
+            "unbalanced",
+            _("Debits (%(d)s) and credits (%(c)s) must be equal.")
+            % {"d": total_debit, "c": total_credit},
+        )
+
+
+@transaction.atomic
+def post_entry(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    lines: Sequence[Line],
+    memo: str,
+    source: str,
+    idempotency_key: str,
+    business_date: dt.date | None = None,
+    source_ref: str = "",
+    allow_control: bool = False,
+    reversal_of: JournalEntry | None = None,
+) -> JournalEntry:
+    """Post a balanced entry, or return the entry already posted under this key."""
+    if not idempotency_key:
+        raise ServiceError("idempotency_key_required", _("An idempotency key is required."))
+    existing = JournalEntry.objects.filter(
+        cooperative=cooperative, idempotency_key=idempotency_key
+    ).first()
+    if existing is not None:
+        return existing
+    business_date = business_date or business_today(cooperative)
+    _validate_lines(cooperative, lines, allow_control)
+    _check_open_period(cooperative, business_date)
+    try:
+        with transaction.atomic():
+            entry = JournalEntry.objects.create(
+                cooperative=cooperative,
+                business_date=business_date,
+                source=source,
+                source_ref=source_ref,
+                memo=memo[:255],
+                idempotency_key=idempotency_key,
+                actor=actor if getattr(actor, "pk", None) else None,
+                reversal_of=reversal_of,
+            )
+    except IntegrityError:
+        # A concurrent request with the same key won the race: answer with its entry.
+        return JournalEntry.objects.get(cooperative=cooperative, idempotency_key=idempotency_key)
+    Posting.objects.bulk_create(
+        Posting(
+            entry=entry,
+            cooperative=cooperative,
+            account=line.account,
+            business_date=business_date,
+            debit=line.debit,
+            credit=line.credit,
+        )
+        for line in lines
+    )
+    deltas: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for line in lines:
+        deltas[line.account.pk] += line.debit - line.credit
+    # Lock order by primary key so two entries touching the same accounts never deadlock.
+    for account_id in sorted(deltas):
+        if deltas[account_id]:
+            Account.objects.filter(pk=account_id).update(balance=F("balance") + deltas[account_id])
+    return entry
+
+
+@transaction.atomic
+def reverse_entry(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    entry: JournalEntry,
+    reason: str,
+    idempotency_key: str,
+    business_date: dt.date | None = None,
+    allow_control: bool = False,
+) -> JournalEntry:
+    """Correct an entry with its mirror image; the original stays as it was."""
+    if entry.cooperative_id != cooperative.pk:
+        raise NotFound(_("Journal entry not found."))
+    if entry.reversal_of_id is not None:
+        raise ServiceError("is_reversal", _("A reversal cannot itself be reversed."))
+    already = JournalEntry.objects.filter(reversal_of=entry).first()
+    if already is not None:
+        if already.idempotency_key == idempotency_key:
+            return already
+        raise ServiceError("already_reversed", _("This entry has already been reversed."))
+    lines = [
+        Line(account=p.account, debit=p.credit, credit=p.debit)
+        for p in entry.postings.select_related("account")
+    ]
+    reversal = post_entry(
+        cooperative=cooperative,
+        actor=actor,
+        lines=lines,
+        memo=f"Pembalikan {entry.number}: {reason}",
+        source="reversal",
+        source_ref=str(entry.pk),
+        idempotency_key=idempotency_key,
+        business_date=business_date,
+        allow_control=allow_control,
+        reversal_of=entry,
+    )
+    audit.record(
+        cooperative=cooperative,
+        actor=actor,
+        action="ledger.reverse",
+        obj=reversal,
+        summary=f"{reversal.number} reverses {entry.number}: {reason}",
+    )
+    return reversal
+
+
+def post_manual_entry(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    lines: Sequence[tuple[str, Decimal, Decimal]],
+    memo: str,
+    idempotency_key: str,
+    business_date: dt.date | None = None,
+) -> JournalEntry:
+    """An accountant's general-journal entry; lines are (account code, debit, credit)."""
+    codes = {code for code, _d, _c in lines}
+    accounts = {
+        a.code: a for a in Account.objects.filter(cooperative=cooperative, code__in=codes)
+    }
+    missing = codes - accounts.keys()
+    if missing:
+        raise NotFound(
+            _("Unknown account code: %(codes)s") % {"codes": ", ".join(sorted(missing))},
+            field="account",
+        )
+    if not memo.strip():
+        raise ServiceError("required", _("A description is required."), field="memo")
+    with transaction.atomic():
+        entry = post_entry(
+            cooperative=cooperative,
+            actor=actor,
+            lines=[Line(accounts[code], debit, credit) for code, debit, credit in lines],
+            memo=memo,
+            source="manual",
+            idempotency_key=idempotency_key,
+            business_date=business_date,
+        )
+        audit.record(
+            cooperative=cooperative, actor=actor, action="ledger.post", obj=entry, summary=memo
+        )
+    return entry
+
+
+@transaction.atomic
+def close_month(*, cooperative: Cooperative, actor: Any, year: int, month: int) -> ClosedPeriod:
+    """Lock a month: later postings dated in it (or before it) are refused."""
+    coop = Cooperative.objects.select_for_update().get(pk=cooperative.pk)
+    first_day, last_day = month_bounds(year, month)
+    if coop.books_closed_through and last_day <= coop.books_closed_through:
+        raise ServiceError("already_closed", _("This month is already closed."))
+    if last_day >= business_today(coop):
+        raise ServiceError(
+            "month_not_over", _("A month can be closed only after its last day has passed.")
+        )
+    if coop.books_closed_through and first_day - dt.timedelta(days=1) != coop.books_closed_through:
+        raise ServiceError("close_in_order", _("Close the earlier months first."))
+    period = ClosedPeriod.objects.create(
+        cooperative=coop, year=year, month=month, closed_by=actor
+    )
+    coop.books_closed_through = last_day
+    coop.save(update_fields=["books_closed_through"])
+    cooperative.books_closed_through = last_day
+    audit.record(
+        cooperative=coop,
+        actor=actor,
+        action="ledger.close_month",
+        obj=period,
+        summary=f"{month:02d}/{year}",
+    )
+    return period
+
+
+def create_account(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    code: str,
+    name: str,
+    parent_code: str,
+) -> Account:
+    """Add an account under a header of the cooperative's chart."""
+    code = code.strip()
+    if not code.isdigit():
+        raise ServiceError("invalid_code", _("An account code contains digits only."), "code")
+    if not name.strip():
+        raise ServiceError("required", _("This field is required."), "name")
+    parent = Account.objects.filter(cooperative=cooperative, code=parent_code).first()
+    if parent is None:
+        raise NotFound(_("Parent account not found."), field="parent")
+    if Account.objects.filter(cooperative=cooperative, code=code).exists():
+        raise ServiceError("duplicate_code", _("This account code is already used."), "code")
+    with transaction.atomic():
+        account = Account.objects.create(
+            cooperative=cooperative, code=code, name=name.strip(), type=parent.type, parent=parent
+        )
+        audit.record(
+            cooperative=cooperative, actor=actor, action="ledger.account_create", obj=account,
+            summary=f"{code} {name}",
+        )
+    return account

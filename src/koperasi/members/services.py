@@ -1,0 +1,301 @@
+"""Writes for members: registration, profile changes, lifecycle (exit) and portal logins."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+
+from koperasi.audit import services as audit
+from koperasi.domain.errors import DomainError
+from koperasi.domain.nik import NikInfo, birth_date_candidates, nik_warnings, parse_nik
+from koperasi.domain.phone import normalize_phone
+from koperasi.errors import InvalidInput, NotFound, ServiceError
+from koperasi.members.models import Member
+from koperasi.tenancy.models import Cooperative
+
+User = get_user_model()
+
+REQUIRED_TEXT = ("name", "district", "regency", "province")
+
+
+@dataclass
+class MemberInput:
+    """Raw values as typed in a form, an API body or an import row; the service validates."""
+
+    name: str = ""
+    nik: str = ""
+    sex: str = ""
+    birth_date: dt.date | str | None = None
+    birth_place: str = ""
+    phone: str = ""
+    address: str = ""
+    village: str = ""
+    district: str = ""
+    regency: str = ""
+    province: str = ""
+    occupation: str = ""
+
+
+@dataclass
+class CleanMember:
+    values: dict[str, Any]
+    warnings: list[dict[str, str]] = field(default_factory=list)
+
+
+def _parse_date(value: dt.date | str | None) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def clean_member_input(
+    cooperative: Cooperative, data: MemberInput, *, exclude_member_id: int | None = None
+) -> CleanMember:
+    """Validate every field at once, so a form or an import row reports all its problems."""
+    errors: list[ServiceError] = []
+    values: dict[str, Any] = {}
+    for name in REQUIRED_TEXT:
+        text = (getattr(data, name) or "").strip()
+        if not text:
+            errors.append(ServiceError("required", _("This field is required."), name))
+        values[name] = text
+    for name in ("birth_place", "address", "village", "occupation"):
+        values[name] = (getattr(data, name) or "").strip()
+
+    info: NikInfo | None = None
+    try:
+        info = parse_nik(data.nik)
+        values["nik"] = info.nik
+    except DomainError as exc:
+        errors.append(ServiceError.from_domain(exc, "nik"))
+
+    sex = (data.sex or "").strip().upper()
+    if not sex and info is not None:
+        sex = info.sex
+    if sex not in (Member.Sex.MALE, Member.Sex.FEMALE):
+        errors.append(ServiceError("invalid_sex", _("Choose L (male) or P (female)."), "sex"))
+    values["sex"] = sex
+
+    birth_date = _parse_date(data.birth_date)
+    if data.birth_date in (None, "") and info is not None:
+        candidates = birth_date_candidates(info, dt.date.today())
+        birth_date = candidates[-1] if candidates else None
+    if birth_date is None:
+        errors.append(
+            ServiceError("invalid_date", _("Enter the date of birth as DD/MM/YYYY."), "birth_date")
+        )
+    elif birth_date > dt.date.today():
+        errors.append(
+            ServiceError("future_date", _("The date of birth is in the future."), "birth_date")
+        )
+    values["birth_date"] = birth_date
+
+    phone = (data.phone or "").strip()
+    if phone:
+        try:
+            phone = normalize_phone(phone)
+        except DomainError as exc:
+            errors.append(ServiceError.from_domain(exc, "phone"))
+    values["phone"] = phone
+
+    if info is not None:
+        duplicates = Member.objects.filter(cooperative=cooperative, nik=info.nik)
+        if exclude_member_id:
+            duplicates = duplicates.exclude(pk=exclude_member_id)
+        if duplicates.exists():
+            errors.append(
+                ServiceError(
+                    "duplicate_nik",
+                    _("A member with this NIK is already registered in this cooperative."),
+                    "nik",
+                )
+            )
+    if errors:
+        raise InvalidInput(errors)
+    warnings: list[dict[str, str]] = []
+    if info is not None:
+        messages = {
+            "nik_sex_mismatch": str(_("The sex does not match the NIK.")),
+            "nik_birth_date_mismatch": str(_("The date of birth does not match the NIK.")),
+        }
+        for code, message in nik_warnings(info, sex=sex, birth_date=birth_date):
+            warnings.append({"code": code, "message": messages.get(code, message)})
+    return CleanMember(values, warnings)
+
+
+def _next_member_number(cooperative: Cooperative) -> str:
+    coop = Cooperative.objects.select_for_update().get(pk=cooperative.pk)
+    coop.member_seq += 1
+    coop.save(update_fields=["member_seq"])
+    return f"A{coop.member_seq:04d}"
+
+
+@transaction.atomic
+def register_member(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    data: MemberInput,
+    joined_on: dt.date | None = None,
+) -> Member:
+    """Register an applicant and open the pokok and wajib accounts every member has.
+
+    The applicant becomes an active member when the simpanan pokok is paid in full
+    (see `savings.services`), so membership and capital can never disagree.
+    """
+    from koperasi.savings import services as savings
+
+    clean = clean_member_input(cooperative, data)
+    try:
+        with transaction.atomic():
+            member = Member.objects.create(
+                cooperative=cooperative,
+                number=_next_member_number(cooperative),
+                nik_warnings=clean.warnings,
+                joined_on=joined_on,
+                **clean.values,
+            )
+    except IntegrityError as exc:
+        raise ServiceError(
+            "duplicate_nik",
+            _("A member with this NIK is already registered in this cooperative."),
+            "nik",
+        ) from exc
+    savings.open_membership_accounts(cooperative=cooperative, actor=actor, member=member)
+    audit.record(
+        cooperative=cooperative,
+        actor=actor,
+        action="members.register",
+        obj=member,
+        summary=f"{member.number} {member.name}",
+    )
+    return member
+
+
+@transaction.atomic
+def update_member(
+    *, cooperative: Cooperative, actor: Any, member: Member, data: MemberInput
+) -> Member:
+    _check_tenant(cooperative, member)
+    clean = clean_member_input(cooperative, data, exclude_member_id=member.pk)
+    before = {k: str(getattr(member, k)) for k in clean.values}
+    for key, value in clean.values.items():
+        setattr(member, key, value)
+    member.nik_warnings = clean.warnings
+    member.save()
+    changed = {k: [before[k], str(v)] for k, v in clean.values.items() if before[k] != str(v)}
+    audit.record(
+        cooperative=cooperative,
+        actor=actor,
+        action="members.update",
+        obj=member,
+        summary=member.number,
+        data={"changed": changed},
+    )
+    return member
+
+
+def activate_member(*, cooperative: Cooperative, actor: Any, member: Member, on: dt.date) -> None:
+    """Called by savings when the simpanan pokok is fully paid."""
+    if member.status != Member.Status.APPLICANT:
+        return
+    member.status = Member.Status.ACTIVE
+    member.joined_on = member.joined_on or on
+    member.save(update_fields=["status", "joined_on"])
+    audit.record(
+        cooperative=cooperative,
+        actor=actor,
+        action="members.activate",
+        obj=member,
+        summary=member.number,
+    )
+
+
+EXIT_STATUSES = (Member.Status.RESIGNED, Member.Status.DECEASED, Member.Status.EXPELLED)
+
+
+@transaction.atomic
+def exit_member(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    member: Member,
+    status: str,
+    reason: str,
+    idempotency_key: str,
+    exited_on: dt.date | None = None,
+) -> Member:
+    """End a membership: refuse while anything is owed, else refund every savings balance in cash."""
+    from koperasi.savings import services as savings
+
+    _check_tenant(cooperative, member)
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if status not in EXIT_STATUSES:
+        raise ServiceError("invalid_status", _("Choose resigned, deceased or expelled."), "status")
+    if member.status in EXIT_STATUSES:
+        raise ServiceError("already_exited", _("This person is no longer a member."))
+    if not reason.strip():
+        raise ServiceError("required", _("Give the reason for leaving."), "reason")
+    obligations = outstanding_obligations(cooperative=cooperative, member=member)
+    if obligations:
+        raise ServiceError(
+            "obligations_outstanding",
+            _("The member still has obligations: %(items)s.") % {"items": ", ".join(obligations)},
+        )
+    refund_entry = savings.refund_on_exit(
+        cooperative=cooperative,
+        actor=actor,
+        member=member,
+        idempotency_key=idempotency_key,
+        business_date=exited_on,
+    )
+    member.status = status
+    member.exited_on = refund_entry.business_date if refund_entry else (exited_on or dt.date.today())
+    member.exit_reason = reason.strip()
+    member.save(update_fields=["status", "exited_on", "exit_reason"])
+    audit.record(
+        cooperative=cooperative,
+        actor=actor,
+        action="members.exit",
+        obj=member,
+        summary=f"{member.number} {status}: {reason}",
+    )
+    return member
+
+
+def outstanding_obligations(*, cooperative: Cooperative, member: Member) -> list[str]:
+    """What the member still owes the cooperative. Loans add their check here."""
+    return []
+
+
+def create_portal_login(
+    *, cooperative: Cooperative, actor: Any, member: Member, password: str, username: str = ""
+) -> Any:
+    _check_tenant(cooperative, member)
+    if member.user_id:
+        raise ServiceError("login_exists", _("This member already has a login."))
+    username = username or f"{cooperative.code}.{member.number}".lower()
+    if User.objects.filter(username=username).exists():
+        raise ServiceError("username_taken", _("This user name is taken."), "username")
+    user = User.objects.create_user(username=username, password=password, first_name=member.name)
+    member.user = user
+    member.save(update_fields=["user"])
+    audit.record(
+        cooperative=cooperative, actor=actor, action="members.portal_login", obj=member,
+        summary=username,
+    )
+    return user
+
+
+def _check_tenant(cooperative: Cooperative, member: Member) -> None:
+    if member.cooperative_id != cooperative.pk:
+        raise NotFound(_("Member not found."))

@@ -1,0 +1,144 @@
+"""Savings products (pokok, wajib, sukarela, berjangka), member accounts and their movements."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from koperasi.ledger.models import MONEY
+
+
+class SavingsKind(models.TextChoices):
+    POKOK = "pokok", _("Simpanan pokok")
+    WAJIB = "wajib", _("Simpanan wajib")
+    SUKARELA = "sukarela", _("Simpanan sukarela")
+    BERJANGKA = "berjangka", _("Simpanan berjangka")
+
+
+# Pokok and wajib are the member's capital: locked while the person is a member.
+LOCKED_KINDS = frozenset({SavingsKind.POKOK, SavingsKind.WAJIB})
+
+
+class SavingsProduct(models.Model):
+    class InterestMethod(models.TextChoices):
+        NONE = "none", _("No interest")
+        LOWEST = "terendah", _("Lowest balance")
+        DAILY = "harian", _("Daily balance")
+        AVERAGE = "rata_rata", _("Average balance")
+
+    class DayCount(models.TextChoices):
+        ACT_365 = "act/365", "actual/365"
+        D30_360 = "30/360", "30/360"
+
+    class AccountingClass(models.TextChoices):
+        EQUITY = "equity", _("Equity")
+        LIABILITY = "liability", _("Liability")
+
+    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=SavingsKind.choices)
+    annual_rate = models.DecimalField(
+        _("annual interest rate (%)"), max_digits=9, decimal_places=6, default=Decimal("0")
+    )
+    interest_method = models.CharField(
+        max_length=10, choices=InterestMethod.choices, default=InterestMethod.NONE
+    )
+    day_count = models.CharField(max_length=8, choices=DayCount.choices, default=DayCount.ACT_365)
+    term_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    minimum_balance = models.DecimalField(**MONEY, default=Decimal("0"))
+    accounting_class = models.CharField(
+        max_length=10, choices=AccountingClass.choices, default=AccountingClass.EQUITY
+    )
+    gl_account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["cooperative", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["cooperative", "code"], name="uniq_savings_product")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SavingsAccount(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="savings_accounts"
+    )
+    product = models.ForeignKey(SavingsProduct, on_delete=models.PROTECT)
+    number = models.CharField(_("account number"), max_length=30)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    opened_on = models.DateField()
+    closed_on = models.DateField(null=True, blank=True)
+    maturity_date = models.DateField(null=True, blank=True)
+    # Σ of its transactions, maintained in the same transaction as each movement.
+    balance = models.DecimalField(**MONEY, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["cooperative", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["cooperative", "number"], name="uniq_savings_number"),
+            models.CheckConstraint(condition=models.Q(balance__gte=0), name="savings_no_overdraft"),
+        ]
+        indexes = [models.Index(fields=["cooperative", "product"], name="savings_coop_product")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.product.name}"
+
+    @property
+    def kind(self) -> str:
+        return self.product.kind
+
+
+class SavingsTransaction(models.Model):
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit", _("Deposit")
+        WITHDRAWAL = "withdrawal", _("Withdrawal")
+        TRANSFER_IN = "transfer_in", _("Transfer in")
+        TRANSFER_OUT = "transfer_out", _("Transfer out")
+        REFUND = "refund", _("Refund on exit")
+        REVERSAL = "reversal", _("Reversal")
+
+    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
+    account = models.ForeignKey(
+        SavingsAccount, on_delete=models.PROTECT, related_name="transactions"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    # Signed: positive adds to the balance, negative takes from it.
+    amount = models.DecimalField(**MONEY)
+    balance_after = models.DecimalField(**MONEY)
+    business_date = models.DateField()
+    journal_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT)
+    note = models.CharField(max_length=255, blank=True)
+    idempotency_key = models.CharField(max_length=200)
+    channel = models.CharField(max_length=10, default="teller")
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["account", "id"]
+        constraints = [
+            # One movement per key and account (a transfer writes two movements under one key).
+            models.UniqueConstraint(
+                fields=["cooperative", "idempotency_key", "account"],
+                name="uniq_savings_txn_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["account", "business_date", "id"], name="savings_txn_stmt")
+        ]
+
+    @property
+    def receipt_number(self) -> str:
+        return f"KW-{self.pk:08d}"

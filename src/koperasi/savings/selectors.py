@@ -1,0 +1,170 @@
+"""Reads of savings, always scoped to one cooperative."""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncMonth
+
+from koperasi.domain.money import ZERO
+from koperasi.domain.periods import wajib_due_months
+from koperasi.errors import NotFound
+from koperasi.ledger.selectors import cents
+from koperasi.members.models import Member
+from koperasi.savings.models import SavingsAccount, SavingsKind, SavingsProduct, SavingsTransaction
+from koperasi.tenancy.models import Cooperative
+
+
+def products(*, cooperative: Cooperative) -> QuerySet[SavingsProduct]:
+    return SavingsProduct.objects.filter(cooperative=cooperative).select_related("gl_account")
+
+
+def accounts(
+    *, cooperative: Cooperative, member: Member | None = None, kind: str = ""
+) -> QuerySet[SavingsAccount]:
+    qs = SavingsAccount.objects.filter(cooperative=cooperative).select_related("product", "member")
+    if member is not None:
+        qs = qs.filter(member=member)
+    if kind:
+        qs = qs.filter(product__kind=kind)
+    return qs.order_by("id")
+
+
+def account(*, cooperative: Cooperative, account_id: int) -> SavingsAccount:
+    found = accounts(cooperative=cooperative).filter(pk=account_id).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def statement(
+    *,
+    cooperative: Cooperative,
+    account: SavingsAccount,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> tuple[Decimal, QuerySet[SavingsTransaction]]:
+    """Opening balance and the movements in the range; each row carries its balance_after."""
+    if account.cooperative_id != cooperative.pk:
+        raise NotFound()
+    movements = account.transactions.select_related("actor").order_by("business_date", "id")
+    opening = ZERO
+    if date_from:
+        last_before = (
+            account.transactions.filter(business_date__lt=date_from)
+            .order_by("-business_date", "-id")
+            .values_list("balance_after", flat=True)
+            .first()
+        )
+        opening = last_before if last_before is not None else ZERO
+        movements = movements.filter(business_date__gte=date_from)
+    if date_to:
+        movements = movements.filter(business_date__lte=date_to)
+    return opening, movements
+
+
+def transaction(*, cooperative: Cooperative, transaction_id: int) -> SavingsTransaction:
+    found = (
+        SavingsTransaction.objects.filter(cooperative=cooperative, pk=transaction_id)
+        .select_related("account__product", "account__member", "journal_entry", "actor")
+        .first()
+    )
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def totals_by_kind(*, cooperative: Cooperative) -> dict[str, Decimal]:
+    rows = (
+        SavingsAccount.objects.filter(cooperative=cooperative)
+        .values("product__kind")
+        .annotate(total=Coalesce(Sum("balance"), ZERO))
+    )
+    totals = {kind: ZERO for kind in SavingsKind.values}
+    for row in rows:
+        totals[row["product__kind"]] = cents(row["total"])
+    return totals
+
+
+def monthly_net_flows(*, cooperative: Cooperative, since: dt.date) -> list[tuple[dt.date, Decimal]]:
+    """Net savings movement per month, for the dashboard chart."""
+    rows = (
+        SavingsTransaction.objects.filter(cooperative=cooperative, business_date__gte=since)
+        .annotate(month=TruncMonth("business_date"))
+        .values("month")
+        .annotate(total=Sum("amount"), n=Count("id"))
+        .order_by("month")
+    )
+    return [(row["month"], cents(row["total"])) for row in rows]
+
+
+@dataclass(frozen=True)
+class WajibArrears:
+    months_due: int
+    amount_due: Decimal
+    paid: Decimal
+    arrears: Decimal
+
+
+def wajib_arrears(*, cooperative: Cooperative, member: Member, as_of: dt.date) -> WajibArrears:
+    """Wajib billed from the joining month through as_of, against what was paid in."""
+    if member.joined_on is None or member.status != Member.Status.ACTIVE:
+        return WajibArrears(0, ZERO, ZERO, ZERO)
+    months = wajib_due_months(member.joined_on, as_of)
+    due = cooperative.wajib_amount * months
+    paid = SavingsTransaction.objects.filter(
+        account__member=member, account__product__kind=SavingsKind.WAJIB, amount__gt=0
+    ).exclude(kind=SavingsTransaction.Kind.REVERSAL).aggregate(
+        total=Coalesce(Sum("amount"), ZERO)
+    )["total"]
+    reversed_ = SavingsTransaction.objects.filter(
+        account__member=member,
+        account__product__kind=SavingsKind.WAJIB,
+        kind=SavingsTransaction.Kind.REVERSAL,
+    ).aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
+    paid = cents(paid + reversed_)
+    return WajibArrears(months, due, paid, max(ZERO, due - paid))
+
+
+def savings_violations(*, cooperative: Cooperative) -> list[str]:
+    """Sub-ledger invariants: account = Σ movements; Σ accounts per GL account = its balance."""
+    from koperasi.ledger.models import Account
+
+    problems: list[str] = []
+    sums = dict(
+        SavingsTransaction.objects.filter(cooperative=cooperative)
+        .values("account_id")
+        .annotate(total=Sum("amount"))
+        .values_list("account_id", "total")
+    )
+    for acc_id, number, balance in SavingsAccount.objects.filter(
+        cooperative=cooperative
+    ).values_list("id", "number", "balance"):
+        expected = cents(sums.get(acc_id) or ZERO)
+        if balance != expected:
+            problems.append(
+                f"savings account {number} balance {balance} != sum of movements {expected}"
+            )
+        if balance < 0:
+            problems.append(f"savings account {number} is overdrawn: {balance}")
+    per_gl = dict(
+        SavingsAccount.objects.filter(cooperative=cooperative)
+        .values("product__gl_account_id")
+        .annotate(total=Sum("balance"))
+        .values_list("product__gl_account_id", "total")
+    )
+    gl_ids = set(
+        SavingsProduct.objects.filter(cooperative=cooperative).values_list(
+            "gl_account_id", flat=True
+        )
+    )
+    for gl in Account.objects.filter(pk__in=gl_ids):
+        sub_total = cents(per_gl.get(gl.pk) or ZERO)
+        # Savings are credit balances: the control account's balance is −Σ accounts.
+        if -gl.balance != sub_total:
+            problems.append(
+                f"control account {gl.code} {gl.name} is {-gl.balance} but its savings "
+                f"accounts sum to {sub_total}"
+            )
+    return problems

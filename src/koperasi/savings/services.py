@@ -1,0 +1,560 @@
+"""Writes for savings: products, accounts, deposits, withdrawals, transfers, exit refunds.
+
+Every movement changes the account's maintained balance and posts its journal entry in the same
+transaction. The account row is locked first (then the ledger accounts, in key order), so two
+withdrawals can never both spend the same rupiah.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from koperasi.audit import services as audit
+from koperasi.domain.errors import DomainError
+from koperasi.domain.money import ZERO, parse_amount
+from koperasi.domain.periods import add_months
+from koperasi.errors import NotFound, ServiceError
+from koperasi.ledger import services as ledger
+from koperasi.ledger.models import JournalEntry
+from koperasi.members.models import Member
+from koperasi.savings.models import (
+    SavingsAccount,
+    SavingsKind,
+    SavingsProduct,
+    SavingsTransaction,
+)
+from koperasi.tenancy.models import Cooperative
+
+Kind = SavingsTransaction.Kind
+
+DEFAULT_PRODUCTS = (
+    # code, name, kind, annual rate, method, term, accounting class, GL role
+    ("SP", "Simpanan Pokok", SavingsKind.POKOK, "0", "none", None, "equity", "savings_pokok"),
+    ("SW", "Simpanan Wajib", SavingsKind.WAJIB, "0", "none", None, "equity", "savings_wajib"),
+    (
+        "SS", "Simpanan Sukarela", SavingsKind.SUKARELA, "3", "harian", None, "liability",
+        "savings_sukarela",
+    ),
+    (
+        "SB12", "Simpanan Berjangka 12 Bulan", SavingsKind.BERJANGKA, "6", "harian", 12,
+        "liability", "savings_berjangka",
+    ),
+)
+
+
+def install_default_products(*, cooperative: Cooperative) -> None:
+    for code, name, kind, rate, method, term, klass, role in DEFAULT_PRODUCTS:
+        SavingsProduct.objects.create(
+            cooperative=cooperative,
+            code=code,
+            name=name,
+            kind=kind,
+            annual_rate=Decimal(rate),
+            interest_method=method,
+            term_months=term,
+            accounting_class=klass,
+            gl_account=ledger.account_by_role(cooperative, role),
+        )
+
+
+def create_product(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    code: str,
+    name: str,
+    kind: str,
+    annual_rate: Decimal,
+    interest_method: str = "harian",
+    term_months: int | None = None,
+    minimum_balance: Decimal = ZERO,
+    accounting_class: str = "",
+) -> SavingsProduct:
+    """A further savings product; the rate may not exceed the cooperative's cap (Permenkop 8/2023)."""
+    if kind not in SavingsKind.values:
+        raise ServiceError("invalid_kind", _("Unknown savings kind."), "kind")
+    if annual_rate < 0 or annual_rate > cooperative.savings_rate_cap:
+        raise ServiceError(
+            "rate_above_cap",
+            _("The rate may not exceed %(cap)s%% a year.") % {"cap": cooperative.savings_rate_cap},
+            "annual_rate",
+        )
+    if kind == SavingsKind.BERJANGKA and not term_months:
+        raise ServiceError("term_required", _("A time deposit needs a term."), "term_months")
+    if SavingsProduct.objects.filter(cooperative=cooperative, code=code).exists():
+        raise ServiceError("duplicate_code", _("This product code is already used."), "code")
+    role = f"savings_{kind}"
+    default_class = "equity" if kind in (SavingsKind.POKOK, SavingsKind.WAJIB) else "liability"
+    with transaction.atomic():
+        product = SavingsProduct.objects.create(
+            cooperative=cooperative,
+            code=code,
+            name=name,
+            kind=kind,
+            annual_rate=annual_rate,
+            interest_method=interest_method if kind not in (SavingsKind.POKOK, SavingsKind.WAJIB)
+            else "none",
+            term_months=term_months,
+            minimum_balance=minimum_balance,
+            accounting_class=accounting_class or default_class,
+            gl_account=ledger.account_by_role(cooperative, role),
+        )
+        audit.record(
+            cooperative=cooperative, actor=actor, action="savings.product_create", obj=product,
+            summary=f"{code} {name}",
+        )
+    return product
+
+
+def _product(cooperative: Cooperative, kind: str) -> SavingsProduct:
+    product = (
+        SavingsProduct.objects.filter(cooperative=cooperative, kind=kind, is_active=True)
+        .select_related("gl_account")
+        .order_by("id")
+        .first()
+    )
+    if product is None:
+        raise ServiceError("product_missing", _("The cooperative has no %(kind)s product.") % {
+            "kind": kind})
+    return product
+
+
+def open_account(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    member: Member,
+    product: SavingsProduct,
+    opened_on: dt.date | None = None,
+) -> SavingsAccount:
+    if member.cooperative_id != cooperative.pk or product.cooperative_id != cooperative.pk:
+        raise NotFound()
+    if member.status not in (Member.Status.APPLICANT, Member.Status.ACTIVE):
+        raise ServiceError("member_inactive", _("This person is no longer a member."))
+    existing = SavingsAccount.objects.filter(member=member, product=product).count()
+    if existing and product.kind != SavingsKind.BERJANGKA:
+        raise ServiceError(
+            "account_exists", _("The member already has an account of this product.")
+        )
+    number = f"{product.code}-{member.number}" + (f"-{existing + 1}" if existing else "")
+    account = SavingsAccount.objects.create(
+        cooperative=cooperative,
+        member=member,
+        product=product,
+        number=number,
+        opened_on=opened_on or ledger.business_today(cooperative),
+    )
+    audit.record(
+        cooperative=cooperative, actor=actor, action="savings.open", obj=account, summary=number
+    )
+    return account
+
+
+def open_membership_accounts(*, cooperative: Cooperative, actor: Any, member: Member) -> None:
+    for kind in (SavingsKind.POKOK, SavingsKind.WAJIB):
+        open_account(
+            cooperative=cooperative,
+            actor=actor,
+            member=member,
+            product=_product(cooperative, kind),
+            opened_on=member.joined_on,
+        )
+
+
+def _amount(value: Any) -> Decimal:
+    try:
+        return parse_amount(value)
+    except DomainError as exc:
+        raise ServiceError.from_domain(exc, "amount") from exc
+
+
+def _locked_account(cooperative: Cooperative, account_id: int) -> SavingsAccount:
+    account = (
+        SavingsAccount.objects.select_for_update(of=("self",))
+        .select_related("product__gl_account", "member")
+        .filter(cooperative=cooperative, pk=account_id)
+        .first()
+    )
+    if account is None:
+        raise NotFound(_("Savings account not found."))
+    if account.status != SavingsAccount.Status.OPEN:
+        raise ServiceError("account_closed", _("This savings account is closed."))
+    return account
+
+
+def _existing(cooperative: Cooperative, key: str) -> SavingsTransaction | None:
+    if not key:
+        raise ServiceError("idempotency_key_required", _("An idempotency key is required."))
+    return (
+        SavingsTransaction.objects.filter(cooperative=cooperative, idempotency_key=key)
+        .select_related("account__product", "account__member", "journal_entry")
+        .order_by("id")
+        .first()
+    )
+
+
+def _check_can_receive(
+    cooperative: Cooperative, account: SavingsAccount, amount: Decimal, on: dt.date
+) -> None:
+    member, kind = account.member, account.product.kind
+    if kind == SavingsKind.POKOK:
+        if member.status not in (Member.Status.APPLICANT, Member.Status.ACTIVE):
+            raise ServiceError("member_inactive", _("This person is no longer a member."))
+        remaining = cooperative.pokok_amount - account.balance
+        if amount > remaining:
+            raise ServiceError(
+                "pokok_exceeded",
+                _("Simpanan pokok is %(total)s; only %(left)s remains to be paid.")
+                % {"total": cooperative.pokok_amount, "left": remaining},
+                "amount",
+            )
+        return
+    if member.status != Member.Status.ACTIVE:
+        raise ServiceError(
+            "member_inactive",
+            _("Only active members may save; pay the simpanan pokok first."),
+        )
+    if kind == SavingsKind.BERJANGKA and account.transactions.exists():
+        raise ServiceError(
+            "term_deposit_placed",
+            _("A time deposit takes one placement; open a new time deposit instead."),
+        )
+
+
+def _check_can_pay_out(account: SavingsAccount, amount: Decimal, on: dt.date) -> None:
+    kind = account.product.kind
+    if kind in (SavingsKind.POKOK, SavingsKind.WAJIB):
+        raise ServiceError(
+            "savings_locked",
+            _("Simpanan pokok and wajib can be withdrawn only when membership ends."),
+        )
+    if kind == SavingsKind.BERJANGKA:
+        if account.maturity_date is None or on < account.maturity_date:
+            raise ServiceError(
+                "not_matured", _("This time deposit has not reached its maturity date.")
+            )
+        if amount != account.balance:
+            raise ServiceError(
+                "whole_balance", _("A matured time deposit is paid out in full."), "amount"
+            )
+    if amount > account.balance - account.product.minimum_balance:
+        raise ServiceError(
+            "insufficient_balance",
+            _("Insufficient balance: at most %(max)s can be withdrawn.")
+            % {"max": max(ZERO, account.balance - account.product.minimum_balance)},
+            "amount",
+        )
+
+
+def _record_movement(
+    *,
+    account: SavingsAccount,
+    kind: str,
+    amount: Decimal,
+    entry: JournalEntry,
+    actor: Any,
+    note: str,
+    key: str,
+    channel: str,
+    reverses: SavingsTransaction | None = None,
+) -> SavingsTransaction:
+    account.balance += amount
+    update = ["balance"]
+    if (
+        account.product.kind == SavingsKind.BERJANGKA
+        and account.maturity_date is None
+        and amount > 0
+        and account.product.term_months
+    ):
+        account.maturity_date = add_months(entry.business_date, account.product.term_months)
+        update.append("maturity_date")
+    account.save(update_fields=update)
+    return SavingsTransaction.objects.create(
+        cooperative_id=account.cooperative_id,
+        account=account,
+        kind=kind,
+        amount=amount,
+        balance_after=account.balance,
+        business_date=entry.business_date,
+        journal_entry=entry,
+        note=note[:255],
+        idempotency_key=key,
+        channel=channel,
+        actor=actor if getattr(actor, "pk", None) else None,
+        reverses=reverses,
+    )
+
+
+@transaction.atomic
+def deposit(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    account_id: int,
+    amount: Any,
+    idempotency_key: str,
+    note: str = "",
+    business_date: dt.date | None = None,
+    channel: str = "teller",
+) -> SavingsTransaction:
+    """Cash paid in at the teller (or by API): Dr cash, Cr the product's savings account."""
+    if (done := _existing(cooperative, idempotency_key)) is not None:
+        return done
+    value = _amount(amount)
+    account = _locked_account(cooperative, account_id)
+    on = business_date or ledger.business_today(cooperative)
+    _check_can_receive(cooperative, account, value, on)
+    entry = ledger.post_entry(
+        cooperative=cooperative,
+        actor=actor,
+        lines=[
+            ledger.Line(ledger.account_by_role(cooperative, "cash"), debit=value),
+            ledger.Line(account.product.gl_account, credit=value),
+        ],
+        memo=f"Setoran {account.product.name} {account.number} {account.member.name}",
+        source="savings",
+        source_ref=account.number,
+        idempotency_key=f"savings:{idempotency_key}",
+        business_date=on,
+        allow_control=True,
+    )
+    txn = _record_movement(
+        account=account, kind=Kind.DEPOSIT, amount=value, entry=entry, actor=actor, note=note,
+        key=idempotency_key, channel=channel,
+    )
+    if (
+        account.product.kind == SavingsKind.POKOK
+        and account.balance == cooperative.pokok_amount
+    ):
+        from koperasi.members import services as members
+
+        members.activate_member(cooperative=cooperative, actor=actor, member=account.member, on=on)
+    audit.record(
+        cooperative=cooperative, actor=actor, action="savings.deposit", obj=txn,
+        summary=f"{account.number} +{value}",
+    )
+    return txn
+
+
+@transaction.atomic
+def withdraw(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    account_id: int,
+    amount: Any,
+    idempotency_key: str,
+    note: str = "",
+    business_date: dt.date | None = None,
+    channel: str = "teller",
+) -> SavingsTransaction:
+    """Cash paid out: Dr the product's savings account, Cr cash. Never below the minimum."""
+    if (done := _existing(cooperative, idempotency_key)) is not None:
+        return done
+    value = _amount(amount)
+    account = _locked_account(cooperative, account_id)
+    on = business_date or ledger.business_today(cooperative)
+    if account.member.status != Member.Status.ACTIVE:
+        raise ServiceError("member_inactive", _("This person is no longer a member."))
+    _check_can_pay_out(account, value, on)
+    entry = ledger.post_entry(
+        cooperative=cooperative,
+        actor=actor,
+        lines=[
+            ledger.Line(account.product.gl_account, debit=value),
+            ledger.Line(ledger.account_by_role(cooperative, "cash"), credit=value),
+        ],
+        memo=f"Penarikan {account.product.name} {account.number} {account.member.name}",
+        source="savings",
+        source_ref=account.number,
+        idempotency_key=f"savings:{idempotency_key}",
+        business_date=on,
+        allow_control=True,
+    )
+    txn = _record_movement(
+        account=account, kind=Kind.WITHDRAWAL, amount=-value, entry=entry, actor=actor,
+        note=note, key=idempotency_key, channel=channel,
+    )
+    audit.record(
+        cooperative=cooperative, actor=actor, action="savings.withdraw", obj=txn,
+        summary=f"{account.number} -{value}",
+    )
+    return txn
+
+
+@transaction.atomic
+def transfer(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    from_account_id: int,
+    to_account_id: int,
+    amount: Any,
+    idempotency_key: str,
+    note: str = "",
+    business_date: dt.date | None = None,
+    channel: str = "teller",
+) -> tuple[SavingsTransaction, SavingsTransaction]:
+    """Move money between two accounts of the same member (e.g. sukarela → wajib)."""
+    if (done := _existing(cooperative, idempotency_key)) is not None:
+        pair = list(SavingsTransaction.objects.filter(journal_entry=done.journal_entry))
+        out = next(t for t in pair if t.amount < 0)
+        into = next(t for t in pair if t.amount > 0)
+        return out, into
+    value = _amount(amount)
+    if from_account_id == to_account_id:
+        raise ServiceError("same_account", _("Choose two different accounts."), "to_account")
+    # Lock both rows in key order so opposite transfers cannot deadlock.
+    first, second = sorted((from_account_id, to_account_id))
+    locked = {first: _locked_account(cooperative, first), second: _locked_account(cooperative, second)}
+    source, target = locked[from_account_id], locked[to_account_id]
+    if source.member_id != target.member_id:
+        raise ServiceError(
+            "different_member", _("Transfers are only between one member's own accounts."),
+            "to_account",
+        )
+    on = business_date or ledger.business_today(cooperative)
+    if source.member.status != Member.Status.ACTIVE:
+        raise ServiceError("member_inactive", _("This person is no longer a member."))
+    _check_can_pay_out(source, value, on)
+    _check_can_receive(cooperative, target, value, on)
+    entry = ledger.post_entry(
+        cooperative=cooperative,
+        actor=actor,
+        lines=[
+            ledger.Line(source.product.gl_account, debit=value),
+            ledger.Line(target.product.gl_account, credit=value),
+        ],
+        memo=f"Pemindahbukuan {source.number} ke {target.number}",
+        source="savings",
+        source_ref=source.number,
+        idempotency_key=f"savings:{idempotency_key}",
+        business_date=on,
+        allow_control=True,
+    )
+    out = _record_movement(
+        account=source, kind=Kind.TRANSFER_OUT, amount=-value, entry=entry, actor=actor,
+        note=note, key=idempotency_key, channel=channel,
+    )
+    into = _record_movement(
+        account=target, kind=Kind.TRANSFER_IN, amount=value, entry=entry, actor=actor,
+        note=note, key=idempotency_key, channel=channel,
+    )
+    audit.record(
+        cooperative=cooperative, actor=actor, action="savings.transfer", obj=out,
+        summary=f"{source.number} -> {target.number} {value}",
+    )
+    return out, into
+
+
+def refund_on_exit(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    member: Member,
+    idempotency_key: str,
+    business_date: dt.date | None = None,
+) -> JournalEntry | None:
+    """Pay every balance back in cash and close the accounts (part of `members.exit_member`)."""
+    accounts = list(
+        SavingsAccount.objects.select_for_update(of=("self",))
+        .select_related("product__gl_account", "member")
+        .filter(cooperative=cooperative, member=member, status=SavingsAccount.Status.OPEN)
+        .order_by("pk")
+    )
+    on = business_date or ledger.business_today(cooperative)
+    with_balance = [a for a in accounts if a.balance > 0]
+    entry = None
+    if with_balance:
+        per_gl: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        gl = {}
+        for account in with_balance:
+            per_gl[account.product.gl_account.pk] += account.balance
+            gl[account.product.gl_account.pk] = account.product.gl_account
+        total = sum(per_gl.values(), ZERO)
+        lines = [ledger.Line(gl[pk], debit=value) for pk, value in sorted(per_gl.items())]
+        lines.append(ledger.Line(ledger.account_by_role(cooperative, "cash"), credit=total))
+        entry = ledger.post_entry(
+            cooperative=cooperative,
+            actor=actor,
+            lines=lines,
+            memo=f"Pengembalian simpanan anggota keluar {member.number} {member.name}",
+            source="savings",
+            source_ref=member.number,
+            idempotency_key=f"savings:{idempotency_key}",
+            business_date=on,
+            allow_control=True,
+        )
+        for account in with_balance:
+            _record_movement(
+                account=account, kind=Kind.REFUND, amount=-account.balance, entry=entry,
+                actor=actor, note="", key=idempotency_key, channel="teller",
+            )
+    for account in accounts:
+        account.status = SavingsAccount.Status.CLOSED
+        account.closed_on = on
+        account.save(update_fields=["status", "closed_on"])
+    return entry
+
+
+@transaction.atomic
+def reverse_transaction(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    transaction_id: int,
+    reason: str,
+    idempotency_key: str,
+) -> list[SavingsTransaction]:
+    """Undo a wrongly entered deposit, withdrawal or transfer with reversal entries."""
+    original = (
+        SavingsTransaction.objects.filter(cooperative=cooperative, pk=transaction_id)
+        .select_related("journal_entry")
+        .first()
+    )
+    if original is None:
+        raise NotFound(_("Transaction not found."))
+    if not reason.strip():
+        raise ServiceError("required", _("Give the reason for the reversal."), "reason")
+    legs = list(
+        SavingsTransaction.objects.filter(journal_entry=original.journal_entry).order_by("pk")
+    )
+    if any(leg.kind in (Kind.REVERSAL, Kind.REFUND) for leg in legs):
+        raise ServiceError("not_reversible", _("This movement cannot be reversed."))
+    if SavingsTransaction.objects.filter(reverses__in=legs).exists():
+        existing = list(SavingsTransaction.objects.filter(reverses__in=legs).order_by("pk"))
+        if existing[0].idempotency_key == idempotency_key:
+            return existing
+        raise ServiceError("already_reversed", _("This movement has already been reversed."))
+    locked = {leg.account_id: _locked_account(cooperative, leg.account_id) for leg in
+              sorted(legs, key=lambda leg: leg.account_id)}
+    for leg in legs:
+        if locked[leg.account_id].balance - leg.amount < 0:
+            raise ServiceError(
+                "insufficient_balance",
+                _("The balance is too low to reverse this movement."),
+            )
+    entry = ledger.reverse_entry(
+        cooperative=cooperative,
+        actor=actor,
+        entry=original.journal_entry,
+        reason=reason,
+        idempotency_key=f"savings:{idempotency_key}",
+        allow_control=True,
+    )
+    reversals = [
+        _record_movement(
+            account=locked[leg.account_id], kind=Kind.REVERSAL, amount=-leg.amount, entry=entry,
+            actor=actor, note=reason, key=idempotency_key, channel="teller", reverses=leg,
+        )
+        for leg in legs
+    ]
+    audit.record(
+        cooperative=cooperative, actor=actor, action="savings.reverse", obj=original,
+        summary=reason,
+    )
+    return reversals

@@ -1,0 +1,134 @@
+"""Shared fixtures: a cooperative with its chart and products, staff of every role, members."""
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from koperasi.domain.nik import generate_nik
+from koperasi.ledger.models import Account, JournalEntry, Posting
+from koperasi.members import services as members
+from koperasi.members.services import MemberInput
+from koperasi.savings import services as savings
+from koperasi.savings.models import SavingsAccount, SavingsTransaction
+from koperasi.tenancy import services as tenancy
+from koperasi.tenancy.models import Role
+
+User = get_user_model()
+_serial = itertools.count(1)
+PASSWORD = "rahasia-yang-panjang-1"
+
+
+@pytest.fixture(autouse=True)
+def _english_free(settings):
+    settings.LANGUAGE_CODE = "id"
+
+
+def make_coop(code="kopdit", name="KSP Kopdit Uji", **kw):
+    return tenancy.create_cooperative(actor=None, code=code, name=name, **kw)
+
+
+def make_user(username, coop=None, role=None):
+    user = User.objects.create_user(username=username, password=PASSWORD)
+    if coop is not None and role is not None:
+        tenancy.add_staff(cooperative=coop, actor=None, user=user, role=role)
+    return user
+
+
+def member_input(**overrides):
+    n = next(_serial)
+    data = MemberInput(
+        name=f"Anggota Uji {n}",
+        nik=generate_nik("53", "10", "01", "L", dt.date(1985, 3, 14), n),
+        sex="L",
+        birth_date=dt.date(1985, 3, 14),
+        phone=f"0812{n:08d}",
+        district="Maumere",
+        regency="Sikka",
+        province="Nusa Tenggara Timur",
+    )
+    for key, value in overrides.items():
+        setattr(data, key, value)
+    return data
+
+
+def make_member(coop, actor=None, active=True, **overrides):
+    member = members.register_member(
+        cooperative=coop, actor=actor, data=member_input(**overrides)
+    )
+    if active:
+        pokok = SavingsAccount.objects.get(member=member, product__kind="pokok")
+        savings.deposit(
+            cooperative=coop, actor=actor, account_id=pokok.pk, amount=coop.pokok_amount,
+            idempotency_key=f"pokok-{member.pk}",
+        )
+        member.refresh_from_db()
+    return member
+
+
+def sukarela_account(coop, member, actor=None):
+    product = coop.savingsproduct_set.get(kind="sukarela")
+    existing = SavingsAccount.objects.filter(member=member, product=product).first()
+    return existing or savings.open_account(
+        cooperative=coop, actor=actor, member=member, product=product
+    )
+
+
+def books_snapshot(coop=None):
+    """Everything that must not change when a request is refused."""
+    accounts = Account.objects.all() if coop is None else Account.objects.filter(cooperative=coop)
+    return {
+        "entries": JournalEntry.objects.count(),
+        "postings": Posting.objects.count(),
+        "savings_txns": SavingsTransaction.objects.count(),
+        "accounts": sorted(accounts.values_list("code", "balance")),
+        "savings": sorted(SavingsAccount.objects.values_list("number", "balance")),
+    }
+
+
+@pytest.fixture
+def coop(db):
+    return make_coop()
+
+
+@pytest.fixture
+def other_coop(db):
+    return make_coop(code="lain", name="KSP Lain")
+
+
+@pytest.fixture
+def teller(coop):
+    return make_user("kasir", coop, Role.TELLER)
+
+
+@pytest.fixture
+def admin_user(coop):
+    return make_user("admin", coop, Role.ADMIN)
+
+
+@pytest.fixture
+def accountant(coop):
+    return make_user("akuntan", coop, Role.ACCOUNTANT)
+
+
+@pytest.fixture
+def supervisor(coop):
+    return make_user("pengawas", coop, Role.SUPERVISOR)
+
+
+@pytest.fixture
+def member(coop, teller):
+    return make_member(coop, teller)
+
+
+@pytest.fixture
+def funded_sukarela(coop, teller, member):
+    account = sukarela_account(coop, member, teller)
+    savings.deposit(
+        cooperative=coop, actor=teller, account_id=account.pk, amount=Decimal("500000"),
+        idempotency_key="fund-1",
+    )
+    account.refresh_from_db()
+    return account

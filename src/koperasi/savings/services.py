@@ -302,10 +302,11 @@ def deposit(
     channel: str = "teller",
 ) -> SavingsTransaction:
     """Cash paid in at the teller (or by API): Dr cash, Cr the product's savings account."""
-    if (done := _existing(cooperative, idempotency_key)) is not None:
-        return done
     value = _amount(amount)
     account = _locked_account(cooperative, account_id)
+    # Checked under the account lock: a concurrent retry with this key waits, then finds it.
+    if (done := _existing(cooperative, idempotency_key)) is not None:
+        return done
     on = business_date or ledger.business_today(cooperative)
     _check_can_receive(cooperative, account, value, on)
     entry = ledger.post_entry(
@@ -353,10 +354,11 @@ def withdraw(
     channel: str = "teller",
 ) -> SavingsTransaction:
     """Cash paid out: Dr the product's savings account, Cr cash. Never below the minimum."""
-    if (done := _existing(cooperative, idempotency_key)) is not None:
-        return done
     value = _amount(amount)
     account = _locked_account(cooperative, account_id)
+    # Checked under the account lock: a concurrent retry with this key waits, then finds it.
+    if (done := _existing(cooperative, idempotency_key)) is not None:
+        return done
     on = business_date or ledger.business_today(cooperative)
     if account.member.status != Member.Status.ACTIVE:
         raise ServiceError("member_inactive", _("This person is no longer a member."))
@@ -400,17 +402,20 @@ def transfer(
     channel: str = "teller",
 ) -> tuple[SavingsTransaction, SavingsTransaction]:
     """Move money between two accounts of the same member (e.g. sukarela → wajib)."""
-    if (done := _existing(cooperative, idempotency_key)) is not None:
-        pair = list(SavingsTransaction.objects.filter(journal_entry=done.journal_entry))
-        out = next(t for t in pair if t.amount < 0)
-        into = next(t for t in pair if t.amount > 0)
-        return out, into
     value = _amount(amount)
     if from_account_id == to_account_id:
         raise ServiceError("same_account", _("Choose two different accounts."), "to_account")
     # Lock both rows in key order so opposite transfers cannot deadlock.
     first, second = sorted((from_account_id, to_account_id))
-    locked = {first: _locked_account(cooperative, first), second: _locked_account(cooperative, second)}
+    locked = {
+        first: _locked_account(cooperative, first),
+        second: _locked_account(cooperative, second),
+    }
+    if (done := _existing(cooperative, idempotency_key)) is not None:
+        pair = list(SavingsTransaction.objects.filter(journal_entry=done.journal_entry))
+        out = next(t for t in pair if t.amount < 0)
+        into = next(t for t in pair if t.amount > 0)
+        return out, into
     source, target = locked[from_account_id], locked[to_account_id]
     if source.member_id != target.member_id:
         raise ServiceError(

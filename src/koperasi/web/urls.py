@@ -1,7 +1,30 @@
-from django.urls import path
+"""Page routes. Staff pages live under /k/<code>/ (the cooperative), the member portal under
+/anggota/. Each app owns its own urls module."""
 
-from koperasi.web import views
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from koperasi.web import portal_views, views
+
+staff_patterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("anggota/", include("koperasi.members.urls")),
+    path("simpanan/", include("koperasi.savings.urls")),
+    path("buku-besar/", include("koperasi.ledger.urls")),
+    path("audit/", include("koperasi.audit.urls")),
+]
+
+portal_patterns = [
+    path("", portal_views.portal_home, name="portal_home"),
+    path("rekening/<int:account_id>/", portal_views.portal_statement, name="portal_statement"),
+    path("profil/", portal_views.portal_profile, name="portal_profile"),
+]
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("k/<slug:code>/", include(staff_patterns)),
+    path("saya/", include(portal_patterns)),
 ]

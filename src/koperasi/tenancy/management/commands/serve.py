@@ -1,0 +1,42 @@
+"""`koperasi serve`: the production server (gunicorn), static files by WhiteNoise."""
+
+import os
+import shutil
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Apply migrations and run the production web server (gunicorn)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
+        parser.add_argument("--no-migrate", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not options["no_migrate"]:
+            call_command("migrate", interactive=False, verbosity=0)
+        serve(options["host"], options["port"], options["workers"])
+
+
+def serve(host: str, port: int, workers: int) -> None:
+    """Replace this process with gunicorn (settings are re-read from the same environment)."""
+    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "koperasi.settings")
+    os.environ["KOPERASI_HOME"] = str(settings.KOPERASI_HOME)
+    os.execv(
+        gunicorn,
+        [
+            gunicorn,
+            "koperasi.wsgi:application",
+            "--bind", f"{host}:{port}",
+            "--workers", str(workers),
+            "--access-logfile", "-",
+        ],
+    )

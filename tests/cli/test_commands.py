@@ -1,0 +1,73 @@
+import os
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from koperasi import cli
+from koperasi.ledger.models import Account
+from koperasi.savings.models import SavingsAccount
+
+
+def test_check_passes_on_consistent_books(coop, funded_sukarela, capsys):
+    call_command("books_check", coop=coop.code)
+    assert f"{coop.code}: OK" in capsys.readouterr().out
+
+
+def test_check_lists_each_violation_and_fails(coop, funded_sukarela, capsys):
+    SavingsAccount.objects.filter(pk=funded_sukarela.pk).update(balance=Decimal("1.00"))
+    Account.objects.filter(cooperative=coop, code="1101").update(balance=Decimal("7.00"))
+    with pytest.raises(CommandError) as err:
+        call_command("books_check")
+    assert err.value.returncode == 1
+    output = capsys.readouterr().err
+    assert "savings account" in output and "1101" in output and "control account 2101" in output
+
+
+def test_check_unknown_cooperative_is_a_clear_error(db):
+    with pytest.raises(CommandError, match="No cooperative"):
+        call_command("books_check", coop="tidak-ada")
+
+
+def test_cli_maps_our_command_names(monkeypatch):
+    seen = []
+    monkeypatch.setattr(
+        "django.core.management.execute_from_command_line", lambda argv: seen.append(argv)
+    )
+    cli.main(["koperasi", "check", "--coop", "x"])
+    cli.main(["koperasi", "system-check", "--deploy"])
+    assert seen == [["koperasi", "books_check", "--coop", "x"], ["koperasi", "check", "--deploy"]]
+
+
+def test_production_settings_pass_djangos_deploy_check(tmp_path):
+    env = {
+        k: v for k, v in os.environ.items()
+        if k not in {"DEBUG", "KOPERASI_DEMO", "DATABASE_URL", "KOPERASI_TESTING"}
+    }
+    env.update(
+        KOPERASI_HOME=str(tmp_path),
+        SECRET_KEY="x" * 20 + "production-secret-key-that-is-long-and-random-9f8e7d6c5b4a",
+        ALLOWED_HOSTS="koperasi.example.org",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "koperasi.cli", "system-check", "--deploy", "--fail-level",
+         "WARNING"],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_demo_seed_is_consistent_and_idempotent(db):
+    from koperasi.demo import seed_demo
+    from koperasi.members.models import Member
+
+    coop = seed_demo(members_count=12, progress=lambda _m: None)
+    assert Member.objects.filter(cooperative=coop, status="active").count() >= 10
+    call_command("books_check", coop="demo")
+    before = Account.objects.filter(cooperative=coop).values_list("code", "balance")
+    seed_demo(members_count=12, progress=lambda _m: None)
+    assert list(Account.objects.filter(cooperative=coop).values_list("code", "balance")) == list(
+        before
+    )

@@ -55,13 +55,14 @@ def member_input(**overrides):
 
 
 def make_member(coop, actor=None, active=True, **overrides):
-    member = members.register_member(
-        cooperative=coop, actor=actor, data=member_input(**overrides)
-    )
+    member = members.register_member(cooperative=coop, actor=actor, data=member_input(**overrides))
     if active:
         pokok = SavingsAccount.objects.get(member=member, product__kind="pokok")
         savings.deposit(
-            cooperative=coop, actor=actor, account_id=pokok.pk, amount=coop.pokok_amount,
+            cooperative=coop,
+            actor=actor,
+            account_id=pokok.pk,
+            amount=coop.pokok_amount,
             idempotency_key=f"pokok-{member.pk}",
         )
         member.refresh_from_db()
@@ -127,7 +128,10 @@ def member(coop, teller):
 def funded_sukarela(coop, teller, member):
     account = sukarela_account(coop, member, teller)
     savings.deposit(
-        cooperative=coop, actor=teller, account_id=account.pk, amount=Decimal("500000"),
+        cooperative=coop,
+        actor=teller,
+        account_id=account.pk,
+        amount=Decimal("500000"),
         idempotency_key="fund-1",
     )
     account.refresh_from_db()

@@ -35,7 +35,9 @@ class ServiceError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: Any, field: str | None = None, status: int | None = None):
+    def __init__(
+        self, code: str, message: Any, field: str | None = None, status: int | None = None
+    ):
         super().__init__(str(message))
         self.code = code
         self.message = message

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves the API docs' Swagger UI from our static files, not a CDN
     "axes",
     "django_tasks",
     "django_tasks_db",
@@ -164,6 +165,7 @@ TIME_ZONE = "Asia/Makassar"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = KOPERASI_HOME / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns about a missing root even with finders
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = KOPERASI_HOME / "media"
 

@@ -43,7 +43,8 @@ def test_cli_maps_our_command_names(monkeypatch):
 
 def test_production_settings_pass_djangos_deploy_check(tmp_path):
     env = {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if k not in {"DEBUG", "KOPERASI_DEMO", "DATABASE_URL", "KOPERASI_TESTING"}
     }
     env.update(
@@ -52,9 +53,19 @@ def test_production_settings_pass_djangos_deploy_check(tmp_path):
         ALLOWED_HOSTS="koperasi.example.org",
     )
     result = subprocess.run(
-        [sys.executable, "-m", "koperasi.cli", "system-check", "--deploy", "--fail-level",
-         "WARNING"],
-        capture_output=True, text=True, env=env, check=False,
+        [
+            sys.executable,
+            "-m",
+            "koperasi.cli",
+            "system-check",
+            "--deploy",
+            "--fail-level",
+            "WARNING",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

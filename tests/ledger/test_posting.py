@@ -3,12 +3,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import DatabaseError, transaction
-from tests.conftest import books_snapshot
 
 from koperasi.errors import NotFound, ServiceError
 from koperasi.ledger import selectors, services
 from koperasi.ledger.models import Account, JournalEntry, Posting
 from koperasi.ledger.services import Line
+from tests.conftest import books_snapshot
 
 D = Decimal
 
@@ -173,7 +173,22 @@ def test_manual_entry_by_code(coop, accountant):
     assert entry.source == "manual"
     with pytest.raises(NotFound):
         services.post_manual_entry(
-            cooperative=coop, actor=accountant,
+            cooperative=coop,
+            actor=accountant,
             lines=[("9999", D("1"), D("0")), ("1101", D("0"), D("1"))],
-            memo="x", idempotency_key="y",
+            memo="x",
+            idempotency_key="y",
         )
+
+
+def test_sqlite_refuses_balances_beyond_its_exact_range(coop):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL numerics are exact at any size")
+    post(coop, key="big", amount="9999999999999.99")
+    before = books_snapshot(coop)
+    with pytest.raises(ServiceError) as err:
+        post(coop, key="bigger", amount="0.01")
+    assert err.value.code == "too_large_for_sqlite"
+    assert books_snapshot(coop) == before

@@ -23,7 +23,10 @@ def test_concurrent_withdrawals_cannot_overdraw():
     member = make_member(coop)
     account = sukarela_account(coop, member)
     services.deposit(
-        cooperative=coop, actor=None, account_id=account.pk, amount="100000",
+        cooperative=coop,
+        actor=None,
+        account_id=account.pk,
+        amount="100000",
         idempotency_key="fund",
     )
     successes, refusals = [], []
@@ -33,7 +36,10 @@ def test_concurrent_withdrawals_cannot_overdraw():
         try:
             barrier.wait()
             services.withdraw(
-                cooperative=coop, actor=None, account_id=account.pk, amount="30000",
+                cooperative=coop,
+                actor=None,
+                account_id=account.pk,
+                amount="30000",
                 idempotency_key=f"w-{n}",
             )
             successes.append(n)
@@ -68,7 +74,10 @@ def test_concurrent_requests_with_one_key_post_once():
             barrier.wait()
             results.append(
                 services.deposit(
-                    cooperative=coop, actor=None, account_id=account.pk, amount="5000",
+                    cooperative=coop,
+                    actor=None,
+                    account_id=account.pk,
+                    amount="5000",
                     idempotency_key="double-click",
                 ).pk
             )

@@ -2,7 +2,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from tests.conftest import books_snapshot, make_member, sukarela_account
 
 from koperasi.errors import NotFound, ServiceError
 from koperasi.ledger import selectors as ledger_selectors
@@ -11,6 +10,7 @@ from koperasi.members import services as members
 from koperasi.members.models import Member
 from koperasi.savings import selectors, services
 from koperasi.savings.models import SavingsAccount
+from tests.conftest import books_snapshot, make_member, sukarela_account
 
 D = Decimal
 
@@ -29,7 +29,10 @@ def test_paying_pokok_activates_the_member_and_posts_to_equity(coop, teller):
     assert member.status == Member.Status.APPLICANT
     pokok = SavingsAccount.objects.get(member=member, product__kind="pokok")
     services.deposit(
-        cooperative=coop, actor=teller, account_id=pokok.pk, amount="100000",
+        cooperative=coop,
+        actor=teller,
+        account_id=pokok.pk,
+        amount="100000",
         idempotency_key="p1",
     )
     member.refresh_from_db()
@@ -51,7 +54,10 @@ def test_pokok_cannot_exceed_the_cooperative_amount(coop, teller, member):
 
 def test_deposit_and_withdrawal_post_to_cash_and_sukarela(coop, teller, funded_sukarela):
     txn = services.withdraw(
-        cooperative=coop, actor=teller, account_id=funded_sukarela.pk, amount="125000.50",
+        cooperative=coop,
+        actor=teller,
+        account_id=funded_sukarela.pk,
+        amount="125000.50",
         idempotency_key="w1",
     )
     assert txn.amount == D("-125000.50")
@@ -65,7 +71,10 @@ def test_deposit_and_withdrawal_post_to_cash_and_sukarela(coop, teller, funded_s
 def test_repeating_a_key_posts_nothing(coop, teller, funded_sukarela):
     before = books_snapshot(coop)
     again = services.deposit(
-        cooperative=coop, actor=teller, account_id=funded_sukarela.pk, amount="500000",
+        cooperative=coop,
+        actor=teller,
+        account_id=funded_sukarela.pk,
+        amount="500000",
         idempotency_key="fund-1",
     )
     assert again.amount == D("500000.00")
@@ -87,7 +96,10 @@ def test_bad_withdrawals_change_nothing(coop, teller, funded_sukarela, amount, c
     before = books_snapshot(coop)
     with pytest.raises(ServiceError) as err:
         services.withdraw(
-            cooperative=coop, actor=teller, account_id=funded_sukarela.pk, amount=amount,
+            cooperative=coop,
+            actor=teller,
+            account_id=funded_sukarela.pk,
+            amount=amount,
             idempotency_key="bad",
         )
     assert err.value.code == code
@@ -97,7 +109,10 @@ def test_bad_withdrawals_change_nothing(coop, teller, funded_sukarela, amount, c
 def test_float_amounts_are_refused(coop, teller, funded_sukarela):
     with pytest.raises(ServiceError) as err:
         services.deposit(
-            cooperative=coop, actor=teller, account_id=funded_sukarela.pk, amount=0.1,
+            cooperative=coop,
+            actor=teller,
+            account_id=funded_sukarela.pk,
+            amount=0.1,
             idempotency_key="f",
         )
     assert err.value.code == "invalid"
@@ -109,7 +124,10 @@ def test_pokok_and_wajib_are_locked_while_a_member(coop, teller, member, kind):
     before = books_snapshot(coop)
     with pytest.raises(ServiceError) as err:
         services.withdraw(
-            cooperative=coop, actor=teller, account_id=account.pk, amount="1",
+            cooperative=coop,
+            actor=teller,
+            account_id=account.pk,
+            amount="1",
             idempotency_key="locked",
         )
     assert err.value.code == "savings_locked"
@@ -121,7 +139,10 @@ def test_applicant_cannot_save_sukarela(coop, teller):
     account = sukarela_account(coop, applicant, teller)
     with pytest.raises(ServiceError) as err:
         services.deposit(
-            cooperative=coop, actor=teller, account_id=account.pk, amount="1000",
+            cooperative=coop,
+            actor=teller,
+            account_id=account.pk,
+            amount="1000",
             idempotency_key="a",
         )
     assert err.value.code == "member_inactive"
@@ -131,7 +152,10 @@ def test_account_of_another_cooperative_is_not_found(coop, other_coop, teller, f
     before = books_snapshot()
     with pytest.raises(NotFound):
         services.deposit(
-            cooperative=other_coop, actor=teller, account_id=funded_sukarela.pk, amount="1000",
+            cooperative=other_coop,
+            actor=teller,
+            account_id=funded_sukarela.pk,
+            amount="1000",
             idempotency_key="x",
         )
     assert books_snapshot() == before
@@ -144,8 +168,12 @@ def test_closed_period_refuses_a_backdated_deposit(coop, teller, funded_sukarela
     before = books_snapshot(coop)
     with pytest.raises(ServiceError) as err:
         services.deposit(
-            cooperative=coop, actor=teller, account_id=funded_sukarela.pk, amount="1000",
-            idempotency_key="old", business_date=dt.date(2025, 1, 15),
+            cooperative=coop,
+            actor=teller,
+            account_id=funded_sukarela.pk,
+            amount="1000",
+            idempotency_key="old",
+            business_date=dt.date(2025, 1, 15),
         )
     assert err.value.code == "period_closed"
     assert books_snapshot(coop) == before
@@ -154,8 +182,12 @@ def test_closed_period_refuses_a_backdated_deposit(coop, teller, funded_sukarela
 def test_transfer_between_own_accounts(coop, teller, member, funded_sukarela):
     wajib = SavingsAccount.objects.get(member=member, product__kind="wajib")
     out, into = services.transfer(
-        cooperative=coop, actor=teller, from_account_id=funded_sukarela.pk,
-        to_account_id=wajib.pk, amount="50000", idempotency_key="t1",
+        cooperative=coop,
+        actor=teller,
+        from_account_id=funded_sukarela.pk,
+        to_account_id=wajib.pk,
+        amount="50000",
+        idempotency_key="t1",
     )
     assert out.balance_after == D("450000.00")
     assert into.balance_after == D("50000.00")
@@ -169,19 +201,29 @@ def test_transfer_to_another_members_account_is_refused(coop, teller, funded_suk
     wajib = SavingsAccount.objects.get(member=other, product__kind="wajib")
     with pytest.raises(ServiceError) as err:
         services.transfer(
-            cooperative=coop, actor=teller, from_account_id=funded_sukarela.pk,
-            to_account_id=wajib.pk, amount="1000", idempotency_key="t",
+            cooperative=coop,
+            actor=teller,
+            from_account_id=funded_sukarela.pk,
+            to_account_id=wajib.pk,
+            amount="1000",
+            idempotency_key="t",
         )
     assert err.value.code == "different_member"
 
 
 def test_reversal_of_a_wrong_deposit(coop, teller, funded_sukarela):
     txn = services.deposit(
-        cooperative=coop, actor=teller, account_id=funded_sukarela.pk, amount="70000",
+        cooperative=coop,
+        actor=teller,
+        account_id=funded_sukarela.pk,
+        amount="70000",
         idempotency_key="oops",
     )
     services.reverse_transaction(
-        cooperative=coop, actor=teller, transaction_id=txn.pk, reason="salah rekening",
+        cooperative=coop,
+        actor=teller,
+        transaction_id=txn.pk,
+        reason="salah rekening",
         idempotency_key="oops-rev",
     )
     funded_sukarela.refresh_from_db()
@@ -189,7 +231,10 @@ def test_reversal_of_a_wrong_deposit(coop, teller, funded_sukarela):
     assert_books_reconcile(coop)
     with pytest.raises(ServiceError) as err:
         services.reverse_transaction(
-            cooperative=coop, actor=teller, transaction_id=txn.pk, reason="lagi",
+            cooperative=coop,
+            actor=teller,
+            transaction_id=txn.pk,
+            reason="lagi",
             idempotency_key="oops-rev-2",
         )
     assert err.value.code == "already_reversed"
@@ -198,7 +243,10 @@ def test_reversal_of_a_wrong_deposit(coop, teller, funded_sukarela):
 def test_statement_running_balance_and_date_filter(coop, teller, funded_sukarela):
     day = dt.date.today()
     services.withdraw(
-        cooperative=coop, actor=teller, account_id=funded_sukarela.pk, amount="100000",
+        cooperative=coop,
+        actor=teller,
+        account_id=funded_sukarela.pk,
+        amount="100000",
         idempotency_key="s1",
     )
     opening, rows = selectors.statement(
@@ -214,7 +262,10 @@ def test_wajib_arrears(coop, teller):
     member.save()
     wajib = SavingsAccount.objects.get(member=member, product__kind="wajib")
     services.deposit(
-        cooperative=coop, actor=teller, account_id=wajib.pk, amount="150000",
+        cooperative=coop,
+        actor=teller,
+        account_id=wajib.pk,
+        amount="150000",
         idempotency_key="w",
     )
     arrears = selectors.wajib_arrears(cooperative=coop, member=member, as_of=dt.date(2026, 6, 30))
@@ -226,11 +277,19 @@ def test_wajib_arrears(coop, teller):
 def test_exit_refunds_every_balance_and_closes_accounts(coop, teller, member, funded_sukarela):
     wajib = SavingsAccount.objects.get(member=member, product__kind="wajib")
     services.deposit(
-        cooperative=coop, actor=teller, account_id=wajib.pk, amount="50000", idempotency_key="w",
+        cooperative=coop,
+        actor=teller,
+        account_id=wajib.pk,
+        amount="50000",
+        idempotency_key="w",
     )
     cash_before = balance(coop, "1101")
     members.exit_member(
-        cooperative=coop, actor=teller, member=member, status="resigned", reason="pindah",
+        cooperative=coop,
+        actor=teller,
+        member=member,
+        status="resigned",
+        reason="pindah",
         idempotency_key="exit",
     )
     member.refresh_from_db()
@@ -241,7 +300,10 @@ def test_exit_refunds_every_balance_and_closes_accounts(coop, teller, member, fu
     assert_books_reconcile(coop)
     with pytest.raises(ServiceError) as err:
         services.deposit(
-            cooperative=coop, actor=teller, account_id=funded_sukarela.pk, amount="1",
+            cooperative=coop,
+            actor=teller,
+            account_id=funded_sukarela.pk,
+            amount="1",
             idempotency_key="after",
         )
     assert err.value.code == "account_closed"
@@ -250,7 +312,11 @@ def test_exit_refunds_every_balance_and_closes_accounts(coop, teller, member, fu
 def test_rate_above_cap_is_refused(coop):
     with pytest.raises(ServiceError) as err:
         services.create_product(
-            cooperative=coop, actor=None, code="SX", name="X", kind="sukarela",
+            cooperative=coop,
+            actor=None,
+            code="SX",
+            name="X",
+            kind="sukarela",
             annual_rate=D("9.5"),
         )
     assert err.value.code == "rate_above_cap"

@@ -3,7 +3,7 @@
 (code, name, type, parent code, system role, is control). Copied per cooperative and editable.
 """
 
-A, L, E, I, X = "asset", "liability", "equity", "income", "expense"
+A, L, E, INC, X = "asset", "liability", "equity", "income", "expense"
 
 KSP_CHART: tuple[tuple[str, str, str, str, str, bool], ...] = (
     ("1", "Aset", A, "", "", False),
@@ -40,12 +40,12 @@ KSP_CHART: tuple[tuple[str, str, str, str, str, bool], ...] = (
     ("3301", "Hibah", E, "3", "", False),
     ("3401", "SHU Tahun Berjalan", E, "3", "current_surplus", False),
     ("3402", "SHU Tahun Lalu Belum Dibagi", E, "3", "retained_surplus", False),
-    ("4", "Pendapatan", I, "", "", False),
-    ("4101", "Pendapatan Bunga Pinjaman Anggota", I, "4", "loan_interest_income", False),
-    ("4102", "Pendapatan Bunga Pinjaman Non-Anggota", I, "4", "", False),
-    ("4201", "Pendapatan Provisi dan Administrasi", I, "4", "fee_income", False),
-    ("4202", "Pendapatan Denda", I, "4", "penalty_income", False),
-    ("4301", "Pendapatan Lain-lain", I, "4", "", False),
+    ("4", "Pendapatan", INC, "", "", False),
+    ("4101", "Pendapatan Bunga Pinjaman Anggota", INC, "4", "loan_interest_income", False),
+    ("4102", "Pendapatan Bunga Pinjaman Non-Anggota", INC, "4", "", False),
+    ("4201", "Pendapatan Provisi dan Administrasi", INC, "4", "fee_income", False),
+    ("4202", "Pendapatan Denda", INC, "4", "penalty_income", False),
+    ("4301", "Pendapatan Lain-lain", INC, "4", "", False),
     ("5", "Beban", X, "", "", False),
     ("5101", "Beban Bunga Simpanan", X, "5", "savings_interest_expense", False),
     ("5201", "Beban Gaji dan Tunjangan", X, "5", "", False),

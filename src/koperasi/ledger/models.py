@@ -120,5 +120,7 @@ class ClosedPeriod(models.Model):
     class Meta:
         ordering = ["-year", "-month"]
         constraints = [
-            models.UniqueConstraint(fields=["cooperative", "year", "month"], name="uniq_closed_month")
+            models.UniqueConstraint(
+                fields=["cooperative", "year", "month"], name="uniq_closed_month"
+            )
         ]

@@ -1,23 +1,48 @@
 """Reads of the books, always scoped to one cooperative."""
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
+from django.db import connections
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from koperasi.domain.money import ZERO
 from koperasi.errors import NotFound
-from koperasi.ledger.models import Account, JournalEntry, Posting
+from koperasi.ledger.models import Account, ClosedPeriod, JournalEntry, Posting
 from koperasi.tenancy.models import Cooperative
-
-HALF_CENT = Decimal("0.005")
 
 
 def cents(value: Decimal) -> Decimal:
-    """A database sum as exact rupiah and sen (SQLite returns sums via floating point)."""
     return Decimal(value).quantize(Decimal("0.01"))
+
+
+def grouped_sums(
+    qs: QuerySet[Any], key: str | None, fields: Sequence[str]
+) -> dict[Any, tuple[Decimal, ...]]:
+    """Σ of decimal fields per key (or overall when key is None), exact on every database.
+
+    SQLite stores decimals as doubles and SUM()s them in floating point, which drifts at large
+    totals; there the exact stored values are added in Python. PostgreSQL sums numerics exactly.
+    """
+    if connections[qs.db].vendor == "sqlite":
+        totals: dict[Any, list[Decimal]] = {}
+        columns = [key, *fields] if key else list(fields)
+        for row in qs.order_by().values_list(*columns).iterator():
+            group, values = (row[0], row[1:]) if key else (None, row)
+            acc = totals.setdefault(group, [ZERO] * len(fields))
+            for i, value in enumerate(values):
+                acc[i] += value or ZERO
+        return {group: tuple(map(cents, acc)) for group, acc in totals.items()}
+    sums = {f"s{i}": Coalesce(Sum(field), ZERO) for i, field in enumerate(fields)}
+    if key is None:
+        row = qs.order_by().aggregate(**sums)
+        return {None: tuple(row[f"s{i}"] for i in range(len(fields)))}
+    rows = qs.order_by().values(key).annotate(**sums).values_list(key, *sums)
+    return {row[0]: tuple(row[1:]) for row in rows}
 
 
 @dataclass(frozen=True)
@@ -47,12 +72,12 @@ def trial_balance(
     if as_of is None:
         balances = {a.pk: a.balance for a in postable}
     else:
-        sums = (
-            Posting.objects.filter(cooperative=cooperative, business_date__lte=as_of)
-            .values("account_id")
-            .annotate(d=Coalesce(Sum("debit"), ZERO), c=Coalesce(Sum("credit"), ZERO))
+        sums = grouped_sums(
+            Posting.objects.filter(cooperative=cooperative, business_date__lte=as_of),
+            "account_id",
+            ["debit", "credit"],
         )
-        balances = {row["account_id"]: cents(row["d"] - row["c"]) for row in sums}
+        balances = {account_id: d - c for account_id, (d, c) in sums.items()}
     rows = []
     total_debit = total_credit = ZERO
     for acc in postable:
@@ -87,10 +112,9 @@ def account_ledger(
     opening = ZERO
     postings = Posting.objects.filter(account=account).select_related("entry")
     if date_from:
-        before = Posting.objects.filter(account=account, business_date__lt=date_from).aggregate(
-            d=Coalesce(Sum("debit"), ZERO), c=Coalesce(Sum("credit"), ZERO)
-        )
-        opening = cents(before["d"] - before["c"]) * sign
+        before = Posting.objects.filter(account=account, business_date__lt=date_from)
+        debit, credit = grouped_sums(before, None, ["debit", "credit"]).get(None, (ZERO, ZERO))
+        opening = (debit - credit) * sign
         postings = postings.filter(business_date__gte=date_from)
     if date_to:
         postings = postings.filter(business_date__lte=date_to)
@@ -133,30 +157,33 @@ def entry(*, cooperative: Cooperative, entry_id: int) -> JournalEntry:
 def ledger_violations(*, cooperative: Cooperative) -> list[str]:
     """Every broken ledger invariant, as a sentence naming what is wrong."""
     problems: list[str] = []
-    # SQLite sums decimals as doubles, so compare to the half-sen; PostgreSQL sums exactly.
-    unbalanced = (
-        Posting.objects.filter(cooperative=cooperative)
-        .values("entry_id")
-        .annotate(d=Coalesce(Sum("debit"), ZERO), c=Coalesce(Sum("credit"), ZERO), n=Count("id"))
-        .filter(Q(n__lt=2) | Q(d__gt=F("c") + HALF_CENT) | Q(c__gt=F("d") + HALF_CENT))
-        .values_list("entry_id", "d", "c")
-    )
+    postings = Posting.objects.filter(cooperative=cooperative)
+    if connections[postings.db].vendor == "sqlite":
+        per_entry = grouped_sums(postings, "entry_id", ["debit", "credit"])
+        unbalanced = [(pk, d, c) for pk, (d, c) in per_entry.items() if d != c]
+    else:
+        unbalanced = list(
+            postings.values("entry_id")
+            .annotate(d=Sum("debit"), c=Sum("credit"))
+            .filter(~Q(d=F("c")))
+            .values_list("entry_id", "d", "c")
+        )
     for pk, d, c in unbalanced:
         problems.append(f"entry JU-{pk:07d} is not balanced: debit {d} credit {c}")
-    empty = JournalEntry.objects.filter(cooperative=cooperative, postings__isnull=True)
-    for pk in empty.values_list("pk", flat=True):
-        problems.append(f"entry JU-{pk:07d} has no postings")
-    sums = {
-        row["account_id"]: row["d"] - row["c"]
-        for row in Posting.objects.filter(cooperative=cooperative)
-        .values("account_id")
-        .annotate(d=Coalesce(Sum("debit"), ZERO), c=Coalesce(Sum("credit"), ZERO))
-    }
+    short = (
+        JournalEntry.objects.filter(cooperative=cooperative)
+        .annotate(n=Count("postings"))
+        .filter(n__lt=2)
+        .values_list("pk", flat=True)
+    )
+    for pk in short:
+        problems.append(f"entry JU-{pk:07d} has fewer than two postings")
+    sums = grouped_sums(postings, "account_id", ["debit", "credit"])
     for acc in Account.objects.filter(cooperative=cooperative):
-        expected = cents(sums.get(acc.pk, ZERO))
-        if acc.balance != expected:
+        debit, credit = sums.get(acc.pk, (ZERO, ZERO))
+        if acc.balance != debit - credit:
             problems.append(
-                f"account {acc.code} balance {acc.balance} != sum of postings {expected}"
+                f"account {acc.code} balance {acc.balance} != sum of postings {debit - credit}"
             )
     foreign = Posting.objects.filter(cooperative=cooperative).exclude(
         account__cooperative=cooperative
@@ -170,3 +197,11 @@ def ledger_violations(*, cooperative: Cooperative) -> list[str]:
         problems.append(f"{mismatched.count()} postings belong to another cooperative's entry")
     return problems
 
+
+def closed_periods(*, cooperative: Cooperative) -> QuerySet[ClosedPeriod]:
+    """The cooperative's closed months, latest first."""
+    return (
+        ClosedPeriod.objects.filter(cooperative=cooperative)
+        .select_related("closed_by")
+        .order_by("-year", "-month")
+    )

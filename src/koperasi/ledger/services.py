@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -26,6 +25,8 @@ from koperasi.ledger.models import Account, ClosedPeriod, JournalEntry, Posting
 from koperasi.tenancy.models import Cooperative
 
 CENT = Decimal("0.01")
+# SQLite keeps decimals as doubles, exact to 15 significant digits: 13 rupiah digits + 2 sen.
+SQLITE_BALANCE_LIMIT = Decimal("10000000000000")
 
 
 @dataclass(frozen=True)
@@ -175,14 +176,34 @@ def post_entry(
         )
         for line in lines
     )
+    _apply_to_balances(lines)
+    return entry
+
+
+def _apply_to_balances(lines: Sequence[Line]) -> None:
+    """Add the entry to the maintained balances, in Decimal arithmetic under a row lock.
+
+    Rows are locked in primary-key order so two entries touching the same accounts never
+    deadlock. The sum is done here rather than as `balance + x` in SQL because SQLite would do
+    that addition in floating point.
+    """
     deltas: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for line in lines:
         deltas[line.account.pk] += line.debit - line.credit
-    # Lock order by primary key so two entries touching the same accounts never deadlock.
-    for account_id in sorted(deltas):
-        if deltas[account_id]:
-            Account.objects.filter(pk=account_id).update(balance=F("balance") + deltas[account_id])
-    return entry
+    changed = sorted(pk for pk, delta in deltas.items() if delta)
+    if not changed:
+        return
+    accounts = list(
+        Account.objects.select_for_update().filter(pk__in=changed).order_by("pk").only("balance")
+    )
+    for account in accounts:
+        account.balance += deltas[account.pk]
+        if abs(account.balance) >= SQLITE_BALANCE_LIMIT and connection.vendor == "sqlite":
+            raise ServiceError(
+                "too_large_for_sqlite",
+                _("Balances of Rp 10 trillion or more need the PostgreSQL database."),
+            )
+    Account.objects.bulk_update(accounts, ["balance"])
 
 
 @transaction.atomic
@@ -243,9 +264,7 @@ def post_manual_entry(
 ) -> JournalEntry:
     """An accountant's general-journal entry; lines are (account code, debit, credit)."""
     codes = {code for code, _d, _c in lines}
-    accounts = {
-        a.code: a for a in Account.objects.filter(cooperative=cooperative, code__in=codes)
-    }
+    accounts = {a.code: a for a in Account.objects.filter(cooperative=cooperative, code__in=codes)}
     missing = codes - accounts.keys()
     if missing:
         raise NotFound(
@@ -283,9 +302,7 @@ def close_month(*, cooperative: Cooperative, actor: Any, year: int, month: int) 
         )
     if coop.books_closed_through and first_day - dt.timedelta(days=1) != coop.books_closed_through:
         raise ServiceError("close_in_order", _("Close the earlier months first."))
-    period = ClosedPeriod.objects.create(
-        cooperative=coop, year=year, month=month, closed_by=actor
-    )
+    period = ClosedPeriod.objects.create(cooperative=coop, year=year, month=month, closed_by=actor)
     coop.books_closed_through = last_day
     coop.save(update_fields=["books_closed_through"])
     cooperative.books_closed_through = last_day
@@ -323,7 +340,10 @@ def create_account(
             cooperative=cooperative, code=code, name=name.strip(), type=parent.type, parent=parent
         )
         audit.record(
-            cooperative=cooperative, actor=actor, action="ledger.account_create", obj=account,
+            cooperative=cooperative,
+            actor=actor,
+            action="ledger.account_create",
+            obj=account,
             summary=f"{code} {name}",
         )
     return account

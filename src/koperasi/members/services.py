@@ -58,9 +58,17 @@ def _parse_date(value: dt.date | str | None) -> dt.date | None:
 
 
 def clean_member_input(
-    cooperative: Cooperative, data: MemberInput, *, exclude_member_id: int | None = None
+    cooperative: Cooperative,
+    data: MemberInput,
+    *,
+    exclude_member_id: int | None = None,
+    existing_niks: set[str] | None = None,
 ) -> CleanMember:
-    """Validate every field at once, so a form or an import row reports all its problems."""
+    """Validate every field at once, so a form or an import row reports all its problems.
+
+    `existing_niks` (the cooperative's registered NIKs, read once) lets a bulk import skip the
+    per-row duplicate query.
+    """
     errors: list[ServiceError] = []
     values: dict[str, Any] = {}
     for name in REQUIRED_TEXT:
@@ -108,10 +116,14 @@ def clean_member_input(
     values["phone"] = phone
 
     if info is not None:
-        duplicates = Member.objects.filter(cooperative=cooperative, nik=info.nik)
-        if exclude_member_id:
-            duplicates = duplicates.exclude(pk=exclude_member_id)
-        if duplicates.exists():
+        if existing_niks is not None:
+            is_duplicate = info.nik in existing_niks
+        else:
+            duplicates = Member.objects.filter(cooperative=cooperative, nik=info.nik)
+            if exclude_member_id:
+                duplicates = duplicates.exclude(pk=exclude_member_id)
+            is_duplicate = duplicates.exists()
+        if is_duplicate:
             errors.append(
                 ServiceError(
                     "duplicate_nik",
@@ -234,7 +246,7 @@ def exit_member(
     idempotency_key: str,
     exited_on: dt.date | None = None,
 ) -> Member:
-    """End a membership: refuse while anything is owed, else refund every savings balance in cash."""
+    """End a membership: refused while anything is owed; else every savings balance is refunded."""
     from koperasi.savings import services as savings
 
     _check_tenant(cooperative, member)
@@ -259,7 +271,9 @@ def exit_member(
         business_date=exited_on,
     )
     member.status = status
-    member.exited_on = refund_entry.business_date if refund_entry else (exited_on or dt.date.today())
+    member.exited_on = (
+        refund_entry.business_date if refund_entry else (exited_on or dt.date.today())
+    )
     member.exit_reason = reason.strip()
     member.save(update_fields=["status", "exited_on", "exit_reason"])
     audit.record(
@@ -290,7 +304,10 @@ def create_portal_login(
     member.user = user
     member.save(update_fields=["user"])
     audit.record(
-        cooperative=cooperative, actor=actor, action="members.portal_login", obj=member,
+        cooperative=cooperative,
+        actor=actor,
+        action="members.portal_login",
+        obj=member,
         summary=username,
     )
     return user

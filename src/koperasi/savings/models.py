@@ -135,9 +135,7 @@ class SavingsTransaction(models.Model):
                 name="uniq_savings_txn_key",
             )
         ]
-        indexes = [
-            models.Index(fields=["account", "business_date", "id"], name="savings_txn_stmt")
-        ]
+        indexes = [models.Index(fields=["account", "business_date", "id"], name="savings_txn_stmt")]
 
     @property
     def receipt_number(self) -> str:

@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, QuerySet, Sum
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import TruncMonth
 
 from koperasi.domain.money import ZERO
 from koperasi.domain.periods import wajib_due_months
 from koperasi.errors import NotFound
-from koperasi.ledger.selectors import cents
+from koperasi.ledger.selectors import cents, grouped_sums
 from koperasi.members.models import Member
 from koperasi.savings.models import SavingsAccount, SavingsKind, SavingsProduct, SavingsTransaction
 from koperasi.tenancy.models import Cooperative
@@ -76,14 +76,12 @@ def transaction(*, cooperative: Cooperative, transaction_id: int) -> SavingsTran
 
 
 def totals_by_kind(*, cooperative: Cooperative) -> dict[str, Decimal]:
-    rows = (
-        SavingsAccount.objects.filter(cooperative=cooperative)
-        .values("product__kind")
-        .annotate(total=Coalesce(Sum("balance"), ZERO))
+    sums = grouped_sums(
+        SavingsAccount.objects.filter(cooperative=cooperative), "product__kind", ["balance"]
     )
     totals = {kind: ZERO for kind in SavingsKind.values}
-    for row in rows:
-        totals[row["product__kind"]] = cents(row["total"])
+    for kind, (total,) in sums.items():
+        totals[kind] = total
     return totals
 
 
@@ -113,17 +111,11 @@ def wajib_arrears(*, cooperative: Cooperative, member: Member, as_of: dt.date) -
         return WajibArrears(0, ZERO, ZERO, ZERO)
     months = wajib_due_months(member.joined_on, as_of)
     due = cooperative.wajib_amount * months
-    paid = SavingsTransaction.objects.filter(
-        account__member=member, account__product__kind=SavingsKind.WAJIB, amount__gt=0
-    ).exclude(kind=SavingsTransaction.Kind.REVERSAL).aggregate(
-        total=Coalesce(Sum("amount"), ZERO)
-    )["total"]
-    reversed_ = SavingsTransaction.objects.filter(
-        account__member=member,
-        account__product__kind=SavingsKind.WAJIB,
-        kind=SavingsTransaction.Kind.REVERSAL,
-    ).aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
-    paid = cents(paid + reversed_)
+    # Paid in = deposits and transfers in, less any reversals of them (refunds are not payments).
+    wajib = SavingsTransaction.objects.filter(
+        cooperative=cooperative, account__member=member, account__product__kind=SavingsKind.WAJIB
+    ).exclude(kind=SavingsTransaction.Kind.REFUND)
+    (paid,) = grouped_sums(wajib, None, ["amount"]).get(None, (ZERO,))
     return WajibArrears(months, due, paid, max(ZERO, due - paid))
 
 
@@ -132,27 +124,23 @@ def savings_violations(*, cooperative: Cooperative) -> list[str]:
     from koperasi.ledger.models import Account
 
     problems: list[str] = []
-    sums = dict(
-        SavingsTransaction.objects.filter(cooperative=cooperative)
-        .values("account_id")
-        .annotate(total=Sum("amount"))
-        .values_list("account_id", "total")
+    sums = grouped_sums(
+        SavingsTransaction.objects.filter(cooperative=cooperative), "account_id", ["amount"]
     )
     for acc_id, number, balance in SavingsAccount.objects.filter(
         cooperative=cooperative
     ).values_list("id", "number", "balance"):
-        expected = cents(sums.get(acc_id) or ZERO)
+        (expected,) = sums.get(acc_id, (ZERO,))
         if balance != expected:
             problems.append(
                 f"savings account {number} balance {balance} != sum of movements {expected}"
             )
         if balance < 0:
             problems.append(f"savings account {number} is overdrawn: {balance}")
-    per_gl = dict(
-        SavingsAccount.objects.filter(cooperative=cooperative)
-        .values("product__gl_account_id")
-        .annotate(total=Sum("balance"))
-        .values_list("product__gl_account_id", "total")
+    per_gl = grouped_sums(
+        SavingsAccount.objects.filter(cooperative=cooperative),
+        "product__gl_account_id",
+        ["balance"],
     )
     gl_ids = set(
         SavingsProduct.objects.filter(cooperative=cooperative).values_list(
@@ -160,7 +148,7 @@ def savings_violations(*, cooperative: Cooperative) -> list[str]:
         )
     )
     for gl in Account.objects.filter(pk__in=gl_ids):
-        sub_total = cents(per_gl.get(gl.pk) or ZERO)
+        (sub_total,) = per_gl.get(gl.pk, (ZERO,))
         # Savings are credit balances: the control account's balance is −Σ accounts.
         if -gl.balance != sub_total:
             problems.append(

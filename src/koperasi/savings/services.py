@@ -36,12 +36,24 @@ DEFAULT_PRODUCTS = (
     ("SP", "Simpanan Pokok", SavingsKind.POKOK, "0", "none", None, "equity", "savings_pokok"),
     ("SW", "Simpanan Wajib", SavingsKind.WAJIB, "0", "none", None, "equity", "savings_wajib"),
     (
-        "SS", "Simpanan Sukarela", SavingsKind.SUKARELA, "3", "harian", None, "liability",
+        "SS",
+        "Simpanan Sukarela",
+        SavingsKind.SUKARELA,
+        "3",
+        "harian",
+        None,
+        "liability",
         "savings_sukarela",
     ),
     (
-        "SB12", "Simpanan Berjangka 12 Bulan", SavingsKind.BERJANGKA, "6", "harian", 12,
-        "liability", "savings_berjangka",
+        "SB12",
+        "Simpanan Berjangka 12 Bulan",
+        SavingsKind.BERJANGKA,
+        "6",
+        "harian",
+        12,
+        "liability",
+        "savings_berjangka",
     ),
 )
 
@@ -74,7 +86,7 @@ def create_product(
     minimum_balance: Decimal = ZERO,
     accounting_class: str = "",
 ) -> SavingsProduct:
-    """A further savings product; the rate may not exceed the cooperative's cap (Permenkop 8/2023)."""
+    """A further savings product; its rate may not exceed the cap (Permenkop 8/2023)."""
     if kind not in SavingsKind.values:
         raise ServiceError("invalid_kind", _("Unknown savings kind."), "kind")
     if annual_rate < 0 or annual_rate > cooperative.savings_rate_cap:
@@ -96,7 +108,8 @@ def create_product(
             name=name,
             kind=kind,
             annual_rate=annual_rate,
-            interest_method=interest_method if kind not in (SavingsKind.POKOK, SavingsKind.WAJIB)
+            interest_method=interest_method
+            if kind not in (SavingsKind.POKOK, SavingsKind.WAJIB)
             else "none",
             term_months=term_months,
             minimum_balance=minimum_balance,
@@ -104,7 +117,10 @@ def create_product(
             gl_account=ledger.account_by_role(cooperative, role),
         )
         audit.record(
-            cooperative=cooperative, actor=actor, action="savings.product_create", obj=product,
+            cooperative=cooperative,
+            actor=actor,
+            action="savings.product_create",
+            obj=product,
             summary=f"{code} {name}",
         )
     return product
@@ -118,8 +134,9 @@ def _product(cooperative: Cooperative, kind: str) -> SavingsProduct:
         .first()
     )
     if product is None:
-        raise ServiceError("product_missing", _("The cooperative has no %(kind)s product.") % {
-            "kind": kind})
+        raise ServiceError(
+            "product_missing", _("The cooperative has no %(kind)s product.") % {"kind": kind}
+        )
     return product
 
 
@@ -324,18 +341,24 @@ def deposit(
         allow_control=True,
     )
     txn = _record_movement(
-        account=account, kind=Kind.DEPOSIT, amount=value, entry=entry, actor=actor, note=note,
-        key=idempotency_key, channel=channel,
+        account=account,
+        kind=Kind.DEPOSIT,
+        amount=value,
+        entry=entry,
+        actor=actor,
+        note=note,
+        key=idempotency_key,
+        channel=channel,
     )
-    if (
-        account.product.kind == SavingsKind.POKOK
-        and account.balance == cooperative.pokok_amount
-    ):
+    if account.product.kind == SavingsKind.POKOK and account.balance == cooperative.pokok_amount:
         from koperasi.members import services as members
 
         members.activate_member(cooperative=cooperative, actor=actor, member=account.member, on=on)
     audit.record(
-        cooperative=cooperative, actor=actor, action="savings.deposit", obj=txn,
+        cooperative=cooperative,
+        actor=actor,
+        action="savings.deposit",
+        obj=txn,
         summary=f"{account.number} +{value}",
     )
     return txn
@@ -378,11 +401,20 @@ def withdraw(
         allow_control=True,
     )
     txn = _record_movement(
-        account=account, kind=Kind.WITHDRAWAL, amount=-value, entry=entry, actor=actor,
-        note=note, key=idempotency_key, channel=channel,
+        account=account,
+        kind=Kind.WITHDRAWAL,
+        amount=-value,
+        entry=entry,
+        actor=actor,
+        note=note,
+        key=idempotency_key,
+        channel=channel,
     )
     audit.record(
-        cooperative=cooperative, actor=actor, action="savings.withdraw", obj=txn,
+        cooperative=cooperative,
+        actor=actor,
+        action="savings.withdraw",
+        obj=txn,
         summary=f"{account.number} -{value}",
     )
     return txn
@@ -419,7 +451,8 @@ def transfer(
     source, target = locked[from_account_id], locked[to_account_id]
     if source.member_id != target.member_id:
         raise ServiceError(
-            "different_member", _("Transfers are only between one member's own accounts."),
+            "different_member",
+            _("Transfers are only between one member's own accounts."),
             "to_account",
         )
     on = business_date or ledger.business_today(cooperative)
@@ -442,15 +475,30 @@ def transfer(
         allow_control=True,
     )
     out = _record_movement(
-        account=source, kind=Kind.TRANSFER_OUT, amount=-value, entry=entry, actor=actor,
-        note=note, key=idempotency_key, channel=channel,
+        account=source,
+        kind=Kind.TRANSFER_OUT,
+        amount=-value,
+        entry=entry,
+        actor=actor,
+        note=note,
+        key=idempotency_key,
+        channel=channel,
     )
     into = _record_movement(
-        account=target, kind=Kind.TRANSFER_IN, amount=value, entry=entry, actor=actor,
-        note=note, key=idempotency_key, channel=channel,
+        account=target,
+        kind=Kind.TRANSFER_IN,
+        amount=value,
+        entry=entry,
+        actor=actor,
+        note=note,
+        key=idempotency_key,
+        channel=channel,
     )
     audit.record(
-        cooperative=cooperative, actor=actor, action="savings.transfer", obj=out,
+        cooperative=cooperative,
+        actor=actor,
+        action="savings.transfer",
+        obj=out,
         summary=f"{source.number} -> {target.number} {value}",
     )
     return out, into
@@ -496,8 +544,14 @@ def refund_on_exit(
         )
         for account in with_balance:
             _record_movement(
-                account=account, kind=Kind.REFUND, amount=-account.balance, entry=entry,
-                actor=actor, note="", key=idempotency_key, channel="teller",
+                account=account,
+                kind=Kind.REFUND,
+                amount=-account.balance,
+                entry=entry,
+                actor=actor,
+                note="",
+                key=idempotency_key,
+                channel="teller",
             )
     for account in accounts:
         account.status = SavingsAccount.Status.CLOSED
@@ -535,8 +589,10 @@ def reverse_transaction(
         if existing[0].idempotency_key == idempotency_key:
             return existing
         raise ServiceError("already_reversed", _("This movement has already been reversed."))
-    locked = {leg.account_id: _locked_account(cooperative, leg.account_id) for leg in
-              sorted(legs, key=lambda leg: leg.account_id)}
+    locked = {
+        leg.account_id: _locked_account(cooperative, leg.account_id)
+        for leg in sorted(legs, key=lambda leg: leg.account_id)
+    }
     for leg in legs:
         if locked[leg.account_id].balance - leg.amount < 0:
             raise ServiceError(
@@ -553,13 +609,23 @@ def reverse_transaction(
     )
     reversals = [
         _record_movement(
-            account=locked[leg.account_id], kind=Kind.REVERSAL, amount=-leg.amount, entry=entry,
-            actor=actor, note=reason, key=idempotency_key, channel="teller", reverses=leg,
+            account=locked[leg.account_id],
+            kind=Kind.REVERSAL,
+            amount=-leg.amount,
+            entry=entry,
+            actor=actor,
+            note=reason,
+            key=idempotency_key,
+            channel="teller",
+            reverses=leg,
         )
         for leg in legs
     ]
     audit.record(
-        cooperative=cooperative, actor=actor, action="savings.reverse", obj=original,
+        cooperative=cooperative,
+        actor=actor,
+        action="savings.reverse",
+        obj=original,
         summary=reason,
     )
     return reversals

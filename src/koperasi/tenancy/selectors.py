@@ -35,7 +35,7 @@ def cooperative_by_code(code: str) -> Cooperative:
 
 
 def require_permission(user: Any, cooperative: Cooperative, permission: str) -> str:
-    """The user's role, or NotFound for a stranger and PermissionDenied for a staff role without it."""
+    """The user's role; NotFound for a stranger, PermissionDenied for a role without it."""
     role = staff_role(user, cooperative)
     if role is None:
         raise NotFound()

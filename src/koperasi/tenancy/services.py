@@ -32,16 +32,17 @@ def create_cooperative(*, actor: Any, code: str, name: str, **settings: Any) -> 
 
 
 @transaction.atomic
-def add_staff(
-    *, cooperative: Cooperative, actor: Any, user: Any, role: str
-) -> StaffMembership:
+def add_staff(*, cooperative: Cooperative, actor: Any, user: Any, role: str) -> StaffMembership:
     if role not in Role.values:
         raise ServiceError("invalid_role", _("Unknown role."), "role")
     membership, _created = StaffMembership.objects.update_or_create(
         user=user, cooperative=cooperative, defaults={"role": role, "is_active": True}
     )
     audit.record(
-        cooperative=cooperative, actor=actor, action="tenancy.staff", obj=membership,
+        cooperative=cooperative,
+        actor=actor,
+        action="tenancy.staff",
+        obj=membership,
         summary=f"{user.username}: {role}",
     )
     return membership
@@ -65,6 +66,9 @@ def revoke_token(*, token: ApiToken, actor: Any) -> None:
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     audit.record(
-        cooperative=token.cooperative, actor=actor, action="auth.token_revoke", obj=token,
+        cooperative=token.cooperative,
+        actor=actor,
+        action="auth.token_revoke",
+        obj=token,
         summary=token.prefix,
     )

@@ -9,8 +9,8 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 
 from koperasi.errors import NotFound, PermissionDenied
 from koperasi.members import selectors as member_selectors

@@ -30,7 +30,7 @@ def angka(value: object) -> str:
     return format_rupiah(Decimal(str(value)), with_symbol=False)
 
 
-@register.filter
+@register.filter(expects_localtime=True)  # aware datetimes arrive in local time, not UTC
 def tanggal(value: object) -> str:
     if isinstance(value, dt.datetime):
         return value.strftime("%d/%m/%Y %H:%M")

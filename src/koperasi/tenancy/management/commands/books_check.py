@@ -10,7 +10,9 @@ from koperasi.tenancy.models import Cooperative
 
 
 class Command(BaseCommand):
-    help = "Verify the books: balanced entries, maintained balances, sub-ledgers = control accounts."
+    help = (
+        "Verify the books: balanced entries, maintained balances, sub-ledgers = control accounts."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--coop", help="cooperative code (default: all)")

@@ -35,8 +35,11 @@ def serve(host: str, port: int, workers: int) -> None:
         [
             gunicorn,
             "koperasi.wsgi:application",
-            "--bind", f"{host}:{port}",
-            "--workers", str(workers),
-            "--access-logfile", "-",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(workers),
+            "--access-logfile",
+            "-",
         ],
     )

@@ -306,6 +306,55 @@ def _record_movement(
     )
 
 
+def _cash_movement(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    account: SavingsAccount,
+    amount: Decimal,
+    on: dt.date,
+    idempotency_key: str,
+    note: str,
+    channel: str,
+) -> SavingsTransaction:
+    """Cash in (amount > 0: Dr cash, Cr savings) or out (amount < 0: Dr savings, Cr cash)."""
+    cash = ledger.account_by_role(cooperative, "cash")
+    savings_gl = account.product.gl_account
+    value = abs(amount)
+    debit, credit = (cash, savings_gl) if amount > 0 else (savings_gl, cash)
+    kind = Kind.DEPOSIT if amount > 0 else Kind.WITHDRAWAL
+    verb = "Setoran" if amount > 0 else "Penarikan"
+    entry = ledger.post_entry(
+        cooperative=cooperative,
+        actor=actor,
+        lines=[ledger.Line(debit, debit=value), ledger.Line(credit, credit=value)],
+        memo=f"{verb} {account.product.name} {account.number} {account.member.name}",
+        source="savings",
+        source_ref=account.number,
+        idempotency_key=f"savings:{idempotency_key}",
+        business_date=on,
+        allow_control=True,
+    )
+    txn = _record_movement(
+        account=account,
+        kind=kind,
+        amount=amount,
+        entry=entry,
+        actor=actor,
+        note=note,
+        key=idempotency_key,
+        channel=channel,
+    )
+    audit.record(
+        cooperative=cooperative,
+        actor=actor,
+        action=f"savings.{kind}",
+        obj=txn,
+        summary=f"{account.number} {amount:+}",
+    )
+    return txn
+
+
 @transaction.atomic
 def deposit(
     *,
@@ -326,41 +375,20 @@ def deposit(
         return done
     on = business_date or ledger.business_today(cooperative)
     _check_can_receive(cooperative, account, value, on)
-    entry = ledger.post_entry(
+    txn = _cash_movement(
         cooperative=cooperative,
         actor=actor,
-        lines=[
-            ledger.Line(ledger.account_by_role(cooperative, "cash"), debit=value),
-            ledger.Line(account.product.gl_account, credit=value),
-        ],
-        memo=f"Setoran {account.product.name} {account.number} {account.member.name}",
-        source="savings",
-        source_ref=account.number,
-        idempotency_key=f"savings:{idempotency_key}",
-        business_date=on,
-        allow_control=True,
-    )
-    txn = _record_movement(
         account=account,
-        kind=Kind.DEPOSIT,
         amount=value,
-        entry=entry,
-        actor=actor,
+        on=on,
+        idempotency_key=idempotency_key,
         note=note,
-        key=idempotency_key,
         channel=channel,
     )
     if account.product.kind == SavingsKind.POKOK and account.balance == cooperative.pokok_amount:
         from koperasi.members import services as members
 
         members.activate_member(cooperative=cooperative, actor=actor, member=account.member, on=on)
-    audit.record(
-        cooperative=cooperative,
-        actor=actor,
-        action="savings.deposit",
-        obj=txn,
-        summary=f"{account.number} +{value}",
-    )
     return txn
 
 
@@ -386,38 +414,16 @@ def withdraw(
     if account.member.status != Member.Status.ACTIVE:
         raise ServiceError("member_inactive", _("This person is no longer a member."))
     _check_can_pay_out(account, value, on)
-    entry = ledger.post_entry(
+    return _cash_movement(
         cooperative=cooperative,
         actor=actor,
-        lines=[
-            ledger.Line(account.product.gl_account, debit=value),
-            ledger.Line(ledger.account_by_role(cooperative, "cash"), credit=value),
-        ],
-        memo=f"Penarikan {account.product.name} {account.number} {account.member.name}",
-        source="savings",
-        source_ref=account.number,
-        idempotency_key=f"savings:{idempotency_key}",
-        business_date=on,
-        allow_control=True,
-    )
-    txn = _record_movement(
         account=account,
-        kind=Kind.WITHDRAWAL,
         amount=-value,
-        entry=entry,
-        actor=actor,
+        on=on,
+        idempotency_key=idempotency_key,
         note=note,
-        key=idempotency_key,
         channel=channel,
     )
-    audit.record(
-        cooperative=cooperative,
-        actor=actor,
-        action="savings.withdraw",
-        obj=txn,
-        summary=f"{account.number} -{value}",
-    )
-    return txn
 
 
 @transaction.atomic

@@ -26,7 +26,7 @@ def test_list_is_paginated_as_items_and_count(api, coop, teller):
     for _ in range(3):
         make_member(coop, teller)
     first = api.get("/members?limit=2").json()
-    assert set(first) == {"items", "count"}
+    assert set(first) == {"items", "count", "count_capped"}
     assert first["count"] == 3
     assert [m["number"] for m in first["items"]] == ["A0001", "A0002"]
     rest = api.get("/members?limit=2&offset=2").json()
@@ -168,3 +168,18 @@ def test_roles_without_members_manage_cannot_write(api_as, coop, supervisor, mem
     member.refresh_from_db()
     assert member.name != "X"
     assert books_snapshot() == snapshot
+
+
+
+def test_list_count_is_capped_for_huge_lists(api, coop, teller, monkeypatch):
+    from koperasi.tenancy import api as shared
+
+    monkeypatch.setattr(shared, "COUNT_CAP", 2)
+    for _ in range(3):
+        make_member(coop, teller)
+    body = api.get("/members").json()
+    assert body["count"] == 2 and body["count_capped"] is True
+    assert len(body["items"]) == 3
+    monkeypatch.setattr(shared, "COUNT_CAP", 100)
+    body = api.get("/members").json()
+    assert body["count_capped"] is False and body["count"] == 3

@@ -31,7 +31,7 @@ def pokok_of(member):
 def test_accounts_list_shape_and_filters(api, coop, teller, member, funded_sukarela):
     other = make_member(coop, teller)
     body = api.get("/savings/accounts").json()
-    assert set(body) == {"items", "count"}
+    assert set(body) == {"items", "count", "count_capped"}
     assert body["count"] == 5  # pokok+wajib for both, sukarela for one
     item = next(i for i in body["items"] if i["id"] == funded_sukarela.pk)
     assert item == item | {

@@ -103,6 +103,7 @@ class EntryOut(Schema):
 class EntryPage(Schema):
     items: list[EntryOut]
     count: int
+    count_capped: bool = False
 
 
 def _check_range(date_from: dt.date | None, date_to: dt.date | None) -> None:

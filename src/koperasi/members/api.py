@@ -64,6 +64,7 @@ class MemberOut(Schema):
 class MemberPage(Schema):
     items: list[MemberOut]
     count: int
+    count_capped: bool = False
 
 
 class MemberIn(Schema):

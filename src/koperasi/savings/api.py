@@ -82,6 +82,7 @@ class AccountOut(Schema):
 class AccountPage(Schema):
     items: list[AccountOut]
     count: int
+    count_capped: bool = False
 
 
 class TransactionOut(Schema):

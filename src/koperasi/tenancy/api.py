@@ -101,9 +101,21 @@ IdempotencyKey = Annotated[
 ]
 
 
+# Counting a million rows costs more than the page itself; past this many, say "at least".
+COUNT_CAP = 10_000
+
+
 def page(queryset: QuerySet[Any], limit: int, offset: int) -> dict[str, Any]:
-    """One page of a list as `{"items": [...], "count": N}`."""
-    return {"items": list(queryset[offset : offset + limit]), "count": queryset.count()}
+    """One page of a list as `{"items": [...], "count": N, "count_capped": bool}`.
+
+    `count` is exact up to COUNT_CAP; beyond it `count` is COUNT_CAP and `count_capped` is true.
+    """
+    count = queryset.order_by()[: COUNT_CAP + 1].count()
+    return {
+        "items": list(queryset[offset : offset + limit]),
+        "count": min(count, COUNT_CAP),
+        "count_capped": count > COUNT_CAP,
+    }
 
 
 # ---------------------------------------------------------------- who is calling

@@ -133,7 +133,7 @@ def test_messages_follow_accept_language(api, coop):
     name_error = {d["field"]: d["message"] for d in english.json()["detail"]}["name"]
     assert name_error == "This field is required."
     name_error_id = {d["field"]: d["message"] for d in indonesian.json()["detail"]}["name"]
-    assert name_error_id == "Bidang ini tidak boleh kosong."
+    assert name_error_id == "Kolom ini wajib diisi."
 
 
 def test_patch_changes_only_the_fields_sent(api, member):

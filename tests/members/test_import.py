@@ -153,7 +153,7 @@ def test_xlsx_float_nik_cell_is_refused_with_advice(coop, admin_user):
     result = run(coop, admin_user, "anggota.xlsx", content)
 
     assert codes(result) == [(2, "nik", "nik_as_number")]
-    assert "Text" in result.errors[0].message
+    assert "Teks" in result.errors[0].message
     assert state(coop) == before
 
 

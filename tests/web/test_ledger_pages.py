@@ -20,6 +20,12 @@ from tests.conftest import books_snapshot, make_user
 D = Decimal
 
 
+@pytest.fixture
+def client(english_client):
+    # These tests read the English wording of messages; Indonesian is checked in test_i18n.py.
+    return english_client
+
+
 def url(coop, name, **kwargs):
     return reverse(f"ledger:{name}", kwargs={"code": coop.code, **kwargs})
 

@@ -17,6 +17,12 @@ from tests.conftest import books_snapshot, make_member, make_user, sukarela_acco
 D = Decimal
 
 
+@pytest.fixture
+def client(english_client):
+    # These tests read the English wording of messages; Indonesian is checked in test_i18n.py.
+    return english_client
+
+
 def teller_url(coop, member=None):
     url = reverse("savings:teller", kwargs={"code": coop.code})
     return f"{url}?member={member.pk}" if member is not None else url

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from koperasi.audit import services as audit
 from koperasi.domain.errors import DomainError
-from koperasi.domain.money import ZERO, parse_amount
+from koperasi.domain.money import ZERO, format_rupiah, parse_amount
 from koperasi.domain.periods import add_months
 from koperasi.errors import NotFound, ServiceError
 from koperasi.ledger import services as ledger
@@ -226,7 +226,10 @@ def _check_can_receive(
             raise ServiceError(
                 "pokok_exceeded",
                 _("Simpanan pokok is %(total)s; only %(left)s remains to be paid.")
-                % {"total": cooperative.pokok_amount, "left": remaining},
+                % {
+                    "total": format_rupiah(cooperative.pokok_amount),
+                    "left": format_rupiah(remaining),
+                },
                 "amount",
             )
         return
@@ -262,7 +265,7 @@ def _check_can_pay_out(account: SavingsAccount, amount: Decimal, on: dt.date) ->
         raise ServiceError(
             "insufficient_balance",
             _("Insufficient balance: at most %(max)s can be withdrawn.")
-            % {"max": max(ZERO, account.balance - account.product.minimum_balance)},
+            % {"max": format_rupiah(max(ZERO, account.balance - account.product.minimum_balance))},
             "amount",
         )
 

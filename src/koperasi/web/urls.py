@@ -12,6 +12,7 @@ staff_patterns = [
     path("simpanan/", include("koperasi.savings.urls")),
     path("buku-besar/", include("koperasi.ledger.urls")),
     path("audit/", include("koperasi.audit.urls")),
+    path("pengaturan/", include("koperasi.tenancy.urls")),
 ]
 
 portal_patterns = [

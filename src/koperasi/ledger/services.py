@@ -347,3 +347,70 @@ def create_account(
             summary=f"{code} {name}",
         )
     return account
+
+
+def update_account(
+    *, cooperative: Cooperative, actor: Any, code: str, name: str, is_active: bool
+) -> Account:
+    """Rename an account, or (de)activate it. An inactive account takes no postings, so only an
+    empty, ordinary account may be switched off: headers, control accounts, accounts the
+    services post to by role, and accounts holding a balance stay active."""
+    with transaction.atomic():
+        account = (
+            Account.objects.select_for_update().filter(cooperative=cooperative, code=code).first()
+        )
+        if account is None:
+            raise NotFound(_("Account not found."))
+        name = (name or "").strip()
+        if not name:
+            raise ServiceError("required", _("This field is required."), "name")
+        if len(name) > 150:
+            raise ServiceError("too_long", _("At most %(n)s characters.") % {"n": 150}, "name")
+        if not isinstance(is_active, bool):
+            raise ServiceError("invalid_choice", _("Choose yes or no."), "is_active")
+        if account.is_active and not is_active:
+            _check_can_deactivate(account)
+        changed = {
+            field: [getattr(account, field), value]
+            for field, value in (("name", name), ("is_active", is_active))
+            if getattr(account, field) != value
+        }
+        if not changed:
+            return account
+        account.name, account.is_active = name, is_active
+        account.save(update_fields=list(changed))
+        audit.record(
+            cooperative=cooperative,
+            actor=actor,
+            action="ledger.account_update",
+            obj=account,
+            summary=f"{account.code} {account.name}",
+            data={"changed": changed},
+        )
+    return account
+
+
+def _check_can_deactivate(account: Account) -> None:
+    if account.is_header:
+        raise ServiceError(
+            "header_account", _("A header account groups others and cannot be deactivated."),
+            "is_active",
+        )
+    if account.is_control:
+        raise ServiceError(
+            "control_account",
+            _("A control account is kept by its sub-ledger and cannot be deactivated."),
+            "is_active",
+        )
+    if account.system_role:
+        raise ServiceError(
+            "system_account",
+            _("The system posts to this account automatically; it cannot be deactivated."),
+            "is_active",
+        )
+    if account.balance != 0:
+        raise ServiceError(
+            "nonzero_balance",
+            _("This account has a balance; move the balance to another account first."),
+            "is_active",
+        )

@@ -638,3 +638,125 @@ def reverse_transaction(
         summary=reason,
     )
     return reversals
+
+
+# --- Settings pages -----------------------------------------------------------------------------
+
+
+def any_pokok_paid(*, cooperative: Cooperative) -> bool:
+    """Whether any member has paid simpanan pokok (after which its amount is fixed)."""
+    return SavingsTransaction.objects.filter(
+        cooperative=cooperative, account__product__kind=SavingsKind.POKOK
+    ).exists()
+
+
+def _product_amount(value: Any, field: str) -> Decimal:
+    """Zero or more: form text the Indonesian way ("1.000.000"), or a Decimal/int."""
+    from koperasi.domain.money import parse_rupiah_input
+
+    try:
+        if isinstance(value, str):
+            return parse_rupiah_input(value, field=field, allow_zero=True)
+        return parse_amount(value, field=field, allow_zero=True)
+    except DomainError as exc:
+        raise ServiceError.from_domain(exc, field) from exc
+
+
+def update_product(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    product_id: int,
+    name: str,
+    annual_rate: Decimal | str,
+    minimum_balance: Decimal | str,
+    is_active: bool,
+) -> SavingsProduct:
+    """Rename a product, change its rate (within the cap) or minimum balance, (de)activate it.
+
+    Pokok and wajib are the members' capital: they earn no interest (members share in the SHU
+    instead) and cannot be switched off. A new rate applies from the next interest run.
+    """
+    from koperasi.errors import InvalidInput
+    from koperasi.savings.models import LOCKED_KINDS
+    from koperasi.tenancy.services import parse_percent
+
+    with transaction.atomic():
+        product = (
+            SavingsProduct.objects.select_for_update()
+            .filter(cooperative=cooperative, pk=product_id)
+            .first()
+        )
+        if product is None:
+            raise NotFound(_("Savings product not found."))
+        errors: list[ServiceError] = []
+        name = (name or "").strip()
+        if not name:
+            errors.append(ServiceError("required", _("This field is required."), "name"))
+        elif len(name) > 100:
+            errors.append(
+                ServiceError("too_long", _("At most %(n)s characters.") % {"n": 100}, "name")
+            )
+        rate = None
+        try:
+            rate = parse_percent(annual_rate, field="annual_rate", places=6)
+        except ServiceError as exc:
+            errors.append(exc)
+        capital = product.kind in LOCKED_KINDS
+        if rate is not None:
+            if rate < 0 or rate > cooperative.savings_rate_cap:
+                errors.append(
+                    ServiceError(
+                        "rate_above_cap",
+                        _("The rate may not exceed %(cap)s%% a year.")
+                        % {"cap": cooperative.savings_rate_cap},
+                        "annual_rate",
+                    )
+                )
+            elif capital and rate != 0:
+                errors.append(
+                    ServiceError(
+                        "capital_no_interest",
+                        _("Simpanan pokok and wajib earn no interest; members share in the "
+                          "SHU instead."),
+                        "annual_rate",
+                    )
+                )
+        minimum = None
+        try:
+            minimum = _product_amount(minimum_balance, "minimum_balance")
+        except ServiceError as exc:
+            errors.append(exc)
+        if not isinstance(is_active, bool):
+            errors.append(ServiceError("invalid_choice", _("Choose yes or no."), "is_active"))
+        elif capital and not is_active:
+            errors.append(
+                ServiceError(
+                    "product_required",
+                    _("Simpanan pokok and wajib products cannot be deactivated."),
+                    "is_active",
+                )
+            )
+        if errors:
+            raise InvalidInput(errors)
+        new = {"name": name, "annual_rate": rate, "minimum_balance": minimum,
+               "is_active": is_active}
+        changed = {
+            field: [str(getattr(product, field)), str(value)]
+            for field, value in new.items()
+            if getattr(product, field) != value
+        }
+        if not changed:
+            return product
+        for field, value in new.items():
+            setattr(product, field, value)
+        product.save(update_fields=list(changed))
+        audit.record(
+            cooperative=cooperative,
+            actor=actor,
+            action="savings.product_update",
+            obj=product,
+            summary=f"{product.code}: {', '.join(sorted(changed))}",
+            data={"changed": changed},
+        )
+    return product

@@ -57,3 +57,19 @@ def token_owner(raw: str) -> ApiToken | None:
         # Coarse: a hot token must not turn every API read into a write.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+def staff_members(*, cooperative: Cooperative) -> QuerySet[StaffMembership]:
+    """The cooperative's staff with their logins, active and inactive, by user name."""
+    return (
+        StaffMembership.objects.filter(cooperative=cooperative)
+        .select_related("user")
+        .order_by("user__username", "pk")
+    )
+
+
+def staff_membership(*, cooperative: Cooperative, membership_id: int) -> StaffMembership:
+    found = staff_members(cooperative=cooperative).filter(pk=membership_id).first()
+    if found is None:
+        raise NotFound()
+    return found

@@ -24,7 +24,7 @@ test: $(VENV)/.installed-dev
 	scripts/test
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

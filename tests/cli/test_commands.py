@@ -45,7 +45,14 @@ def test_production_settings_pass_djangos_deploy_check(tmp_path):
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DEBUG", "KOPERASI_DEMO", "DATABASE_URL", "KOPERASI_TESTING"}
+        if k
+        not in {
+            "DEBUG",
+            "KOPERASI_DEMO",
+            "DATABASE_URL",
+            "KOPERASI_TESTING",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
     }
     env.update(
         KOPERASI_HOME=str(tmp_path),

@@ -119,3 +119,17 @@ def test_portal_login(coop, teller, member):
         services.create_portal_login(
             cooperative=coop, actor=teller, member=member, password="lagi-rahasia-2"
         )
+
+
+def test_short_queries_match_the_start_of_a_word(coop, teller):
+    maria = make_member(coop, teller, name="Maria Da Silva")
+    other = make_member(coop, teller, name="Yohanes Lamablawa")
+    assert list(selectors.search_members(cooperative=coop, query="Ma")) == [maria]
+    assert list(selectors.search_members(cooperative=coop, query="da")) == [maria]
+    assert other in selectors.search_members(cooperative=coop, query="blawa")
+
+
+def test_number_prefix_search_is_exact(coop, teller):
+    members_made = [make_member(coop, teller) for _ in range(3)]
+    found = list(selectors.search_members(cooperative=coop, query="a0002"))
+    assert found == [members_made[1]]

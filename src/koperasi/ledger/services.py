@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -62,8 +63,13 @@ def install_chart(*, cooperative: Cooperative) -> None:
 
 
 def account_by_role(cooperative: Cooperative, role: str) -> Account:
+    """The account with this system role, remembered on the cooperative object (one request)."""
+    remembered: dict[str, Account] = cooperative.__dict__.setdefault("_accounts_by_role", {})
+    if role in remembered:
+        return remembered[role]
     try:
-        return Account.objects.get(cooperative=cooperative, system_role=role)
+        remembered[role] = Account.objects.get(cooperative=cooperative, system_role=role)
+        return remembered[role]
     except Account.DoesNotExist as exc:
         raise ServiceError(
             "account_missing",
@@ -144,9 +150,9 @@ def post_entry(
         raise ServiceError("idempotency_key_required", _("An idempotency key is required."))
     existing = JournalEntry.objects.filter(
         cooperative=cooperative, idempotency_key=idempotency_key
-    ).first()
-    if existing is not None:
-        return existing
+    ).values_list("pk", flat=True)[:1]
+    if existing:
+        return JournalEntry.objects.get(pk=existing[0])
     business_date = business_date or business_today(cooperative)
     _validate_lines(cooperative, lines, allow_control)
     _check_open_period(cooperative, business_date)
@@ -181,17 +187,22 @@ def post_entry(
 
 
 def _apply_to_balances(lines: Sequence[Line]) -> None:
-    """Add the entry to the maintained balances, in Decimal arithmetic under a row lock.
+    """Add the entry to the maintained balances, locking rows in primary-key order so two
+    entries touching the same accounts never deadlock.
 
-    Rows are locked in primary-key order so two entries touching the same accounts never
-    deadlock. The sum is done here rather than as `balance + x` in SQL because SQLite would do
-    that addition in floating point.
+    SQLite would add `balance + x` in floating point, so there the rows are read under the
+    write lock and the sum is done in Decimal.
     """
     deltas: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for line in lines:
         deltas[line.account.pk] += line.debit - line.credit
     changed = sorted(pk for pk, delta in deltas.items() if delta)
     if not changed:
+        return
+    if connection.vendor != "sqlite":
+        # PostgreSQL adds numerics exactly: one UPDATE per account, no read needed.
+        for pk in changed:
+            Account.objects.filter(pk=pk).update(balance=F("balance") + deltas[pk])
         return
     accounts = list(
         Account.objects.select_for_update().filter(pk__in=changed).order_by("pk").only("balance")

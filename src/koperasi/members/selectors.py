@@ -33,7 +33,16 @@ def search_members(
             condition |= Q(phone__startswith="+62" + national)
         return qs.filter(condition).order_by("number")
     if _NUMBER_RE.match(q):
-        return qs.filter(number__startswith=q.upper()).order_by("number")
+        prefix = q.upper()
+        # The range lets the (cooperative, number) index answer a short prefix such as "A09";
+        # startswith keeps the result exact whatever the collation.
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return qs.filter(
+            number__gte=prefix, number__lt=upper, number__startswith=prefix
+        ).order_by("number")
+    if len(q) < 3:
+        # Too short for the trigram index: match the start of a word ("Ma" → "Maria", "Da Silva").
+        return qs.filter(Q(name__istartswith=q) | Q(name__icontains=" " + q)).order_by("number")
     return qs.filter(name__icontains=q).order_by("number")
 
 

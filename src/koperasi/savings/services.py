@@ -190,12 +190,12 @@ def _amount(value: Any) -> Decimal:
 
 
 def _locked_account(cooperative: Cooperative, account_id: int) -> SavingsAccount:
-    account = (
+    locked = (
         SavingsAccount.objects.select_for_update(of=("self",))
         .select_related("product__gl_account", "member")
         .filter(cooperative=cooperative, pk=account_id)
-        .first()
     )
+    account = next(iter(locked[:1]), None)
     if account is None:
         raise NotFound(_("Savings account not found."))
     if account.status != SavingsAccount.Status.OPEN:
@@ -206,6 +206,12 @@ def _locked_account(cooperative: Cooperative, account_id: int) -> SavingsAccount
 def _existing(cooperative: Cooperative, key: str) -> SavingsTransaction | None:
     if not key:
         raise ServiceError("idempotency_key_required", _("An idempotency key is required."))
+    # Almost every key is new: ask the cheap question first, load the movement only on a hit.
+    found = SavingsTransaction.objects.filter(
+        cooperative=cooperative, idempotency_key=key
+    ).values_list("pk", flat=True)[:1]
+    if not found:
+        return None
     return (
         SavingsTransaction.objects.filter(cooperative=cooperative, idempotency_key=key)
         .select_related("account__product", "account__member", "journal_entry")

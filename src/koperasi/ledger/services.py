@@ -7,7 +7,7 @@ transaction. Entries are never edited; `reverse_entry` corrects one with its mir
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -144,8 +144,14 @@ def post_entry(
     source_ref: str = "",
     allow_control: bool = False,
     reversal_of: JournalEntry | None = None,
+    before_balances: Callable[[JournalEntry], None] | None = None,
 ) -> JournalEntry:
-    """Post a balanced entry, or return the entry already posted under this key."""
+    """Post a balanced entry, or return the entry already posted under this key.
+
+    `before_balances` lets a sub-ledger write its own rows for the new entry before the
+    general-ledger balances are updated: those rows (cash, control accounts) are shared by every
+    teller, so they are touched last and stay locked only until the commit.
+    """
     if not idempotency_key:
         raise ServiceError("idempotency_key_required", _("An idempotency key is required."))
     existing = JournalEntry.objects.filter(
@@ -182,6 +188,8 @@ def post_entry(
         )
         for line in lines
     )
+    if before_balances is not None:
+        before_balances(entry)
     _apply_to_balances(lines)
     return entry
 

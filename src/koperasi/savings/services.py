@@ -17,7 +17,7 @@ from koperasi.audit import services as audit
 from koperasi.domain.errors import DomainError
 from koperasi.domain.money import ZERO, format_rupiah, parse_amount
 from koperasi.domain.periods import add_months
-from koperasi.errors import NotFound, ServiceError
+from koperasi.errors import Conflict, NotFound, ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.ledger.models import JournalEntry
 from koperasi.members.models import Member
@@ -333,7 +333,29 @@ def _cash_movement(
     debit, credit = (cash, savings_gl) if amount > 0 else (savings_gl, cash)
     kind = Kind.DEPOSIT if amount > 0 else Kind.WITHDRAWAL
     verb = "Setoran" if amount > 0 else "Penarikan"
-    entry = ledger.post_entry(
+    recorded: list[SavingsTransaction] = []
+
+    def record_movement(entry: JournalEntry) -> None:
+        txn = _record_movement(
+            account=account,
+            kind=kind,
+            amount=amount,
+            entry=entry,
+            actor=actor,
+            note=note,
+            key=idempotency_key,
+            channel=channel,
+        )
+        audit.record(
+            cooperative=cooperative,
+            actor=actor,
+            action=f"savings.{kind}",
+            obj=txn,
+            summary=f"{account.number} {amount:+}",
+        )
+        recorded.append(txn)
+
+    ledger.post_entry(
         cooperative=cooperative,
         actor=actor,
         lines=[ledger.Line(debit, debit=value), ledger.Line(credit, credit=value)],
@@ -343,25 +365,15 @@ def _cash_movement(
         idempotency_key=f"savings:{idempotency_key}",
         business_date=on,
         allow_control=True,
+        before_balances=record_movement,
     )
-    txn = _record_movement(
-        account=account,
-        kind=kind,
-        amount=amount,
-        entry=entry,
-        actor=actor,
-        note=note,
-        key=idempotency_key,
-        channel=channel,
-    )
-    audit.record(
-        cooperative=cooperative,
-        actor=actor,
-        action=f"savings.{kind}",
-        obj=txn,
-        summary=f"{account.number} {amount:+}",
-    )
-    return txn
+    if not recorded:
+        # The journal entry existed without its movement: never expected, never silently.
+        raise Conflict(
+            "idempotency_key_reused",
+            _("This idempotency key was already used for another posting."),
+        )
+    return recorded[0]
 
 
 @transaction.atomic

@@ -136,3 +136,14 @@ def funded_sukarela(coop, teller, member):
     )
     account.refresh_from_db()
     return account
+
+
+@pytest.fixture
+def english_client():
+    """A user who chose English (the language cookie), for tests that read message wording."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client

@@ -4,6 +4,7 @@ import html
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.forms.models import model_to_dict
 from django.test import Client
@@ -29,9 +30,9 @@ def shows(response, text):
 
 
 @pytest.fixture
-def en_client():
-    """A browser that asks for English, so the tests can read the messages."""
-    return Client(HTTP_ACCEPT_LANGUAGE="en")
+def en_client(english_client):
+    """A user who chose English, so the tests can read the messages."""
+    return english_client
 
 
 @pytest.fixture
@@ -439,7 +440,8 @@ def test_account_deactivation_refusals(client, coop, accountant, code, message):
         lines=[("5202", D("1000"), D("0")), ("1101", D("0"), D("1000"))],
         idempotency_key="atk-1",
     )
-    english = Client(HTTP_ACCEPT_LANGUAGE="en")
+    english = Client()
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     english.force_login(accountant)
     before, snapshot = Account.objects.get(cooperative=coop, code=code), books_snapshot(coop)
     response = english.post(url(coop, "account_edit", account_code=code), {"name": "Baru"})

@@ -41,3 +41,16 @@ def test_switching_to_english_and_back(client, coop, teller):
     assert "Log out" in client.get(dashboard).content.decode()
     client.post(reverse("set_language"), {"language": "id", "next": dashboard})
     assert "Keluar" in client.get(dashboard).content.decode()
+
+
+def test_pages_stay_indonesian_for_a_browser_set_to_english(db):
+    page = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").get(reverse("login")).content.decode()
+    assert "Masuk" in page
+
+
+def test_the_api_follows_accept_language(db):
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").post(
+        "/api/v1/auth/token", {"username": "x", "password": "y"}, content_type="application/json"
+    )
+    assert response.status_code == 401
+    assert response.headers["Content-Language"] == "en"

@@ -335,8 +335,28 @@ def test_failure_while_writing_rolls_back_every_row(coop, admin_user):
 
     result = run(coop, admin_user, "a.csv", csv_bytes([person(), person()]))
 
-    assert codes(result) == [(2, None, "product_missing")]
+    assert codes(result) == [(0, None, "product_missing")]
     assert result.members == [] and result.created == 0
     assert state(coop) == before
     coop.refresh_from_db()
     assert coop.member_seq == 0
+
+
+def test_writing_is_set_based_whatever_the_row_count(coop, admin_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for rows in (5, 80):
+        content = csv_bytes([person() for _ in range(rows)])
+        with CaptureQueriesContext(connection) as queries:
+            result = run(coop, admin_user, "a.csv", content, pay_pokok=True)
+        assert result.ok and result.created == rows
+        counts.append(len(queries))
+    # 16× the rows, about the same statements (SQLite may split a big insert in batches).
+    assert counts[1] - counts[0] <= 6, counts
+    assert Member.objects.filter(cooperative=coop, status="active").count() == 85
+    numbers = set(Member.objects.filter(cooperative=coop).values_list("number", flat=True))
+    assert {"A0001", "A0085"} <= numbers and len(numbers) == 85
+    assert ledger_selectors.ledger_violations(cooperative=coop) == []
+    assert savings_selectors.savings_violations(cooperative=coop) == []

@@ -3,13 +3,14 @@
 A cooperative moving onto the platform brings its member list as a spreadsheet. The whole file
 is read and every row validated first, so the user gets one list of all problems (row, column,
 what is wrong) to fix in the file; only a file without a single problem is registered, in one
-transaction, through the same `register_member` service as the form.
+transaction, through the set-based `register_members_bulk` service (same rules as the form).
 """
 
 import csv
 import datetime as dt
 import io
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,6 @@ from koperasi.domain.nik import parse_nik
 from koperasi.errors import InvalidInput, ServiceError
 from koperasi.members import services as members
 from koperasi.members.models import Member
-from koperasi.savings import selectors as savings_selectors
 from koperasi.savings import services as savings
 from koperasi.tenancy.models import Cooperative
 
@@ -290,7 +290,7 @@ def _parse_date(value: dt.date | str | None) -> dt.date | None:
 @dataclass(frozen=True)
 class _ValidRow:
     row: int
-    data: members.MemberInput
+    clean: members.CleanMember
     joined_on: dt.date | None
 
 
@@ -320,8 +320,9 @@ def _validate(
             if limit and len(getattr(data, f)) > limit:
                 row_errors.append(ServiceError(
                     "too_long", _("At most %(max)s characters.") % {"max": limit}, f))
+        clean = None
         try:
-            members.clean_member_input(cooperative, data, existing_niks=existing)
+            clean = members.clean_member_input(cooperative, data, existing_niks=existing)
         except InvalidInput as exc:
             row_errors.extend(_relevant(exc.errors, row_errors, data))
         nik = _normalized_nik(data.nik)
@@ -340,8 +341,8 @@ def _validate(
                 RowError(number, labels.get(e.field or "", e.field), e.code, str(e.message))
                 for e in row_errors
             )
-        else:
-            valid.append(_ValidRow(number, data, joined_on))
+        elif clean is not None:
+            valid.append(_ValidRow(number, clean, joined_on))
     return valid, errors
 
 
@@ -413,38 +414,41 @@ def _register(
     *,
     pay_pokok: bool,
 ) -> list[int]:
-    ids: list[int] = []
-    current = rows[0]
+    """Set-based: a few statements for the whole file, in one transaction."""
     try:
         with transaction.atomic():
-            for current in rows:
-                member = members.register_member(
-                    cooperative=cooperative, actor=actor, data=current.data,
-                    joined_on=current.joined_on,
+            created = members.register_members_bulk(
+                cooperative=cooperative,
+                actor=actor,
+                members=[(row.clean, row.joined_on) for row in rows],
+            )
+            ids = [member.pk for member in created]
+            if pay_pokok:
+                savings.pay_pokok_bulk(
+                    cooperative=cooperative,
+                    actor=actor,
+                    member_ids=ids,
+                    idempotency_key=f"import-{uuid.uuid4().hex}",
+                    note=file_name,
                 )
-                if pay_pokok:
-                    pokok = savings_selectors.accounts(
-                        cooperative=cooperative, member=member, kind="pokok"
-                    ).get()
-                    savings.deposit(
-                        cooperative=cooperative, actor=actor, account_id=pokok.pk,
-                        amount=cooperative.pokok_amount,
-                        idempotency_key=f"import-pokok-{member.pk}",
-                    )
-                ids.append(member.pk)
             audit.record(
                 cooperative=cooperative,
                 actor=actor,
                 action="members.import",
                 summary=f"{file_name}: {len(ids)}",
-                data={"file_name": file_name, "count": len(ids), "pay_pokok": pay_pokok},
+                data={
+                    "file_name": file_name,
+                    "count": len(ids),
+                    "pay_pokok": pay_pokok,
+                    "numbers": [created[0].number, created[-1].number] if created else [],
+                },
             )
     except ServiceError as exc:
         # Something changed since validation (e.g. the same NIK registered meanwhile): the
         # transaction is rolled back, so nothing of this file is kept.
         found = exc.errors if isinstance(exc, InvalidInput) else [exc]
         raise _Refused([
-            RowError(current.row, labels.get(e.field or "", e.field), e.code, str(e.message))
+            RowError(0, labels.get(e.field or "", e.field), e.code, str(e.message))
             for e in found
         ]) from exc
     return ids

@@ -182,6 +182,106 @@ def open_membership_accounts(*, cooperative: Cooperative, actor: Any, member: Me
         )
 
 
+def open_membership_accounts_bulk(*, cooperative: Cooperative, members: list[Member]) -> None:
+    """The pokok and wajib accounts of many new members in one insert (bulk import)."""
+    products = [_product(cooperative, kind) for kind in (SavingsKind.POKOK, SavingsKind.WAJIB)]
+    today = ledger.business_today(cooperative)
+    SavingsAccount.objects.bulk_create(
+        SavingsAccount(
+            cooperative=cooperative,
+            member=member,
+            product=product,
+            number=f"{product.code}-{member.number}",
+            opened_on=member.joined_on or today,
+        )
+        for member in members
+        for product in products
+    )
+
+
+@transaction.atomic
+def pay_pokok_bulk(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    member_ids: list[int],
+    idempotency_key: str,
+    note: str = "",
+) -> JournalEntry | None:
+    """Cash payment of the full simpanan pokok by many new applicants (bulk import).
+
+    One journal entry for the batch (Dr cash, Cr simpanan pokok: the total), one movement per
+    member account referring to it, and the members activated: set-based, whatever the count.
+    """
+    amount = cooperative.pokok_amount
+    accounts = list(
+        SavingsAccount.objects.select_for_update(of=("self",))
+        .filter(
+            cooperative=cooperative,
+            member_id__in=member_ids,
+            product__kind=SavingsKind.POKOK,
+            status=SavingsAccount.Status.OPEN,
+            balance=0,
+            member__status=Member.Status.APPLICANT,
+        )
+        .order_by("pk")
+    )
+    if not accounts:
+        return None
+    on = ledger.business_today(cooperative)
+    total = amount * len(accounts)
+    pokok_gl = _product(cooperative, SavingsKind.POKOK).gl_account
+    who = actor if getattr(actor, "pk", None) else None
+
+    def record_movements(entry: JournalEntry) -> None:
+        SavingsAccount.objects.filter(pk__in=[a.pk for a in accounts]).update(balance=amount)
+        SavingsTransaction.objects.bulk_create(
+            SavingsTransaction(
+                cooperative=cooperative,
+                account=account,
+                kind=Kind.DEPOSIT,
+                amount=amount,
+                balance_after=amount,
+                business_date=on,
+                journal_entry=entry,
+                note=note[:255],
+                idempotency_key=idempotency_key,
+                channel="import",
+                actor=who,
+            )
+            for account in accounts
+        )
+        from koperasi.members import services as members
+
+        members.activate_members_bulk(
+            cooperative=cooperative, member_ids=[a.member_id for a in accounts], on=on
+        )
+
+    entry = ledger.post_entry(
+        cooperative=cooperative,
+        actor=actor,
+        lines=[
+            ledger.Line(ledger.account_by_role(cooperative, "cash"), debit=total),
+            ledger.Line(pokok_gl, credit=total),
+        ],
+        memo=f"Setoran simpanan pokok {len(accounts)} anggota baru",
+        source="savings",
+        source_ref="import",
+        idempotency_key=f"savings:{idempotency_key}",
+        business_date=on,
+        allow_control=True,
+        before_balances=record_movements,
+    )
+    audit.record(
+        cooperative=cooperative,
+        actor=actor,
+        action="savings.pokok_bulk",
+        obj=entry,
+        summary=f"{len(accounts)} x {amount}",
+    )
+    return entry
+
+
 def _amount(value: Any) -> Decimal:
     try:
         return parse_amount(value)

@@ -4,6 +4,7 @@ Every money-moving call needs an Idempotency-Key header; a retry gets the first 
 """
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
@@ -225,18 +226,17 @@ def statement(
     }
 
 
-@router.post("/accounts/{account_id}/deposits", response={201: TransactionOut, **ERRORS})
-def deposit(
+def _cash_movement(
     request: HttpRequest,
-    account_id: PathId,
+    account_id: int,
     payload: MovementIn,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: str | None,
+    service: Callable[..., SavingsTransaction],
 ) -> HttpResponse:
-    """Cash paid in. The amount is a string like "50000.00" (or an integer)."""
     caller = authorize(request, TRANSACT_SAVINGS)
 
     def run(key: str) -> tuple[int, dict[str, Any]]:
-        txn = services.deposit(
+        txn = service(
             cooperative=caller.cooperative,
             actor=caller.user,
             account_id=account_id,
@@ -248,6 +248,17 @@ def deposit(
         return 201, _txn_json(txn)
 
     return idempotent(request, caller, idempotency_key, run)
+
+
+@router.post("/accounts/{account_id}/deposits", response={201: TransactionOut, **ERRORS})
+def deposit(
+    request: HttpRequest,
+    account_id: PathId,
+    payload: MovementIn,
+    idempotency_key: IdempotencyKey = None,
+) -> HttpResponse:
+    """Cash paid in. The amount is a string like "50000.00" (or an integer)."""
+    return _cash_movement(request, account_id, payload, idempotency_key, services.deposit)
 
 
 @router.post("/accounts/{account_id}/withdrawals", response={201: TransactionOut, **ERRORS})
@@ -258,21 +269,7 @@ def withdraw(
     idempotency_key: IdempotencyKey = None,
 ) -> HttpResponse:
     """Cash paid out; pokok and wajib stay locked while the person is a member."""
-    caller = authorize(request, TRANSACT_SAVINGS)
-
-    def run(key: str) -> tuple[int, dict[str, Any]]:
-        txn = services.withdraw(
-            cooperative=caller.cooperative,
-            actor=caller.user,
-            account_id=account_id,
-            amount=payload.amount,
-            note=payload.note,
-            idempotency_key=key,
-            channel="api",
-        )
-        return 201, _txn_json(txn)
-
-    return idempotent(request, caller, idempotency_key, run)
+    return _cash_movement(request, account_id, payload, idempotency_key, services.withdraw)
 
 
 @router.post("/transfers", response={201: TransferOut, **ERRORS})

@@ -27,7 +27,7 @@ def test_check_lists_each_violation_and_fails(coop, funded_sukarela, capsys):
 
 
 def test_check_unknown_cooperative_is_a_clear_error(db):
-    with pytest.raises(CommandError, match="No cooperative"):
+    with pytest.raises(CommandError, match="Tidak ada koperasi"):
         call_command("books_check", coop="tidak-ada")
 
 
@@ -89,3 +89,64 @@ def test_demo_seed_is_consistent_and_idempotent(db):
     assert list(Account.objects.filter(cooperative=coop).values_list("code", "balance")) == list(
         before
     )
+
+
+def test_create_cooperative_command(db, capsys):
+    call_command(
+        "create_cooperative",
+        code="kopsel",
+        name="KSP Selatan",
+        admin="ketua",
+        password="rahasia-panjang-99",
+        time_zone="WITA",
+    )
+    from koperasi.tenancy.models import Cooperative, StaffMembership
+
+    coop = Cooperative.objects.get(code="kopsel")
+    assert coop.time_zone == "Asia/Makassar"
+    assert StaffMembership.objects.get(cooperative=coop).role == "admin"
+    assert Account.objects.filter(cooperative=coop, code="1101").exists()
+    with pytest.raises(CommandError, match="sudah digunakan"):
+        call_command(
+            "create_cooperative",
+            code="kopsel",
+            name="Lagi",
+            admin="ketua",
+            password="rahasia-panjang-99",
+        )
+
+
+def test_import_members_command(coop, tmp_path, capsys):
+    from koperasi.members.models import Member
+    from tests.conftest import books_snapshot, member_input
+
+    good = member_input()
+    path = tmp_path / "anggota.csv"
+    path.write_text(
+        "nama,nik,kecamatan,kabupaten,provinsi\n"
+        f"{good.name},{good.nik},Alok,Sikka,NTT\n"
+        "Tanpa NIK,12345,Alok,Sikka,NTT\n"
+    )
+    before = books_snapshot(coop)
+    with pytest.raises(CommandError) as err:
+        call_command("import_members", str(path), coop=coop.code, pay_pokok=True)
+    assert err.value.returncode == 2
+    assert "baris 3 [nik]" in capsys.readouterr().err
+    assert Member.objects.count() == 0 and books_snapshot(coop) == before
+
+    path.write_text(
+        f"nama,nik,kecamatan,kabupaten,provinsi\n{good.name},{good.nik},Alok,Sikka,NTT\n"
+    )
+    call_command("import_members", str(path), coop=coop.code, pay_pokok=True)
+    assert "1 anggota berhasil diimpor" in capsys.readouterr().out
+    assert Member.objects.get().status == "active"
+    call_command("books_check", coop=coop.code)
+
+
+def test_import_members_command_refuses_a_missing_file_or_cooperative(coop, tmp_path):
+    with pytest.raises(CommandError) as err:
+        call_command("import_members", str(tmp_path / "none.csv"), coop=coop.code)
+    assert err.value.returncode == 2
+    with pytest.raises(CommandError) as err:
+        call_command("import_members", str(tmp_path / "none.csv"), coop="tidak-ada")
+    assert err.value.returncode == 2

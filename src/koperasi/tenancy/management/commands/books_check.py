@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from koperasi.ledger.selectors import ledger_violations
 from koperasi.savings.selectors import savings_violations
@@ -22,7 +23,9 @@ class Command(BaseCommand):
         if options["coop"]:
             coops = coops.filter(code=options["coop"])
             if not coops.exists():
-                raise CommandError(f"No cooperative with code {options['coop']!r}.")
+                raise CommandError(
+                    _("No cooperative with code %(code)s.") % {"code": options["coop"]}
+                )
         failures = 0
         for coop in coops:
             problems = ledger_violations(cooperative=coop) + savings_violations(cooperative=coop)

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from koperasi.errors import ServiceError
 from koperasi.tenancy import services
@@ -33,7 +34,7 @@ class Command(BaseCommand):
         if user is None:
             password = options["password"] or getpass.getpass("Password for the administrator: ")
             if len(password) < 8:
-                raise CommandError("The password needs at least 8 characters.")
+                raise CommandError(_("The password needs at least 8 characters."))
             user = User.objects.create_user(username=options["admin"], password=password)
         try:
             coop = services.create_cooperative(
@@ -46,4 +47,8 @@ class Command(BaseCommand):
             services.add_staff(cooperative=coop, actor=user, user=user, role=Role.ADMIN)
         except ServiceError as exc:
             raise CommandError(str(exc.message)) from exc
-        self.stdout.write(self.style.SUCCESS(f"Created {coop.name} at /k/{coop.code}/"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Created %(name)s at /k/%(code)s/") % {"name": coop.name, "code": coop.code}
+            )
+        )

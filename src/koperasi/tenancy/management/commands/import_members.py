@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from koperasi.members.importer import import_members
 from koperasi.tenancy.models import Cooperative
@@ -21,10 +22,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         coop = Cooperative.objects.filter(code=options["coop"]).first()
         if coop is None:
-            raise CommandError(f"No cooperative with code {options['coop']!r}.", returncode=2)
+            raise CommandError(
+                _("No cooperative with code %(code)s.") % {"code": options["coop"]}, returncode=2
+            )
         path = Path(options["file"])
         if not path.is_file():
-            raise CommandError(f"File not found: {path}", returncode=2)
+            raise CommandError(_("File not found: %(path)s") % {"path": path}, returncode=2)
         result = import_members(
             cooperative=coop,
             actor=None,
@@ -36,9 +39,15 @@ class Command(BaseCommand):
         if not result.ok:
             for error in result.errors:
                 column = f" [{error.field}]" if error.field else ""
-                self.stderr.write(f"row {error.row}{column}: {error.message} ({error.code})")
+                row = _("row %(row)s") % {"row": error.row}
+                self.stderr.write(f"{row}{column}: {error.message} ({error.code})")
             raise CommandError(
-                f"{len(result.errors)} problem(s); nothing was imported.", returncode=2
+                _("%(count)s problem(s); nothing was imported.") % {"count": len(result.errors)},
+                returncode=2,
             )
-        verb = "would be imported" if options["dry_run"] else "imported"
-        self.stdout.write(self.style.SUCCESS(f"{result.created} members {verb}."))
+        done = (
+            _("%(count)s members would be imported.")
+            if options["dry_run"]
+            else _("%(count)s members imported.")
+        )
+        self.stdout.write(self.style.SUCCESS(done % {"count": result.created}))

@@ -3,6 +3,7 @@
     koperasi demo [--no-serve] [--port N]   seed the demo cooperative (and serve it)
     koperasi serve [--port N]               production server (gunicorn + WhiteNoise)
     koperasi check [--coop CODE]            verify every bookkeeping invariant
+    koperasi calc schedule --principal P --rate R --months N --method anuitas [--json]
     koperasi worker                         background task worker
     koperasi import-members --coop CODE FILE
     koperasi create-cooperative --code C --name N --admin USER

@@ -1,8 +1,18 @@
-from django.urls import include, path
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path, re_path
+from django.utils.translation import gettext as _
 
 from koperasi.api import api
 
+
+def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """An unknown API address answers in the API's error format, not with an HTML page."""
+    detail = [{"field": None, "code": "not_found", "message": _("Not found.")}]
+    return JsonResponse({"detail": detail}, status=404)
+
+
 urlpatterns = [
     path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),
     path("", include("koperasi.web.urls")),
 ]

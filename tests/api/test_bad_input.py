@@ -71,3 +71,9 @@ def test_member_text_with_nul_is_refused(api, member):
 
 def test_login_with_nul_is_refused(anon, db):
     codes(anon.post("/auth/token", {"username": "a\x00", "password": "x"}))
+
+
+def test_unknown_api_address_answers_json_404(client):
+    response = client.get("/api/v1/tidak-ada")
+    assert response.status_code == 404
+    assert response.json()["detail"][0]["code"] == "not_found"

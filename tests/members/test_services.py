@@ -133,3 +133,14 @@ def test_number_prefix_search_is_exact(coop, teller):
     members_made = [make_member(coop, teller) for _ in range(3)]
     found = list(selectors.search_members(cooperative=coop, query="a0002"))
     assert found == [members_made[1]]
+
+
+def test_lists_keep_registration_order_past_a9999(coop, teller):
+    type(coop).objects.filter(pk=coop.pk).update(member_seq=9998)
+    made = [
+        services.register_member(cooperative=coop, actor=teller, data=member_input())
+        for _ in range(3)
+    ]
+    assert [m.number for m in made] == ["A9999", "A10000", "A10001"]
+    assert list(selectors.search_members(cooperative=coop)) == made
+    assert list(selectors.search_members(cooperative=coop, query="Anggota")) == made

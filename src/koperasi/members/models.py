@@ -46,7 +46,7 @@ class Member(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["cooperative", "number"]
+        ordering = ["cooperative", "id"]
         constraints = [
             models.UniqueConstraint(fields=["cooperative", "nik"], name="uniq_member_nik"),
             models.UniqueConstraint(fields=["cooperative", "number"], name="uniq_member_number"),
@@ -54,6 +54,8 @@ class Member(models.Model):
         indexes = [
             models.Index(fields=["cooperative", "phone"], name="member_phone"),
             models.Index(fields=["cooperative", "name"], name="member_name"),
+            # Lists in registration order, one cooperative among many.
+            models.Index(fields=["cooperative", "id"], name="member_coop_id"),
         ]
 
     def __str__(self) -> str:

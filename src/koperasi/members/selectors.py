@@ -16,6 +16,9 @@ def search_members(
 ) -> QuerySet[Member]:
     """Members matching a name fragment, a member number, a NIK or a phone number.
 
+    In registration order (id): member numbers are text, and past A9999 their text order
+    would put A10000 between A1000 and A1001.
+
     Each kind of query uses its own index (trigram on name; prefix on number, NIK and phone).
     """
     qs = Member.objects.filter(cooperative=cooperative)
@@ -23,7 +26,7 @@ def search_members(
         qs = qs.filter(status=status)
     q = " ".join(query.split())
     if not q:
-        return qs.order_by("number")
+        return qs.order_by("id")
     digits = re.sub(r"[\s\-.+()]", "", q)
     if digits.isdigit():
         condition = Q(nik__startswith=digits)
@@ -31,7 +34,7 @@ def search_members(
             national = digits[1:] if digits.startswith("0") else digits
             national = national[2:] if national.startswith("62") else national
             condition |= Q(phone__startswith="+62" + national)
-        return qs.filter(condition).order_by("number")
+        return qs.filter(condition).order_by("id")
     if _NUMBER_RE.match(q):
         prefix = q.upper()
         # The range lets the (cooperative, number) index answer a short prefix such as "A09";
@@ -42,8 +45,8 @@ def search_members(
         ).order_by("number")
     if len(q) < 3:
         # Too short for the trigram index: match the start of a word ("Ma" → "Maria", "Da Silva").
-        return qs.filter(Q(name__istartswith=q) | Q(name__icontains=" " + q)).order_by("number")
-    return qs.filter(name__icontains=q).order_by("number")
+        return qs.filter(Q(name__istartswith=q) | Q(name__icontains=" " + q)).order_by("id")
+    return qs.filter(name__icontains=q).order_by("id")
 
 
 def member(*, cooperative: Cooperative, member_id: int) -> Member:

@@ -176,9 +176,9 @@ def post_entry(
         )
         if entry is None:
             # A concurrent request with the same key won the race: answer with its entry.
-            found = _entry_with_key(cooperative, idempotency_key)
-            assert found is not None
-            return found
+            return JournalEntry.objects.get(
+                cooperative=cooperative, idempotency_key=idempotency_key
+            )
         _insert_postings(entry, lines)
         if before_balances is not None:
             before_balances(entry)

@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from koperasi.errors import InvalidInput, ServiceError
 from koperasi.ledger.api import router as ledger_router
+from koperasi.loans.api import router as loans_router
 from koperasi.members.api import router as members_router
 from koperasi.savings.api import router as savings_router
 from koperasi.tenancy.api import BearerAuth
@@ -36,6 +37,7 @@ api.add_router("/auth", auth_router)
 api.add_router("/members", members_router)
 api.add_router("/savings", savings_router)
 api.add_router("/ledger", ledger_router)
+api.add_router("/loans", loans_router)
 
 
 def error_response(

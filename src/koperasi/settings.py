@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "koperasi.members",
     "koperasi.ledger",
     "koperasi.savings",
+    "koperasi.loans",
     "koperasi.web",
 ]
 

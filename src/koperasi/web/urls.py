@@ -4,6 +4,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from koperasi.loans import views as loan_views
 from koperasi.web import portal_views, views
 
 staff_patterns = [
@@ -19,6 +20,7 @@ portal_patterns = [
     path("", portal_views.portal_home, name="portal_home"),
     path("rekening/<int:account_id>/", portal_views.portal_statement, name="portal_statement"),
     path("profil/", portal_views.portal_profile, name="portal_profile"),
+    path("simulasi-pinjaman/", loan_views.portal_simulator, name="portal_loan_simulator"),
 ]
 
 urlpatterns = [
@@ -28,4 +30,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("k/<slug:code>/", include(staff_patterns)),
     path("saya/", include(portal_patterns)),
+    path("koperasi/<slug:code>/", include("koperasi.loans.urls")),
 ]

@@ -29,6 +29,7 @@ from koperasi.domain.schedule import (
     Schedule,
     build_schedule,
 )
+from koperasi.loans.presenters import schedule_json
 
 # LoanTerms field -> the option a person typed, so errors name what to fix.
 OPTION_FOR_FIELD = {
@@ -119,7 +120,7 @@ class Command(BaseCommand):
             option = OPTION_FOR_FIELD.get(exc.field or "", exc.field or "")
             raise CommandError(f"{option}: {exc.message}", returncode=2) from exc
         if options["json"]:
-            self.stdout.write(json.dumps(_as_json(schedule), indent=2))
+            self.stdout.write(json.dumps(schedule_json(schedule), indent=2))
         else:
             for line in _table(schedule):
                 self.stdout.write(line)
@@ -153,28 +154,6 @@ def _parse_count(text: str, option: str) -> int:
         raise CommandError(
             _("%(option)s: enter a whole number.") % {"option": option}, returncode=2
         ) from None
-
-
-def _money(amount: Decimal) -> str:
-    return f"{amount:.2f}"
-
-
-def _as_json(schedule: Schedule) -> dict[str, Any]:
-    return {
-        "instalments": [
-            {
-                "no": row.no,
-                "due_date": row.due_date.isoformat(),
-                "principal": _money(row.principal),
-                "interest": _money(row.interest),
-                "payment": _money(row.payment),
-                "balance": _money(row.balance),
-            }
-            for row in schedule.instalments
-        ],
-        "total_interest": _money(schedule.total_interest),
-        "total_payment": _money(schedule.total_payment),
-    }
 
 
 def _table(schedule: Schedule) -> list[str]:

@@ -119,34 +119,28 @@ def _post_money(
     return redirect("savings:receipt", code=code, txn_id=txn.pk)
 
 
-def _deposit(request: HttpRequest, member: Member, form: MoneyForm) -> HttpResponse | None:
-    return _post_money(
-        request,
-        form,
-        lambda data: services.deposit(
-            cooperative=_coop(request),
-            actor=request.user,
-            account_id=data["account"],
-            amount=data["amount"],
-            note=data["note"],
-            idempotency_key=str(data["idempotency_key"]),
-        ),
-    )
+def _cash(service: Callable[..., SavingsTransaction]) -> Callable[..., HttpResponse | None]:
+    """A deposit or withdrawal form handler: the same fields, another service."""
+
+    def handle(request: HttpRequest, member: Member, form: MoneyForm) -> HttpResponse | None:
+        return _post_money(
+            request,
+            form,
+            lambda data: service(
+                cooperative=_coop(request),
+                actor=request.user,
+                account_id=data["account"],
+                amount=data["amount"],
+                note=data["note"],
+                idempotency_key=str(data["idempotency_key"]),
+            ),
+        )
+
+    return handle
 
 
-def _withdraw(request: HttpRequest, member: Member, form: MoneyForm) -> HttpResponse | None:
-    return _post_money(
-        request,
-        form,
-        lambda data: services.withdraw(
-            cooperative=_coop(request),
-            actor=request.user,
-            account_id=data["account"],
-            amount=data["amount"],
-            note=data["note"],
-            idempotency_key=str(data["idempotency_key"]),
-        ),
-    )
+_deposit = _cash(services.deposit)
+_withdraw = _cash(services.withdraw)
 
 
 def _transfer(request: HttpRequest, member: Member, form: MoneyForm) -> HttpResponse | None:

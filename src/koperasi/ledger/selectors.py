@@ -205,3 +205,11 @@ def closed_periods(*, cooperative: Cooperative) -> QuerySet[ClosedPeriod]:
         .select_related("closed_by")
         .order_by("-year", "-month")
     )
+
+
+def own_capital(*, cooperative: Cooperative) -> Decimal:
+    """Equity on its credit side (modal sendiri): the base of the related-party loan cap."""
+    total = Account.objects.filter(
+        cooperative=cooperative, type=Account.Type.EQUITY, is_header=False
+    ).aggregate(total=Sum("balance"))["total"]
+    return cents(-(total or ZERO))

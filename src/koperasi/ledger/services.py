@@ -484,7 +484,8 @@ def update_account(
 def _check_can_deactivate(account: Account) -> None:
     if account.is_header:
         raise ServiceError(
-            "header_account", _("A header account groups others and cannot be deactivated."),
+            "header_account",
+            _("A header account groups others and cannot be deactivated."),
             "is_active",
         )
     if account.is_control:

@@ -14,8 +14,18 @@ from koperasi.members.services import EXIT_STATUSES, MemberInput
 from koperasi.tenancy.models import Cooperative
 
 MEMBER_FIELDS = (
-    "name", "nik", "sex", "birth_date", "birth_place", "phone", "address", "village",
-    "district", "regency", "province", "occupation",
+    "name",
+    "nik",
+    "sex",
+    "birth_date",
+    "birth_place",
+    "phone",
+    "address",
+    "village",
+    "district",
+    "regency",
+    "province",
+    "occupation",
 )
 
 
@@ -40,7 +50,9 @@ def _text(label: Any, max_length: int, required: bool = False, **attrs: Any) -> 
     if required:
         attrs["required"] = True
     return forms.CharField(
-        label=label, max_length=max_length, required=False,
+        label=label,
+        max_length=max_length,
+        required=False,
         widget=forms.TextInput(attrs=attrs),
     )
 
@@ -49,12 +61,15 @@ class MemberForm(ServiceErrorsMixin, forms.Form):
     name = _text(_("Full name (as on the KTP)"), 150, required=True)
     nik = _text(_("NIK"), 32, required=True, inputmode="numeric", autocomplete="off")
     sex = forms.ChoiceField(
-        label=_("Sex"), required=False,
+        label=_("Sex"),
+        required=False,
         choices=[("", _("Derive from NIK"))] + list(Member.Sex.choices),
     )
     # Text, not DateField: the service parses it (YYYY-MM-DD from the date picker, or DD/MM/YYYY).
     birth_date = forms.CharField(
-        label=_("Date of birth"), required=False, max_length=20,
+        label=_("Date of birth"),
+        required=False,
+        max_length=20,
         help_text=_("Leave empty to take it from the NIK."),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
@@ -84,18 +99,22 @@ class RegisterForm(MemberForm):
     def __init__(self, *args: Any, cooperative: Cooperative, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("idempotency_key", new_key())
         super().__init__(*args, **kwargs)
-        self.fields["pay_pokok"].label = _(
-            "Pay simpanan pokok now (%(amount)s) in cash"
-        ) % {"amount": format_rupiah(cooperative.pokok_amount)}
+        self.fields["pay_pokok"].label = _("Pay simpanan pokok now (%(amount)s) in cash") % {
+            "amount": format_rupiah(cooperative.pokok_amount)
+        }
 
 
 class PortalLoginForm(ServiceErrorsMixin, forms.Form):
     username = forms.CharField(
-        label=_("User name"), max_length=150, required=False,
+        label=_("User name"),
+        max_length=150,
+        required=False,
         help_text=_("Leave empty to use the cooperative code and member number."),
     )
     password = forms.CharField(
-        label=_("Password"), min_length=8, widget=forms.PasswordInput(render_value=False),
+        label=_("Password"),
+        min_length=8,
+        widget=forms.PasswordInput(render_value=False),
     )
 
 
@@ -119,10 +138,12 @@ class ImportForm(forms.Form):
     )
     pay_pokok = forms.BooleanField(
         label=_("Record simpanan pokok as paid in cash for every imported member"),
-        required=False, initial=False,
+        required=False,
+        initial=False,
     )
     dry_run = forms.BooleanField(
-        label=_("Check only: report problems without saving anything"), required=False,
+        label=_("Check only: report problems without saving anything"),
+        required=False,
     )
 
     def clean_file(self) -> Any:

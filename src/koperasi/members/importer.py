@@ -6,17 +6,13 @@ what is wrong) to fix in the file; only a file without a single problem is regis
 transaction, through the set-based `register_members_bulk` service (same rules as the form).
 """
 
-import csv
 import datetime as dt
-import io
 import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import openpyxl
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +23,11 @@ from koperasi.errors import InvalidInput, ServiceError
 from koperasi.members import services as members
 from koperasi.members.models import Member
 from koperasi.savings import services as savings
+from koperasi.tabular import FileRefused as _Refused
+from koperasi.tabular import RowError
+from koperasi.tabular import file_error as _file_error
+from koperasi.tabular import read_rows as _read_rows
+from koperasi.tabular import text as _text
 from koperasi.tenancy.models import Cooperative
 
 MAX_ROWS = 50_000
@@ -51,26 +52,30 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
 ALIASES = {alias: field for field, names in COLUMN_NAMES.items() for alias in names}
 REQUIRED_COLUMNS = ("name", "nik", "district", "regency", "province")
 TEXT_FIELDS = (
-    "name", "birth_place", "phone", "address", "village", "district", "regency", "province",
+    "name",
+    "birth_place",
+    "phone",
+    "address",
+    "village",
+    "district",
+    "regency",
+    "province",
     "occupation",
 )
 SEX_WORDS = {
-    "L": "L", "LAKI-LAKI": "L", "LAKI LAKI": "L", "LAKI": "L", "PRIA": "L",
-    "P": "P", "PEREMPUAN": "P", "WANITA": "P",
+    "L": "L",
+    "LAKI-LAKI": "L",
+    "LAKI LAKI": "L",
+    "LAKI": "L",
+    "PRIA": "L",
+    "P": "P",
+    "PEREMPUAN": "P",
+    "WANITA": "P",
 }
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y")
 # What Excel writes for a long number: "3.20101E+15" (or "3,20101E+15" in Indonesian locale).
 _SCIENTIFIC_RE = re.compile(r"^\d+([.,]\d+)?[eE][+]?\d+$")
 _HEADER_SEPARATORS_RE = re.compile(r"[\s\-/]+")
-_ZIP_MAGIC = b"PK\x03\x04"
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # 1-based row number as the user sees it in the file (header = row 1); 0 = file
-    field: str | None  # column name as written in the file, or None for a whole-row problem
-    code: str
-    message: str  # in the active language
 
 
 @dataclass(frozen=True)
@@ -84,16 +89,6 @@ class ImportResult:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-class _Refused(Exception):
-    def __init__(self, errors: list[RowError]):
-        super().__init__(errors[0].message)
-        self.errors = errors
-
-
-def _file_error(code: str, message: Any) -> _Refused:
-    return _Refused([RowError(0, None, code, str(message))])
 
 
 def import_members(
@@ -134,68 +129,6 @@ def import_members(
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _read_rows(file_name: str, content: bytes) -> Iterator[tuple[int, list[Any]]]:
-    """Non-blank rows as (row number in the file, cell values); the first is the header."""
-    if len(content) > settings.MAX_UPLOAD_BYTES:
-        raise _file_error(
-            "too_large",
-            _("The file is too large (at most %(mb)s MB).")
-            % {"mb": round(settings.MAX_UPLOAD_BYTES / 1024 / 1024, 1)},
-        )
-    extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
-    if extension not in ("csv", "xlsx"):
-        raise _file_error("bad_file", _("Upload a CSV or Excel (.xlsx) file."))
-    if not content.strip():
-        raise _file_error("empty_file", _("The file is empty."))
-    raw = _csv_rows(content) if extension == "csv" else _xlsx_rows(content)
-    rows = ((n, cells) for n, cells in raw if any(_text(c) for c in cells))
-    first = next(rows, None)
-    if first is None:
-        raise _file_error("empty_file", _("The file is empty."))
-    yield first
-    yield from rows
-
-
-def _csv_rows(content: bytes) -> Iterator[tuple[int, list[Any]]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise _file_error(
-            "bad_file", _("The file cannot be read. Save it as \"CSV UTF-8\" and try again.")
-        ) from None
-    if "\x00" in text:
-        raise _file_error("bad_file", _("This is not a CSV file."))
-    # Excel with Indonesian regional settings separates with ";": pick what the header uses.
-    header_line = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max((",", ";", "\t"), key=header_line.count)
-    try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        yield from enumerate(reader, start=1)
-    except csv.Error as exc:
-        raise _file_error("bad_file", _("The CSV file is malformed: %(error)s") % {
-            "error": exc}) from exc
-
-
-def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[Any]]]:
-    if not content.startswith(_ZIP_MAGIC):
-        raise _file_error("bad_file", _("This is not an Excel (.xlsx) file."))
-    bad = _file_error("bad_file", _("The Excel file cannot be read; it may be damaged."))
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # any parser failure on an uploaded file means a bad file
-        raise bad from exc
-    try:
-        sheet = book.worksheets[0]
-        sheet.reset_dimensions()  # don't trust the stored size: some writers get it wrong
-        # openpyxl yields every row from 1 (filling gaps), so enumerate gives the Excel row.
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, list(values)
-    except Exception as exc:
-        raise bad from exc
-    finally:
-        book.close()
-
-
 def _limited(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
     for count, row in enumerate(rows, start=1):
         if count > MAX_ROWS:
@@ -219,27 +152,43 @@ def _columns(header_row: int, header: list[Any]) -> tuple[dict[str, int], dict[s
         key = _HEADER_SEPARATORS_RE.sub("_", label.lower().rstrip("*").strip())
         field = ALIASES.get(key)
         if field is None:
-            errors.append(RowError(
-                header_row, label, "unknown_column",
-                str(_("Unknown column \"%(column)s\". Known columns: %(known)s.") % {
-                    "column": label, "known": ", ".join(n[0] for n in COLUMN_NAMES.values())}),
-            ))
+            errors.append(
+                RowError(
+                    header_row,
+                    label,
+                    "unknown_column",
+                    str(
+                        _('Unknown column "%(column)s". Known columns: %(known)s.')
+                        % {"column": label, "known": ", ".join(n[0] for n in COLUMN_NAMES.values())}
+                    ),
+                )
+            )
         elif field in columns:
-            errors.append(RowError(
-                header_row, label, "duplicate_column",
-                str(_("Column \"%(column)s\" repeats column \"%(other)s\".") % {
-                    "column": label, "other": labels[field]}),
-            ))
+            errors.append(
+                RowError(
+                    header_row,
+                    label,
+                    "duplicate_column",
+                    str(
+                        _('Column "%(column)s" repeats column "%(other)s".')
+                        % {"column": label, "other": labels[field]}
+                    ),
+                )
+            )
         else:
             columns[field] = index
             labels[field] = label
     for field in REQUIRED_COLUMNS:
         if field not in columns:
             name = COLUMN_NAMES[field][0]
-            errors.append(RowError(
-                header_row, name, "missing_column",
-                str(_("The file needs a column \"%(column)s\".") % {"column": name}),
-            ))
+            errors.append(
+                RowError(
+                    header_row,
+                    name,
+                    "missing_column",
+                    str(_('The file needs a column "%(column)s".') % {"column": name}),
+                )
+            )
     if errors:
         raise _Refused(errors)
     for field in COLUMN_NAMES:
@@ -248,20 +197,6 @@ def _columns(header_row: int, header: list[Any]) -> tuple[dict[str, int], dict[s
 
 
 # --- cell values -----------------------------------------------------------------------------
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value).strip()
 
 
 def _date_value(value: Any) -> dt.date | str | None:
@@ -318,8 +253,9 @@ def _validate(
         for f in TEXT_FIELDS:
             limit = Member._meta.get_field(f).max_length
             if limit and len(getattr(data, f)) > limit:
-                row_errors.append(ServiceError(
-                    "too_long", _("At most %(max)s characters.") % {"max": limit}, f))
+                row_errors.append(
+                    ServiceError("too_long", _("At most %(max)s characters.") % {"max": limit}, f)
+                )
         clean = None
         try:
             clean = members.clean_member_input(cooperative, data, existing_niks=existing)
@@ -328,12 +264,14 @@ def _validate(
         nik = _normalized_nik(data.nik)
         if nik is not None:
             if nik in first_row_of:
-                row_errors.append(ServiceError(
-                    "duplicate_in_file",
-                    _("This NIK is already in row %(row)s of this file.")
-                    % {"row": first_row_of[nik]},
-                    "nik",
-                ))
+                row_errors.append(
+                    ServiceError(
+                        "duplicate_in_file",
+                        _("This NIK is already in row %(row)s of this file.")
+                        % {"row": first_row_of[nik]},
+                        "nik",
+                    )
+                )
             else:
                 first_row_of[nik] = number
         if row_errors:
@@ -352,12 +290,16 @@ def _nik_text(value: Any, errors: list[ServiceError]) -> str:
     text = _text(value).lstrip("'")  # a leading apostrophe is how Excel users force text
     if isinstance(value, float) or _SCIENTIFIC_RE.match(text):
         # Excel keeps 15 digits of a number, so the NIK's last digit is already lost.
-        errors.append(ServiceError(
-            "nik_as_number",
-            _("Excel turned this NIK into a number and lost digits. Format the NIK column as "
-              "Text, type the NIKs again and re-upload."),
-            "nik",
-        ))
+        errors.append(
+            ServiceError(
+                "nik_as_number",
+                _(
+                    "Excel turned this NIK into a number and lost digits. Format the NIK column as "
+                    "Text, type the NIKs again and re-upload."
+                ),
+                "nik",
+            )
+        )
     return text
 
 
@@ -367,8 +309,7 @@ def _joined_on(value: Any, errors: list[ServiceError]) -> dt.date | None:
         return None
     joined = _parse_date(raw)
     if joined is None:
-        errors.append(ServiceError(
-            "invalid_date", _("Enter the date as DD/MM/YYYY."), "joined_on"))
+        errors.append(ServiceError("invalid_date", _("Enter the date as DD/MM/YYYY."), "joined_on"))
     elif joined > dt.date.today():
         errors.append(ServiceError("future_date", _("The date is in the future."), "joined_on"))
     return joined
@@ -447,8 +388,7 @@ def _register(
         # Something changed since validation (e.g. the same NIK registered meanwhile): the
         # transaction is rolled back, so nothing of this file is kept.
         found = exc.errors if isinstance(exc, InvalidInput) else [exc]
-        raise _Refused([
-            RowError(0, labels.get(e.field or "", e.field), e.code, str(e.message))
-            for e in found
-        ]) from exc
+        raise _Refused(
+            [RowError(0, labels.get(e.field or "", e.field), e.code, str(e.message)) for e in found]
+        ) from exc
     return ids

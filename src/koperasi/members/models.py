@@ -13,6 +13,11 @@ class Member(models.Model):
         DECEASED = "deceased", _("Deceased")
         EXPELLED = "expelled", _("Expelled")
 
+    class Office(models.TextChoices):
+        NONE = "", _("None")
+        BOARD = "pengurus", _("Board (pengurus)")
+        SUPERVISOR = "pengawas", _("Supervisor (pengawas)")
+
     class Sex(models.TextChoices):
         MALE = "L", _("Male")
         FEMALE = "P", _("Female")
@@ -35,6 +40,8 @@ class Member(models.Model):
     joined_on = models.DateField(_("joined on"), null=True, blank=True)
     exited_on = models.DateField(_("exited on"), null=True, blank=True)
     exit_reason = models.CharField(_("exit reason"), max_length=255, blank=True)
+    # Board and supervisors are related parties: their loans together are capped.
+    office = models.CharField(_("office"), max_length=10, choices=Office.choices, blank=True)
     nik_warnings = models.JSONField(default=list, blank=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,

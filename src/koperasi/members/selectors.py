@@ -40,9 +40,9 @@ def search_members(
         # The range lets the (cooperative, number) index answer a short prefix such as "A09";
         # startswith keeps the result exact whatever the collation.
         upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-        return qs.filter(
-            number__gte=prefix, number__lt=upper, number__startswith=prefix
-        ).order_by("number")
+        return qs.filter(number__gte=prefix, number__lt=upper, number__startswith=prefix).order_by(
+            "number"
+        )
     if len(q) < 3:
         # Too short for the trigram index: match the start of a word ("Ma" → "Maria", "Da Silva").
         return qs.filter(Q(name__istartswith=q) | Q(name__icontains=" " + q)).order_by("id")

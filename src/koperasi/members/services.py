@@ -240,9 +240,7 @@ def register_members_bulk(
     return created
 
 
-def activate_members_bulk(
-    *, cooperative: Cooperative, member_ids: list[int], on: dt.date
-) -> None:
+def activate_members_bulk(*, cooperative: Cooperative, member_ids: list[int], on: dt.date) -> None:
     """Applicants whose simpanan pokok was just paid in full become members (bulk import)."""
     Member.objects.filter(
         cooperative=cooperative, pk__in=member_ids, status=Member.Status.APPLICANT

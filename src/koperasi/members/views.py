@@ -38,8 +38,18 @@ from koperasi.web.paging import peek_page
 
 PAGE_SIZE = 25
 IMPORT_COLUMNS = (
-    "nama", "nik", "jenis_kelamin", "tanggal_lahir", "tempat_lahir", "telepon", "alamat",
-    "desa", "kecamatan", "kabupaten", "provinsi", "pekerjaan",
+    "nama",
+    "nik",
+    "jenis_kelamin",
+    "tanggal_lahir",
+    "tempat_lahir",
+    "telepon",
+    "alamat",
+    "desa",
+    "kecamatan",
+    "kabupaten",
+    "provinsi",
+    "pekerjaan",
 )
 
 
@@ -243,8 +253,11 @@ def member_edit(request: HttpRequest, member_id: int) -> HttpResponse:
                 return redirect("members:detail", code=coop.code, member_id=member.pk)
         messages.error(request, _("Nothing was saved. Please correct the form."))
         status = 400
-    context = {"form": form, "title": _("Edit member %(number)s") % {"number": member.number},
-               "member": member}
+    context = {
+        "form": form,
+        "title": _("Edit member %(number)s") % {"number": member.number},
+        "member": member,
+    }
     return render(request, "members/form.html", context, status=status)
 
 
@@ -285,8 +298,11 @@ def member_import(request: HttpRequest) -> HttpResponse:
     if not result.ok:
         messages.error(
             request,
-            _("Nothing was imported: %(n)s problems were found. Correct the file and upload "
-              "it again.") % {"n": len(result.errors)},
+            _(
+                "Nothing was imported: %(n)s problems were found. Correct the file and upload "
+                "it again."
+            )
+            % {"n": len(result.errors)},
         )
         context = {"form": form, "errors": result.errors}
         return render(request, "members/import.html", context, status=400)

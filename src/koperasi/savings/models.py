@@ -106,6 +106,9 @@ class SavingsTransaction(models.Model):
         TRANSFER_OUT = "transfer_out", _("Transfer out")
         REFUND = "refund", _("Refund on exit")
         REVERSAL = "reversal", _("Reversal")
+        # Written by the loan ledger: a disbursement or excess paid in, an instalment paid out.
+        LOAN_CREDIT = "loan_credit", _("From a loan")
+        LOAN_DEBIT = "loan_debit", _("Loan repayment")
 
     cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
     account = models.ForeignKey(

@@ -156,3 +156,24 @@ def savings_violations(*, cooperative: Cooperative) -> list[str]:
                 f"accounts sum to {sub_total}"
             )
     return problems
+
+
+def member_savings_total(*, cooperative: Cooperative, member: Member) -> Decimal:
+    """Everything the member holds in open savings accounts (a loan plafond is k × this)."""
+    total = SavingsAccount.objects.filter(
+        cooperative=cooperative, member=member, status=SavingsAccount.Status.OPEN
+    ).aggregate(total=Sum("balance"))["total"]
+    return cents(total or ZERO)
+
+
+def sukarela_account_of(*, cooperative: Cooperative, member: Member) -> SavingsAccount | None:
+    return (
+        SavingsAccount.objects.filter(
+            cooperative=cooperative,
+            member=member,
+            product__kind=SavingsKind.SUKARELA,
+            status=SavingsAccount.Status.OPEN,
+        )
+        .order_by("pk")
+        .first()
+    )

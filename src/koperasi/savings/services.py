@@ -303,6 +303,63 @@ def _locked_account(cooperative: Cooperative, account_id: int) -> SavingsAccount
     return account
 
 
+def locked_account_for_loan(cooperative: Cooperative, account_id: int) -> SavingsAccount:
+    """A member's open sukarela account, locked: loans pay into and collect from it.
+
+    Callers lock it before the loan row, the same order every loan movement uses.
+    """
+    account = _locked_account(cooperative, account_id)
+    if account.product.kind != SavingsKind.SUKARELA:
+        raise ServiceError(
+            "not_sukarela", _("Loans use the member's sukarela account."), "savings_account"
+        )
+    return account
+
+
+def check_loan_debit(account: SavingsAccount, amount: Decimal) -> None:
+    """Refuse, before anything is written, an instalment the savings cannot cover."""
+    _check_can_pay_out(account, amount, dt.date.min)
+
+
+def record_loan_movement(
+    *,
+    account: SavingsAccount,
+    amount: Decimal,
+    entry: JournalEntry,
+    actor: Any,
+    key: str,
+    note: str,
+    reverses: SavingsTransaction | None = None,
+) -> SavingsTransaction:
+    """The savings side of a loan's journal entry (which carries the savings control line).
+
+    `amount` > 0 pays into the account (disbursement, excess), < 0 takes an instalment.
+    """
+    if account.balance + amount < 0:
+        raise ServiceError("insufficient_balance", _("The savings balance is too low."), "amount")
+    kind = Kind.REVERSAL if reverses else (Kind.LOAN_CREDIT if amount > 0 else Kind.LOAN_DEBIT)
+    return _record_movement(
+        account=account,
+        kind=kind,
+        amount=amount,
+        entry=entry,
+        actor=actor,
+        note=note,
+        key=key,
+        channel="loan",
+        reverses=reverses,
+    )
+
+
+def loan_movement(entry: JournalEntry, account_id: int) -> SavingsTransaction | None:
+    """The movement a loan entry made on this account (to reverse it)."""
+    return (
+        SavingsTransaction.objects.filter(journal_entry=entry, account_id=account_id)
+        .order_by("pk")
+        .first()
+    )
+
+
 def _existing(cooperative: Cooperative, key: str) -> SavingsTransaction | None:
     if not key:
         raise ServiceError("idempotency_key_required", _("An idempotency key is required."))
@@ -709,6 +766,10 @@ def reverse_transaction(
     legs = list(
         SavingsTransaction.objects.filter(journal_entry=original.journal_entry).order_by("pk")
     )
+    if any(leg.kind in (Kind.LOAN_CREDIT, Kind.LOAN_DEBIT) for leg in legs):
+        raise ServiceError(
+            "loan_movement", _("This movement belongs to a loan; reverse it on the loan.")
+        )
     if any(leg.kind in (Kind.REVERSAL, Kind.REFUND) for leg in legs):
         raise ServiceError("not_reversible", _("This movement cannot be reversed."))
     if SavingsTransaction.objects.filter(reverses__in=legs).exists():
@@ -835,8 +896,10 @@ def update_product(
                 errors.append(
                     ServiceError(
                         "capital_no_interest",
-                        _("Simpanan pokok and wajib earn no interest; members share in the "
-                          "SHU instead."),
+                        _(
+                            "Simpanan pokok and wajib earn no interest; members share in the "
+                            "SHU instead."
+                        ),
                         "annual_rate",
                     )
                 )
@@ -857,8 +920,12 @@ def update_product(
             )
         if errors:
             raise InvalidInput(errors)
-        new = {"name": name, "annual_rate": rate, "minimum_balance": minimum,
-               "is_active": is_active}
+        new = {
+            "name": name,
+            "annual_rate": rate,
+            "minimum_balance": minimum,
+            "is_active": is_active,
+        }
         changed = {
             field: [str(getattr(product, field)), str(value)]
             for field, value in new.items()

@@ -49,29 +49,38 @@ class SettingsForm(ServiceErrorsMixin, forms.Form):
     level = forms.ChoiceField(label=_("Level"), choices=Cooperative.Level.choices)
     legal_entity_number = _text(_("Legal entity number (badan hukum)"), 100)
     legal_entity_date = forms.CharField(
-        label=_("Legal entity date"), required=False, max_length=20,
+        label=_("Legal entity date"),
+        required=False,
+        max_length=20,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     nik_koperasi = _text(_("NIK koperasi"), 40, autocomplete="off")
     address = forms.CharField(
-        label=_("Address"), required=False, max_length=1000,
+        label=_("Address"),
+        required=False,
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=Cooperative.TimeZone.choices)
     fiscal_year_start_month = forms.TypedChoiceField(
-        label=_("Financial year starts in"), coerce=int, choices=list(MONTHS.items()),
+        label=_("Financial year starts in"),
+        coerce=int,
+        choices=list(MONTHS.items()),
     )
     closed_loop = forms.BooleanField(
-        label=_("Closed loop: serve members only"), required=False,
+        label=_("Closed loop: serve members only"),
+        required=False,
     )
     pokok_amount = _amount(_("Simpanan pokok (once, Rp)"), required=True)
     wajib_amount = _amount(_("Simpanan wajib (each month, Rp)"), required=True)
     savings_rate_cap = _percent(
-        _("Savings rate cap (% a year)"), required=True,
+        _("Savings rate cap (% a year)"),
+        required=True,
     )
     loan_rate_cap = _percent(_("Loan rate cap (% a year)"), required=True)
     related_party_cap_pct = _percent(
-        _("Loans to related parties (% of own capital)"), required=True,
+        _("Loans to related parties (% of own capital)"),
+        required=True,
     )
 
     def __init__(self, *args: Any, pokok_locked: bool = False, **kwargs: Any) -> None:
@@ -93,7 +102,8 @@ class SettingsForm(ServiceErrorsMixin, forms.Form):
             "level": coop.level,
             "legal_entity_number": coop.legal_entity_number,
             "legal_entity_date": coop.legal_entity_date.isoformat()
-            if coop.legal_entity_date else "",
+            if coop.legal_entity_date
+            else "",
             "nik_koperasi": coop.nik_koperasi,
             "address": coop.address,
             "time_zone": coop.time_zone,
@@ -111,14 +121,16 @@ class SettingsForm(ServiceErrorsMixin, forms.Form):
 
 
 class StaffForm(ServiceErrorsMixin, forms.Form):
-    username = _text(_("User name"), 150, required=True, autocomplete="off",
-                     autocapitalize="none")
+    username = _text(_("User name"), 150, required=True, autocomplete="off", autocapitalize="none")
     full_name = _text(_("Full name"), 150, required=True)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.TELLER)
     password = forms.CharField(
-        label=_("Initial password"), required=False, max_length=128,
-        help_text=_("At least 8 characters; not a common password. Tell it to the person "
-                    "privately."),
+        label=_("Initial password"),
+        required=False,
+        max_length=128,
+        help_text=_(
+            "At least 8 characters; not a common password. Tell it to the person privately."
+        ),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "required": True}),
     )
 
@@ -135,7 +147,8 @@ class ActiveForm(forms.Form):
 
 class PasswordForm(forms.Form):
     password = forms.CharField(
-        label=_("New password"), max_length=128,
+        label=_("New password"),
+        max_length=128,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
@@ -148,32 +161,40 @@ NEW_PRODUCT_KINDS = [(k.value, k.label) for k in (SavingsKind.SUKARELA, SavingsK
 
 class ProductForm(ServiceErrorsMixin, forms.Form):
     code = forms.RegexField(
-        label=_("Code"), max_length=20, regex=r"^[A-Za-z0-9-]+$",
+        label=_("Code"),
+        max_length=20,
+        regex=r"^[A-Za-z0-9-]+$",
         error_messages={"invalid": _("Use letters, digits and - only.")},
         help_text=_("Short, e.g. SB6; it starts the account numbers."),
     )
     name = forms.CharField(label=_("Name"), max_length=100)
     kind = forms.ChoiceField(label=_("Kind"), choices=NEW_PRODUCT_KINDS)
     annual_rate = forms.CharField(
-        label=_("Interest rate (% a year)"), max_length=20,
+        label=_("Interest rate (% a year)"),
+        max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
     interest_method = forms.ChoiceField(
-        label=_("Interest on"), choices=SavingsProduct.InterestMethod.choices,
+        label=_("Interest on"),
+        choices=SavingsProduct.InterestMethod.choices,
         initial=SavingsProduct.InterestMethod.DAILY,
     )
     term_months = forms.IntegerField(
-        label=_("Term (months, time deposits only)"), required=False, min_value=1,
+        label=_("Term (months, time deposits only)"),
+        required=False,
+        min_value=1,
         max_value=120,
     )
     minimum_balance = forms.CharField(
-        label=_("Minimum balance (Rp)"), required=False, max_length=40,
+        label=_("Minimum balance (Rp)"),
+        required=False,
+        max_length=40,
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
     accounting_class = forms.ChoiceField(
-        label=_("Shown in the balance sheet as"), required=False,
-        choices=[("", _("Default for the kind"))]
-        + list(SavingsProduct.AccountingClass.choices),
+        label=_("Shown in the balance sheet as"),
+        required=False,
+        choices=[("", _("Default for the kind"))] + list(SavingsProduct.AccountingClass.choices),
     )
 
     def clean_code(self) -> str:

@@ -28,6 +28,10 @@ class Cooperative(models.Model):
     class WajibFrequency(models.TextChoices):
         MONTHLY = "monthly", _("monthly")
 
+    class CollectibilityRegime(models.TextChoices):
+        BANK = "bank", _("Bank-style buckets by days past due")
+        KSP = "ksp", _("KSP regime (Permenkop 14/2009)")
+
     code = models.SlugField(max_length=40, unique=True, help_text=_("Short code used in URLs"))
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.KSP)
@@ -52,10 +56,26 @@ class Cooperative(models.Model):
     related_party_cap_pct = models.DecimalField(
         max_digits=7, decimal_places=4, default=Decimal("10")
     )
+    collectibility_regime = models.CharField(
+        _("loan quality regime"),
+        max_length=4,
+        choices=CollectibilityRegime.choices,
+        default=CollectibilityRegime.BANK,
+    )
+    # A manager approves loans up to this amount; larger ones need the board (admin).
+    loan_manager_approval_limit = models.DecimalField(
+        _("largest loan a manager may approve"),
+        max_digits=20,
+        decimal_places=2,
+        default=Decimal("50000000"),
+    )
     # Postings dated on or before this day are refused (month close).
     books_closed_through = models.DateField(null=True, blank=True)
     # Last member number issued; incremented under a row lock so numbers never collide.
     member_seq = models.PositiveIntegerField(default=0)
+    # Last loan application / loan number issued, the same way.
+    application_seq = models.PositiveIntegerField(default=0)
+    loan_seq = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

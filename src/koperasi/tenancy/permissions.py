@@ -10,23 +10,41 @@ TRANSACT_SAVINGS = "savings.transact"
 VIEW_LEDGER = "ledger.view"
 MANAGE_LEDGER = "ledger.manage"
 CLOSE_PERIOD = "ledger.close"
+VIEW_LOANS = "loans.view"
+# Enter and analyse applications, propose restructuring or write-off.
+HANDLE_LOANS = "loans.handle"
+# Decide applications and restructurings (a manager up to the cooperative's limit, the board
+# above it); write-offs are decided by the board alone, checked in the service.
+APPROVE_LOANS = "loans.approve"
+# Disburse, take repayments, payoffs, recoveries; reverse a wrong repayment.
+TRANSACT_LOANS = "loans.transact"
+IMPORT_PAYROLL = "loans.payroll"
+MANAGE_LOAN_PRODUCTS = "loans.products"
 VIEW_AUDIT = "audit.view"
 MANAGE_SETTINGS = "settings.manage"
 
-_READ = {VIEW_MEMBERS, VIEW_SAVINGS, VIEW_LEDGER}
+_READ = {VIEW_MEMBERS, VIEW_SAVINGS, VIEW_LEDGER, VIEW_LOANS}
+_LENDING = {HANDLE_LOANS, APPROVE_LOANS, TRANSACT_LOANS, IMPORT_PAYROLL, MANAGE_LOAN_PRODUCTS}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
         _READ
         | {MANAGE_MEMBERS, IMPORT_MEMBERS, TRANSACT_SAVINGS, MANAGE_LEDGER, CLOSE_PERIOD}
         | {VIEW_AUDIT, MANAGE_SETTINGS}
+        | _LENDING
     ),
     Role.MANAGER: frozenset(
-        _READ | {MANAGE_MEMBERS, IMPORT_MEMBERS, TRANSACT_SAVINGS, CLOSE_PERIOD, VIEW_AUDIT}
+        _READ
+        | {MANAGE_MEMBERS, IMPORT_MEMBERS, TRANSACT_SAVINGS, CLOSE_PERIOD, VIEW_AUDIT}
+        | _LENDING
     ),
-    Role.TELLER: frozenset({VIEW_MEMBERS, VIEW_SAVINGS, MANAGE_MEMBERS, TRANSACT_SAVINGS}),
-    Role.LOAN_OFFICER: frozenset({VIEW_MEMBERS, VIEW_SAVINGS}),
-    Role.ACCOUNTANT: frozenset(_READ | {MANAGE_LEDGER, CLOSE_PERIOD, IMPORT_MEMBERS}),
+    Role.TELLER: frozenset(
+        {VIEW_MEMBERS, VIEW_SAVINGS, MANAGE_MEMBERS, TRANSACT_SAVINGS, VIEW_LOANS, TRANSACT_LOANS}
+    ),
+    Role.LOAN_OFFICER: frozenset({VIEW_MEMBERS, VIEW_SAVINGS, VIEW_LOANS, HANDLE_LOANS}),
+    Role.ACCOUNTANT: frozenset(
+        _READ | {MANAGE_LEDGER, CLOSE_PERIOD, IMPORT_MEMBERS, IMPORT_PAYROLL}
+    ),
     Role.SUPERVISOR: frozenset(_READ | {VIEW_AUDIT}),
 }
 

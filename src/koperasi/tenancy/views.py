@@ -238,9 +238,7 @@ def products(request: HttpRequest) -> HttpResponse:
             except ServiceError as exc:
                 form.add_service_error(exc)
             else:
-                messages.success(
-                    request, _("Product %(code)s was added.") % {"code": product.code}
-                )
+                messages.success(request, _("Product %(code)s was added.") % {"code": product.code})
                 return redirect("tenancy:products", code=coop.code)
         messages.error(request, _("The product was not added. Please correct the form."))
         status = 400
@@ -273,15 +271,15 @@ def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 savings.update_product(
-                    cooperative=coop, actor=request.user, product_id=product.pk,
+                    cooperative=coop,
+                    actor=request.user,
+                    product_id=product.pk,
                     **form.cleaned_data,
                 )
             except ServiceError as exc:
                 form.add_service_error(exc)
             else:
-                messages.success(
-                    request, _("Product %(code)s was saved.") % {"code": product.code}
-                )
+                messages.success(request, _("Product %(code)s was saved.") % {"code": product.code})
                 return redirect("tenancy:products", code=coop.code)
         messages.error(request, _("Nothing was saved. Please correct the form."))
         status = 400
@@ -313,9 +311,7 @@ def account_edit(request: HttpRequest, account_code: str) -> HttpResponse:
             except ServiceError as exc:
                 form.add_service_error(exc)
             else:
-                messages.success(
-                    request, _("Account %(code)s was saved.") % {"code": account.code}
-                )
+                messages.success(request, _("Account %(code)s was saved.") % {"code": account.code})
                 if "ledger.view" in request.permissions:  # type: ignore[attr-defined]
                     return redirect("ledger:accounts", code=coop.code)
                 return redirect("tenancy:account_edit", code=coop.code, account_code=account.code)

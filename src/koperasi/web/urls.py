@@ -12,6 +12,8 @@ staff_patterns = [
     path("anggota/", include("koperasi.members.urls")),
     path("simpanan/", include("koperasi.savings.urls")),
     path("buku-besar/", include("koperasi.ledger.urls")),
+    path("pinjaman/", include("koperasi.loans.staff_urls")),
+    path("pinjaman/", include("koperasi.loans.document_urls")),
     path("audit/", include("koperasi.audit.urls")),
     path("pengaturan/", include("koperasi.tenancy.urls")),
 ]
@@ -21,6 +23,7 @@ portal_patterns = [
     path("rekening/<int:account_id>/", portal_views.portal_statement, name="portal_statement"),
     path("profil/", portal_views.portal_profile, name="portal_profile"),
     path("simulasi-pinjaman/", loan_views.portal_simulator, name="portal_loan_simulator"),
+    path("pinjaman/", include("koperasi.loans.portal_urls")),
 ]
 
 urlpatterns = [

@@ -89,4 +89,3 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "today": today,
     }
     return render(request, "web/dashboard.html", context)
-

@@ -21,8 +21,10 @@ User = get_user_model()
 
 @transaction.atomic
 def create_cooperative(*, actor: Any, code: str, name: str, **settings: Any) -> Cooperative:
-    """A new tenant with the KSP chart of accounts and the four savings products."""
+    """A new tenant with the KSP chart of accounts, the four savings products and three
+    starting loan products."""
     from koperasi.ledger import services as ledger
+    from koperasi.loans.services import products as loan_products
     from koperasi.savings import services as savings
 
     if Cooperative.objects.filter(code=code).exists():
@@ -30,9 +32,9 @@ def create_cooperative(*, actor: Any, code: str, name: str, **settings: Any) -> 
     coop = Cooperative.objects.create(code=code, name=name, **settings)
     ledger.install_chart(cooperative=coop)
     savings.install_default_products(cooperative=coop)
+    loan_products.install_default_products(cooperative=coop)
     audit.record(cooperative=coop, actor=actor, action="tenancy.create", obj=coop, summary=name)
     return coop
-
 
 
 # --- Settings pages: the cooperative's own settings ------------------------------------------
@@ -44,12 +46,27 @@ REGULATORY_LOAN_RATE_CAP = Decimal("24")
 HUNDRED = Decimal("100")
 
 SETTINGS_FIELDS = (
-    "name", "kind", "level", "legal_entity_number", "legal_entity_date", "nik_koperasi",
-    "address", "time_zone", "fiscal_year_start_month", "closed_loop", "pokok_amount",
-    "wajib_amount", "savings_rate_cap", "loan_rate_cap", "related_party_cap_pct",
+    "name",
+    "kind",
+    "level",
+    "legal_entity_number",
+    "legal_entity_date",
+    "nik_koperasi",
+    "address",
+    "time_zone",
+    "fiscal_year_start_month",
+    "closed_loop",
+    "pokok_amount",
+    "wajib_amount",
+    "savings_rate_cap",
+    "loan_rate_cap",
+    "related_party_cap_pct",
 )
 _TEXT_LIMITS = {
-    "name": 200, "legal_entity_number": 100, "nik_koperasi": 40, "address": 1000,
+    "name": 200,
+    "legal_entity_number": 100,
+    "nik_koperasi": 40,
+    "address": 1000,
 }
 _CAP_PLACES = 4  # the caps are stored with 4 decimal places
 
@@ -100,9 +117,7 @@ def _date_setting(value: Any, field: str) -> dt.date | None:
             except ValueError:
                 continue
         else:
-            raise ServiceError(
-                "invalid_date", _("Enter a date such as 17/08/2020."), field
-            )
+            raise ServiceError("invalid_date", _("Enter a date such as 17/08/2020."), field)
     if day > timezone.now().date():
         raise ServiceError("future_date", _("This date is in the future."), field)
     return day
@@ -111,9 +126,7 @@ def _date_setting(value: Any, field: str) -> dt.date | None:
 def _cap_setting(value: Any, field: str) -> Decimal:
     cap = parse_percent(value, field=field)
     if cap <= 0 or cap > HUNDRED:
-        raise ServiceError(
-            "cap_out_of_range", _("A cap is more than 0 and at most 100 %."), field
-        )
+        raise ServiceError("cap_out_of_range", _("A cap is more than 0 and at most 100 %."), field)
     limits = {
         "savings_rate_cap": REGULATORY_SAVINGS_RATE_CAP,
         "loan_rate_cap": REGULATORY_LOAN_RATE_CAP,
@@ -199,15 +212,15 @@ def update_cooperative(*, cooperative: Cooperative, actor: Any, **fields: Any) -
             values[name] = _clean_setting(name, raw)
         except ServiceError as exc:
             errors.append(exc)
-    changed = {
-        name: value for name, value in values.items() if getattr(coop, name) != value
-    }
+    changed = {name: value for name, value in values.items() if getattr(coop, name) != value}
     if "pokok_amount" in changed and savings.any_pokok_paid(cooperative=coop):
         errors.append(
             ServiceError(
                 "pokok_locked",
-                _("Simpanan pokok has already been paid by members; changing its amount "
-                  "would make members unequal."),
+                _(
+                    "Simpanan pokok has already been paid by members; changing its amount "
+                    "would make members unequal."
+                ),
                 "pokok_amount",
             )
         )
@@ -232,8 +245,7 @@ def update_cooperative(*, cooperative: Cooperative, actor: Any, **fields: Any) -
     if not changed:
         return cooperative
     audit_changes = {
-        name: [_jsonable(getattr(coop, name)), _jsonable(value)]
-        for name, value in changed.items()
+        name: [_jsonable(getattr(coop, name)), _jsonable(value)] for name, value in changed.items()
     }
     for name, value in changed.items():
         setattr(coop, name, value)
@@ -248,5 +260,3 @@ def update_cooperative(*, cooperative: Cooperative, actor: Any, **fields: Any) -
         data={"changed": audit_changes},
     )
     return cooperative
-
-

@@ -32,7 +32,6 @@ def add_staff(*, cooperative: Cooperative, actor: Any, user: Any, role: str) -> 
     return membership
 
 
-
 # --- Settings pages: staff -------------------------------------------------------------------
 
 
@@ -90,8 +89,9 @@ def create_staff_user(
     if not username:
         errors.append(ServiceError("required", _("This field is required."), "username"))
     elif len(username) > 150:
-        errors.append(ServiceError("too_long", _("At most %(n)s characters.") % {"n": 150},
-                                   "username"))
+        errors.append(
+            ServiceError("too_long", _("At most %(n)s characters.") % {"n": 150}, "username")
+        )
     else:
         try:
             User.username_validator(username)
@@ -111,8 +111,9 @@ def create_staff_user(
     if not full_name:
         errors.append(ServiceError("required", _("This field is required."), "full_name"))
     elif len(full_name) > 150:
-        errors.append(ServiceError("too_long", _("At most %(n)s characters.") % {"n": 150},
-                                   "full_name"))
+        errors.append(
+            ServiceError("too_long", _("At most %(n)s characters.") % {"n": 150}, "full_name")
+        )
     if role not in Role.values:
         errors.append(ServiceError("invalid_role", _("Unknown role."), "role"))
     errors += _password_errors(password, User(username=username, first_name=full_name))
@@ -150,8 +151,10 @@ def set_staff_role(
     if _is_last_active_admin(membership):
         raise ServiceError(
             "last_admin",
-            _("This is the cooperative's last active administrator; make someone else an "
-              "administrator first."),
+            _(
+                "This is the cooperative's last active administrator; make someone else an "
+                "administrator first."
+            ),
             "role",
         )
     old = membership.role
@@ -179,14 +182,14 @@ def set_staff_active(
         return membership
     if not is_active:
         if membership.user_id == getattr(actor, "pk", None):
-            raise ServiceError(
-                "self_deactivate", _("You cannot deactivate yourself."), "is_active"
-            )
+            raise ServiceError("self_deactivate", _("You cannot deactivate yourself."), "is_active")
         if _is_last_active_admin(membership):
             raise ServiceError(
                 "last_admin",
-                _("This is the cooperative's last active administrator; make someone else an "
-                  "administrator first."),
+                _(
+                    "This is the cooperative's last active administrator; make someone else an "
+                    "administrator first."
+                ),
                 "is_active",
             )
         # A token must not come back to life if the person is reactivated one day.
@@ -213,15 +216,15 @@ def reset_staff_password(
     """An administrator sets a new password for one of the cooperative's own staff."""
     membership = _membership(cooperative, membership_id)
     user = membership.user
-    shared = (
-        StaffMembership.objects.filter(user=user).exclude(cooperative=cooperative).exists()
-    )
+    shared = StaffMembership.objects.filter(user=user).exclude(cooperative=cooperative).exists()
     if shared or user.is_superuser:
         # Otherwise one cooperative's admin could take over a login another cooperative uses.
         raise ServiceError(
             "shared_user",
-            _("This login is also used outside this cooperative; its owner must change the "
-              "password."),
+            _(
+                "This login is also used outside this cooperative; its owner must change the "
+                "password."
+            ),
             "password",
             status=403,
         )
@@ -238,4 +241,3 @@ def reset_staff_password(
         summary=user.username,
     )
     return membership
-

@@ -37,5 +37,3 @@ def revoke_token(*, token: ApiToken, actor: Any) -> None:
         obj=token,
         summary=token.prefix,
     )
-
-

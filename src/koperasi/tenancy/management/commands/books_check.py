@@ -6,13 +6,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from koperasi.ledger.selectors import ledger_violations
+from koperasi.loans.selectors import loan_violations
 from koperasi.savings.selectors import savings_violations
 from koperasi.tenancy.models import Cooperative
 
 
 class Command(BaseCommand):
     help = (
-        "Verify the books: balanced entries, maintained balances, sub-ledgers = control accounts."
+        "Verify the books: balanced entries, maintained balances, savings and loan sub-ledgers ="
+        " control accounts."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -28,7 +30,11 @@ class Command(BaseCommand):
                 )
         failures = 0
         for coop in coops:
-            problems = ledger_violations(cooperative=coop) + savings_violations(cooperative=coop)
+            problems = (
+                ledger_violations(cooperative=coop)
+                + savings_violations(cooperative=coop)
+                + loan_violations(cooperative=coop)
+            )
             if problems:
                 failures += len(problems)
                 self.stderr.write(f"{coop.code}: {len(problems)} violation(s)")

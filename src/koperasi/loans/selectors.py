@@ -1,0 +1,259 @@
+"""Reads for loans, always scoped to one cooperative."""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+
+from koperasi.audit.models import AuditLog
+from koperasi.domain.money import ZERO
+from koperasi.errors import NotFound
+from koperasi.ledger.models import Account
+from koperasi.ledger.selectors import cents, grouped_sums
+from koperasi.loans.models import (
+    Instalment,
+    Loan,
+    LoanApplication,
+    LoanProduct,
+    LoanTransaction,
+    Restructuring,
+    WriteOffRequest,
+)
+from koperasi.members.models import Member
+from koperasi.tenancy.models import Cooperative
+
+
+def products(*, cooperative: Cooperative, active_only: bool = False) -> QuerySet[LoanProduct]:
+    query = LoanProduct.objects.filter(cooperative=cooperative)
+    return query.filter(is_active=True) if active_only else query
+
+
+def product(*, cooperative: Cooperative, product_id: int) -> LoanProduct:
+    found = products(cooperative=cooperative).filter(pk=product_id).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def applications(
+    *, cooperative: Cooperative, status: str = "", member: Member | None = None
+) -> QuerySet[LoanApplication]:
+    query = LoanApplication.objects.filter(cooperative=cooperative).select_related(
+        "member", "product"
+    )
+    if status:
+        query = query.filter(status=status)
+    if member is not None:
+        query = query.filter(member=member)
+    return query.order_by("-id")
+
+
+def queue(*, cooperative: Cooperative) -> QuerySet[LoanApplication]:
+    """What waits on the loan officers and approvers, oldest first."""
+    return (
+        applications(cooperative=cooperative)
+        .filter(
+            status__in=(
+                LoanApplication.Status.SUBMITTED,
+                LoanApplication.Status.ANALYSED,
+                LoanApplication.Status.APPROVED,
+            )
+        )
+        .order_by("id")
+    )
+
+
+def application(
+    *, cooperative: Cooperative, application_id: int, member: Member | None = None
+) -> LoanApplication:
+    query = applications(cooperative=cooperative, member=member).filter(pk=application_id)
+    found = query.prefetch_related("collaterals", "guarantors__member", "documents").first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def timeline(*, cooperative: Cooperative, application: LoanApplication) -> QuerySet[AuditLog]:
+    """Every recorded step of an application and, once disbursed, of its loan."""
+    loan_id = Loan.objects.filter(application=application).values_list("pk", flat=True).first()
+    condition = Q(object_type="LoanApplication", object_id=str(application.pk))
+    if loan_id is not None:
+        condition |= Q(object_type="Loan", object_id=str(loan_id))
+    return (
+        AuditLog.objects.filter(condition, cooperative=cooperative)
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class PortfolioFilter:
+    product_id: int | None = None
+    officer_id: int | None = None
+    collectibility: int | None = None
+    min_days_past_due: int | None = None
+    status: str = Loan.Status.ACTIVE
+    member: Member | None = None
+
+
+def portfolio(*, cooperative: Cooperative, where: PortfolioFilter) -> QuerySet[Loan]:
+    """Loans, newest first, each filter served by an index that starts with the cooperative."""
+    query = Loan.objects.filter(cooperative=cooperative)
+    if where.status:
+        query = query.filter(status=where.status)
+    if where.product_id:
+        query = query.filter(product_id=where.product_id)
+    if where.officer_id:
+        query = query.filter(officer_id=where.officer_id)
+    if where.collectibility:
+        query = query.filter(collectibility=where.collectibility)
+    if where.min_days_past_due is not None:
+        query = query.filter(days_past_due__gte=where.min_days_past_due)
+    if where.member is not None:
+        query = query.filter(member=where.member)
+    return query.select_related("member", "product").order_by("-id")
+
+
+def loan(*, cooperative: Cooperative, loan_id: int, member: Member | None = None) -> Loan:
+    query = Loan.objects.filter(cooperative=cooperative, pk=loan_id)
+    if member is not None:
+        query = query.filter(member=member)
+    found = query.select_related("member", "product", "application", "officer").first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def schedule(*, loan: Loan, version: int | None = None) -> list[Instalment]:
+    return list(
+        Instalment.objects.filter(loan=loan, version=version or loan.schedule_version).order_by(
+            "no"
+        )
+    )
+
+
+def history(*, loan: Loan) -> QuerySet[LoanTransaction]:
+    return loan.transactions.select_related("actor", "journal_entry").order_by("id")
+
+
+def transaction(*, cooperative: Cooperative, transaction_id: int) -> LoanTransaction:
+    found = (
+        LoanTransaction.objects.filter(cooperative=cooperative, pk=transaction_id)
+        .select_related("loan__member", "loan__product", "actor")
+        .first()
+    )
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def restructurings(*, loan: Loan) -> QuerySet[Restructuring]:
+    return loan.restructurings.select_related("proposed_by", "decided_by").order_by("id")
+
+
+def write_off_requests(*, loan: Loan) -> QuerySet[WriteOffRequest]:
+    return loan.write_off_requests.select_related("proposed_by", "decided_by").order_by("id")
+
+
+def pending_workouts(*, cooperative: Cooperative) -> dict[str, QuerySet]:  # type: ignore[type-arg]
+    return {
+        "restructurings": Restructuring.objects.filter(
+            cooperative=cooperative, status=Restructuring.Status.PROPOSED
+        ).select_related("loan__member"),
+        "write_offs": WriteOffRequest.objects.filter(
+            cooperative=cooperative, status=WriteOffRequest.Status.PROPOSED
+        ).select_related("loan__member"),
+    }
+
+
+@dataclass(frozen=True)
+class ArrearsView:
+    as_of: dt.date
+    days_past_due: int
+    overdue_principal: Decimal
+    overdue_interest: Decimal
+    penalty_due: Decimal
+    overdue_instalments: int
+    next_due_date: dt.date | None
+    next_due_amount: Decimal
+
+
+def arrears(*, loan: Loan, as_of: dt.date) -> ArrearsView:
+    """What is overdue on a loan as of a date, from its current schedule."""
+    rows = schedule(loan=loan)
+    late = [r for r in rows if r.due_date < as_of and r.principal_due + r.interest_due > 0]
+    upcoming = [r for r in rows if r.due_date >= as_of and r.amount_due > 0]
+    return ArrearsView(
+        as_of=as_of,
+        days_past_due=(as_of - late[0].due_date).days if late else 0,
+        overdue_principal=sum((r.principal_due for r in late), ZERO),
+        overdue_interest=sum((r.interest_due for r in late), ZERO),
+        penalty_due=sum((r.penalty_due for r in rows), ZERO),
+        overdue_instalments=len(late),
+        next_due_date=upcoming[0].due_date if upcoming else None,
+        next_due_amount=upcoming[0].amount_due if upcoming else ZERO,
+    )
+
+
+def portfolio_summary(*, cooperative: Cooperative) -> list[tuple[int, int, Decimal]]:
+    """(class, number of loans, outstanding) for active loans."""
+    rows = (
+        Loan.objects.filter(cooperative=cooperative, status=Loan.Status.ACTIVE)
+        .values("collectibility")
+        .annotate(n=Count("id"), total=Sum("outstanding_principal"))
+        .order_by("collectibility")
+    )
+    return [(r["collectibility"], r["n"], cents(r["total"] or ZERO)) for r in rows]
+
+
+def loan_violations(*, cooperative: Cooperative) -> list[str]:
+    """Every broken loan sub-ledger invariant, as a sentence naming what is wrong."""
+    problems: list[str] = []
+    loans = Loan.objects.filter(cooperative=cooperative)
+    moved = grouped_sums(
+        LoanTransaction.objects.filter(cooperative=cooperative), "loan_id", ["principal"]
+    )
+    current = grouped_sums(
+        Instalment.objects.filter(
+            cooperative=cooperative,
+            loan__status=Loan.Status.ACTIVE,
+            version=F("loan__schedule_version"),
+        ),
+        "loan_id",
+        ["principal", "principal_paid"],
+    )
+    for pk, number, outstanding, status in loans.values_list(
+        "pk", "number", "outstanding_principal", "status"
+    ):
+        (principal_moved,) = moved.get(pk, (ZERO,))
+        if outstanding != principal_moved:
+            problems.append(
+                f"loan {number} outstanding {outstanding} != sum of its movements {principal_moved}"
+            )
+        if status == Loan.Status.ACTIVE:
+            scheduled, paid = current.get(pk, (ZERO, ZERO))
+            if outstanding != scheduled - paid:
+                problems.append(
+                    f"loan {number} outstanding {outstanding} != unpaid principal of its "
+                    f"schedule {scheduled - paid}"
+                )
+        elif outstanding != 0:
+            problems.append(f"loan {number} is {status} but still has {outstanding} outstanding")
+    (principal, interest, penalty) = grouped_sums(
+        loans, None, ["outstanding_principal", "accrued_interest", "penalty_receivable"]
+    ).get(None, (ZERO, ZERO, ZERO))
+    for role, total in (
+        ("loans_receivable", principal),
+        ("interest_receivable", interest),
+        ("penalty_receivable", penalty),
+    ):
+        gl = Account.objects.filter(cooperative=cooperative, system_role=role).first()
+        if gl is None:
+            continue
+        expected = cents(total or ZERO)
+        if gl.balance != expected:
+            problems.append(
+                f"account {gl.code} balance {gl.balance} != loan sub-ledger total {expected}"
+            )
+    return problems

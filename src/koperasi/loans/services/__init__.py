@@ -1,0 +1,63 @@
+"""Writes for loans. Split by stage; everything is re-exported here for callers."""
+
+from koperasi.loans.services.applications import (
+    CollateralInput,
+    add_document,
+    analyse,
+    apply,
+    approval_level,
+    approve,
+    assess_application,
+    cancel,
+    reject,
+)
+from koperasi.loans.services.lifecycle import (
+    SettlementQuote,
+    assess,
+    assess_portfolio,
+    disburse,
+    pay_off,
+    repay,
+    reverse_repayment,
+    settlement_quote,
+)
+from koperasi.loans.services.products import (
+    create_product,
+    install_default_products,
+    update_product,
+)
+from koperasi.loans.services.workout import (
+    decide_restructuring,
+    decide_write_off,
+    propose_restructuring,
+    propose_write_off,
+    recover,
+)
+
+__all__ = [
+    "CollateralInput",
+    "SettlementQuote",
+    "add_document",
+    "analyse",
+    "apply",
+    "approval_level",
+    "approve",
+    "assess",
+    "assess_application",
+    "assess_portfolio",
+    "cancel",
+    "create_product",
+    "decide_restructuring",
+    "decide_write_off",
+    "disburse",
+    "install_default_products",
+    "pay_off",
+    "propose_restructuring",
+    "propose_write_off",
+    "recover",
+    "reject",
+    "repay",
+    "reverse_repayment",
+    "settlement_quote",
+    "update_product",
+]

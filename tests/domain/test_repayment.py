@@ -1,0 +1,769 @@
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, localcontext
+from decimal import Decimal as D
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from koperasi.domain.errors import DomainError
+from koperasi.domain.periods import add_months
+from koperasi.domain.repayment import (
+    COMPONENTS,
+    DEFAULT_ORDER,
+    Applied,
+    Due,
+    PenaltyRule,
+    allocate,
+    parse_order,
+    penalty_increment,
+)
+
+# ---------------------------------------------------------------- allocation order
+
+
+def test_default_order_is_penalty_interest_principal() -> None:
+    assert COMPONENTS == ("penalty", "interest", "principal")
+    assert DEFAULT_ORDER == COMPONENTS
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("penalty,interest,principal", ("penalty", "interest", "principal")),
+        ("interest,principal,penalty", ("interest", "principal", "penalty")),
+        (" principal , interest,penalty ", ("principal", "interest", "penalty")),
+        ("Interest, Penalty, PRINCIPAL", ("interest", "penalty", "principal")),
+    ],
+)
+def test_parse_order(text: str, expected: tuple[str, ...]) -> None:
+    assert parse_order(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "penalty,interest",
+        "penalty,interest,principal,penalty",
+        "penalty,penalty,principal",
+        "penalty;interest;principal",
+        "penalty,interest,pokok",
+        "penalty,,interest,principal",
+    ],
+)
+def test_parse_order_rejects(text: str) -> None:
+    with pytest.raises(DomainError) as exc_info:
+        parse_order(text)
+    assert exc_info.value.code == "invalid_order"
+    assert exc_info.value.field == "allocation_order"
+
+
+def test_parse_order_rejects_non_text() -> None:
+    with pytest.raises(DomainError) as exc_info:
+        parse_order(["penalty", "interest", "principal"])  # type: ignore[arg-type]
+    assert exc_info.value.code == "invalid_order"
+
+
+# ---------------------------------------------------------------- allocation
+
+ROWS = (
+    Due(no=1, penalty=D("10.00"), interest=D("100.00"), principal=D("900.00")),
+    Due(no=2, penalty=D("0.00"), interest=D("100.00"), principal=D("900.00")),
+)
+
+
+def test_vertical_pays_each_component_across_rows_first() -> None:
+    applied, leftover = allocate(D("1100.00"), ROWS)
+    # penalties 10, then both interests 200, then principal oldest first 890
+    assert applied == (
+        Applied(no=1, penalty=D("10.00"), interest=D("100.00"), principal=D("890.00")),
+        Applied(no=2, penalty=D("0.00"), interest=D("100.00"), principal=D("0.00")),
+    )
+    assert leftover == D("0.00")
+
+
+def test_horizontal_pays_row_by_row() -> None:
+    applied, leftover = allocate(D("1100.00"), ROWS, per_instalment=True)
+    # row 1 in full (1010), then 90 of row 2's interest
+    assert applied == (
+        Applied(no=1, penalty=D("10.00"), interest=D("100.00"), principal=D("900.00")),
+        Applied(no=2, penalty=D("0.00"), interest=D("90.00"), principal=D("0.00")),
+    )
+    assert leftover == D("0.00")
+
+
+def test_custom_order_vertical() -> None:
+    order = parse_order("interest,principal,penalty")
+    applied, leftover = allocate(D("1500.00"), ROWS, order)
+    # interest 200, then principal 900 + 400; penalty last gets nothing
+    assert applied == (
+        Applied(no=1, penalty=D("0.00"), interest=D("100.00"), principal=D("900.00")),
+        Applied(no=2, penalty=D("0.00"), interest=D("100.00"), principal=D("400.00")),
+    )
+    assert leftover == D("0.00")
+
+
+def test_custom_order_horizontal() -> None:
+    order = ("principal", "penalty", "interest")
+    applied, leftover = allocate(D("950.00"), ROWS, order, per_instalment=True)
+    assert applied == (
+        Applied(no=1, penalty=D("10.00"), interest=D("40.00"), principal=D("900.00")),
+    )
+    assert leftover == D("0.00")
+
+
+def test_leftover_when_everything_is_paid() -> None:
+    for per_instalment in (False, True):
+        applied, leftover = allocate(D("2025.50"), ROWS, per_instalment=per_instalment)
+        assert applied == (
+            Applied(no=1, penalty=D("10.00"), interest=D("100.00"), principal=D("900.00")),
+            Applied(no=2, penalty=D("0.00"), interest=D("100.00"), principal=D("900.00")),
+        )
+        assert leftover == D("15.50")
+        assert [a.total for a in applied] == [D("1010.00"), D("1000.00")]
+
+
+def test_zero_amount_applies_nothing() -> None:
+    applied, leftover = allocate(D("0"), ROWS)
+    assert applied == ()
+    assert leftover == D("0.00")
+    assert str(leftover) == "0.00"
+
+
+def test_no_rows_leaves_everything() -> None:
+    assert allocate(D("500"), []) == ((), D("500.00"))
+
+
+def test_rows_that_receive_nothing_are_left_out() -> None:
+    rows = (
+        Due(no=3, penalty=D("0"), interest=D("0"), principal=D("0")),
+        Due(no=4, penalty=D("5"), interest=D("0"), principal=D("0")),
+        Due(no=5, penalty=D("0"), interest=D("50"), principal=D("100")),
+    )
+    applied, leftover = allocate(D("30.00"), rows)
+    assert applied == (
+        Applied(no=4, penalty=D("5.00"), interest=D("0.00"), principal=D("0.00")),
+        Applied(no=5, penalty=D("0.00"), interest=D("25.00"), principal=D("0.00")),
+    )
+    assert leftover == D("0.00")
+
+
+def test_results_are_two_decimal_places() -> None:
+    applied, leftover = allocate(D("12"), ROWS)
+    assert str(applied[0].penalty) == "10.00"
+    assert str(applied[0].interest) == "2.00"
+    assert str(applied[0].principal) == "0.00"
+    assert str(applied[0].total) == "12.00"
+    assert str(leftover) == "0.00"
+
+
+def test_allocation_is_exact_under_a_low_precision_context() -> None:
+    big = Due(no=1, penalty=D("0"), interest=D("123456789012345.67"), principal=D("1"))
+    with localcontext() as ctx:
+        ctx.prec = 5
+        applied, leftover = allocate(D("123456789012346.68"), [big])
+        total = applied[0].total
+    assert applied[0].interest == D("123456789012345.67")
+    assert applied[0].principal == D("1.00")
+    assert leftover == D("0.01")
+    assert total == D("123456789012346.67")
+
+
+@pytest.mark.parametrize(
+    ("amount", "code"),
+    [
+        (D("-0.01"), "negative"),
+        (D("10.001"), "too_precise"),
+        (D("NaN"), "invalid"),
+        (D("Infinity"), "invalid"),
+        (10.5, "invalid"),
+        (100, "invalid"),
+        (D("1E+30"), "too_large"),
+    ],
+)
+def test_allocate_rejects_bad_amounts(amount: object, code: str) -> None:
+    with pytest.raises(DomainError) as exc_info:
+        allocate(amount, ROWS)  # type: ignore[arg-type]
+    assert exc_info.value.code == code
+    assert exc_info.value.field == "amount"
+
+
+def test_allocate_accepts_trailing_zeros() -> None:
+    applied, leftover = allocate(D("5.000"), ROWS)
+    assert applied[0].penalty == D("5.00") and leftover == 0
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        ("penalty", "interest"),
+        ("penalty", "interest", "interest"),
+        ("penalty", "interest", "principal", "fee"),
+        "penalty,interest,principal",
+    ],
+)
+def test_allocate_rejects_bad_order(order: object) -> None:
+    with pytest.raises(DomainError) as exc_info:
+        allocate(D("1"), ROWS, order)  # type: ignore[arg-type]
+    assert exc_info.value.code == "invalid_order"
+    assert exc_info.value.field == "allocation_order"
+
+
+def test_allocate_rejects_rows_that_are_not_dues() -> None:
+    with pytest.raises(DomainError) as exc_info:
+        allocate(D("1"), [("1", D(1), D(1), D(1))])  # type: ignore[list-item]
+    assert exc_info.value.field == "dues"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"penalty": D("-1")}, "negative"),
+        ({"interest": D("0.001")}, "too_precise"),
+        ({"principal": 5.0}, "invalid"),
+        ({"no": "1"}, "invalid"),
+        ({"no": True}, "invalid"),
+    ],
+)
+def test_due_validates(kwargs: dict[str, object], code: str) -> None:
+    fields: dict[str, object] = {
+        "no": 1,
+        "penalty": D(0),
+        "interest": D(0),
+        "principal": D(0),
+        **kwargs,
+    }
+    with pytest.raises(DomainError) as exc_info:
+        Due(**fields)  # type: ignore[arg-type]
+    assert exc_info.value.code == code
+    assert exc_info.value.field == "dues"
+
+
+sen_amounts = st.integers(0, 10**9).map(lambda sen: D(sen).scaleb(-2))
+# Rows numbered 1, 2, ... oldest first, as the loans service passes them.
+dues_lists = st.lists(st.tuples(sen_amounts, sen_amounts, sen_amounts), max_size=8).map(
+    lambda rows: [
+        Due(no=i, penalty=pen, interest=intr, principal=prin)
+        for i, (pen, intr, prin) in enumerate(rows, start=1)
+    ]
+)
+orders = st.permutations(COMPONENTS).map(tuple)
+amounts = st.one_of(sen_amounts, st.integers(0, 10**11).map(lambda sen: D(sen).scaleb(-2)))
+
+
+def _owed(due: Due) -> D:
+    return due.penalty + due.interest + due.principal
+
+
+def _paid_by_row(applied: tuple[Applied, ...], dues: list[Due]) -> list[Applied]:
+    """One Applied per row (zeros where the row received nothing)."""
+    by_no = {a.no: a for a in applied}
+    zero = D("0.00")
+    return [by_no.get(due.no, Applied(due.no, zero, zero, zero)) for due in dues]
+
+
+@given(amounts, dues_lists, orders, st.booleans())
+def test_allocation_properties(
+    amount: D, dues: list[Due], order: tuple[str, ...], per_instalment: bool
+) -> None:
+    applied, leftover = allocate(amount, dues, order, per_instalment=per_instalment)
+    assert sum((a.total for a in applied), D(0)) + leftover == amount
+    assert leftover >= 0
+    assert leftover.as_tuple().exponent == -2
+    # one Applied per row that received something, in row order
+    nos = [a.no for a in applied]
+    assert nos == sorted(set(nos))
+    assert all(a.total > 0 for a in applied)
+    for due, paid in zip(dues, _paid_by_row(applied, dues), strict=True):
+        for component in COMPONENTS:
+            part = getattr(paid, component)
+            assert 0 <= part <= getattr(due, component)
+            assert part.as_tuple().exponent == -2
+    owed = sum((_owed(due) for due in dues), D(0))
+    if leftover > 0:
+        assert amount - leftover == owed  # only once everything is paid
+    else:
+        assert amount <= owed
+
+
+@given(amounts, dues_lists, orders)
+def test_vertical_pays_component_by_component_oldest_first(
+    amount: D, dues: list[Due], order: tuple[str, ...]
+) -> None:
+    applied, _ = allocate(amount, dues, order)
+    steps = [(row, c) for c in order for row in range(len(dues))]
+    _assert_paid_in_sequence(_paid_by_row(applied, dues), dues, steps)
+
+
+@given(amounts, dues_lists, orders)
+def test_horizontal_pays_in_row_order(amount: D, dues: list[Due], order: tuple[str, ...]) -> None:
+    applied, _ = allocate(amount, dues, order, per_instalment=True)
+    steps = [(row, c) for row in range(len(dues)) for c in order]
+    _assert_paid_in_sequence(_paid_by_row(applied, dues), dues, steps)
+
+
+def _assert_paid_in_sequence(
+    paid: list[Applied], dues: list[Due], steps: list[tuple[int, str]]
+) -> None:
+    """Along ``steps``, a (row, component) is paid only once everything before it is paid."""
+    before_paid_in_full = True
+    for row, component in steps:
+        got = getattr(paid[row], component)
+        if not before_paid_in_full:
+            assert got == 0
+        before_paid_in_full = before_paid_in_full and got == getattr(dues[row], component)
+
+
+# ---------------------------------------------------------------- penalties
+
+DUE = date(2026, 1, 10)
+
+
+def assess(
+    rule: PenaltyRule,
+    *,
+    overdue: str | D = "1000000",
+    payment: str | D = "1000000",
+    due_date: date = DUE,
+    assessed_through: date | None = None,
+    as_of: date,
+    already: str | D = "0",
+) -> D:
+    return penalty_increment(
+        rule,
+        overdue=D(overdue),
+        payment=D(payment),
+        due_date=due_date,
+        assessed_through=assessed_through,
+        as_of=as_of,
+        already=D(already),
+    )
+
+
+PER_DAY = PenaltyRule("pct_day", rate=D("0.1"), grace_days=3)
+
+
+@pytest.mark.parametrize(
+    ("assessed_through", "as_of", "expected"),
+    [
+        (None, date(2026, 1, 10), "0.00"),  # on the due date
+        (None, date(2026, 1, 13), "0.00"),  # last grace day
+        (None, date(2026, 1, 14), "1000.00"),  # first chargeable day
+        (None, date(2026, 1, 20), "7000.00"),  # 14..20 January
+        (date(2026, 1, 15), date(2026, 1, 20), "5000.00"),  # 16..20
+        (date(2026, 1, 1), date(2026, 1, 20), "7000.00"),  # window opened before the due date
+        (date(2026, 1, 20), date(2026, 1, 20), "0.00"),  # empty window
+        (date(2026, 1, 21), date(2026, 1, 20), "0.00"),  # reversed window
+        (None, date(2026, 2, 10), "28000.00"),  # 14 Jan..10 Feb
+    ],
+)
+def test_pct_day(assessed_through: date | None, as_of: date, expected: str) -> None:
+    result = assess(PER_DAY, assessed_through=assessed_through, as_of=as_of)
+    assert result == D(expected)
+    assert str(result) == expected
+
+
+def test_pct_day_rounds_half_up_to_the_rupiah() -> None:
+    rule = PenaltyRule("pct_day", rate=D("0.1"))
+    # 983,333.33 × 0.1 % = 983.33333 a day
+    assert assess(rule, overdue="983333.33", as_of=date(2026, 1, 11)) == D("983.00")
+    assert assess(rule, overdue="983333.33", as_of=date(2026, 1, 12)) == D("1967.00")
+    # 500 × 0.1 % = 0.5 -> 1; 499.99 -> 0.49999 -> 0
+    assert assess(rule, overdue="500", as_of=date(2026, 1, 11)) == D("1.00")
+    assert assess(rule, overdue="499.99", as_of=date(2026, 1, 11)) == D("0.00")
+
+
+def test_pct_day_with_no_grace() -> None:
+    rule = PenaltyRule("pct_day", rate=D("0.5"))
+    assert assess(rule, overdue="200000", as_of=date(2026, 1, 10)) == 0
+    assert assess(rule, overdue="200000", as_of=date(2026, 1, 11)) == D("1000.00")
+
+
+@pytest.mark.parametrize(
+    ("due_date", "grace", "assessed_through", "as_of", "expected"),
+    [
+        # lateness counted from 31 Jan: month 1 completes 28 Feb, month 2 on 31 Mar
+        (date(2026, 1, 31), 0, None, date(2026, 2, 27), "0.00"),
+        (date(2026, 1, 31), 0, None, date(2026, 2, 28), "20000.00"),
+        (date(2026, 1, 31), 0, None, date(2026, 3, 30), "20000.00"),
+        (date(2026, 1, 31), 0, None, date(2026, 3, 31), "40000.00"),
+        (date(2026, 1, 31), 0, date(2026, 2, 28), date(2026, 3, 31), "20000.00"),
+        (date(2026, 1, 31), 0, date(2026, 2, 27), date(2026, 2, 28), "20000.00"),
+        (date(2026, 1, 31), 0, date(2026, 2, 28), date(2026, 3, 30), "0.00"),
+        # grace 5 days: counted from 5 Feb, month 1 completes 5 Mar
+        (date(2026, 1, 31), 5, None, date(2026, 3, 4), "0.00"),
+        (date(2026, 1, 31), 5, None, date(2026, 3, 5), "20000.00"),
+        (date(2026, 1, 31), 5, date(2026, 1, 1), date(2027, 2, 5), "240000.00"),
+    ],
+)
+def test_pct_month(
+    due_date: date, grace: int, assessed_through: date | None, as_of: date, expected: str
+) -> None:
+    rule = PenaltyRule("pct_month", rate=D("2"), grace_days=grace)
+    result = assess(rule, due_date=due_date, assessed_through=assessed_through, as_of=as_of)
+    assert result == D(expected)
+
+
+def test_pct_month_rounds_each_increment() -> None:
+    # 50 × 1 % = Rp 0.50 a month: one month rounds up to Rp 1, two months are exactly Rp 1
+    rule = PenaltyRule("pct_month", rate=D("1"))
+    due = date(2026, 1, 15)
+    one_step = assess(rule, overdue="50", due_date=due, as_of=date(2026, 3, 15))
+    first = assess(rule, overdue="50", due_date=due, as_of=date(2026, 2, 15))
+    second = assess(
+        rule,
+        overdue="50",
+        due_date=due,
+        assessed_through=date(2026, 2, 15),
+        as_of=date(2026, 3, 15),
+        already=first,
+    )
+    assert (first, second, one_step) == (D("1.00"), D("1.00"), D("1.00"))
+
+
+FLAT = PenaltyRule("flat", flat=D("25000"), grace_days=3)
+
+
+@pytest.mark.parametrize(
+    ("assessed_through", "as_of", "expected"),
+    [
+        (None, date(2026, 1, 13), "0.00"),
+        (None, date(2026, 1, 14), "25000.00"),  # first chargeable day
+        (None, date(2026, 3, 1), "25000.00"),
+        (date(2026, 1, 12), date(2026, 1, 13), "0.00"),
+        (date(2026, 1, 13), date(2026, 1, 14), "25000.00"),
+        (date(2026, 1, 14), date(2026, 2, 1), "0.00"),  # already charged
+        (date(2025, 12, 1), date(2026, 2, 1), "25000.00"),
+    ],
+)
+def test_flat(assessed_through: date | None, as_of: date, expected: str) -> None:
+    assert assess(FLAT, assessed_through=assessed_through, as_of=as_of) == D(expected)
+
+
+def test_flat_fee_is_rounded_to_the_rupiah() -> None:
+    rule = PenaltyRule("flat", flat=D("10000.50"))
+    assert assess(rule, as_of=date(2026, 2, 1)) == D("10001.00")
+
+
+def test_none_charges_nothing() -> None:
+    assert assess(PenaltyRule("none"), as_of=date(2027, 1, 1)) == D("0.00")
+    assert assess(PenaltyRule("none", rate=D(5), flat=D(100)), as_of=date(2027, 1, 1)) == 0
+
+
+@pytest.mark.parametrize("overdue", ["0", "-100"])
+def test_nothing_when_not_overdue(overdue: str) -> None:
+    for rule in (PER_DAY, FLAT, PenaltyRule("pct_month", rate=D(2))):
+        assert assess(rule, overdue=overdue, as_of=date(2026, 6, 1)) == D("0.00")
+
+
+def test_cap_limits_the_total_on_an_instalment() -> None:
+    # cap = 10 % of 983,333.33 = 98,333.333 -> Rp 98,333
+    rule = PenaltyRule("pct_day", rate=D("0.1"), cap_pct=D("10"))
+    kw = {"overdue": "983333.33", "payment": "983333.33", "as_of": date(2026, 1, 11)}
+    assert assess(rule, already="0", **kw) == D("983.00")  # type: ignore[arg-type]
+    assert assess(rule, already="98000", **kw) == D("333.00")  # type: ignore[arg-type]
+    assert assess(rule, already="98333", **kw) == D("0.00")  # type: ignore[arg-type]
+    assert assess(rule, already="100000", **kw) == D("0.00")  # type: ignore[arg-type]
+    # 200 days would be 196,667 uncapped
+    assert assess(
+        rule, overdue="983333.33", payment="983333.33", as_of=DUE + timedelta(days=200)
+    ) == D("98333.00")
+
+
+def test_cap_rounds_half_up_to_the_rupiah() -> None:
+    rule = PenaltyRule("flat", flat=D("1000"), cap_pct=D("5"))
+    # 5 % of 10,010 = 500.50 -> 501
+    assert assess(rule, payment="10010", as_of=date(2026, 2, 1)) == D("501.00")
+    # 5 % of 10,009.99 = 500.4995 -> 500
+    assert assess(rule, payment="10009.99", as_of=date(2026, 2, 1)) == D("500.00")
+
+
+def test_zero_cap_means_no_cap() -> None:
+    rule = PenaltyRule("flat", flat=D("50000"), cap_pct=D("0"))
+    assert assess(rule, payment="100", as_of=date(2026, 2, 1)) == D("50000.00")
+
+
+def test_penalty_is_exact_under_a_low_precision_context() -> None:
+    rule = PenaltyRule("pct_day", rate=D("0.12345678"))
+    with localcontext() as ctx:
+        ctx.prec = 3
+        result = assess(rule, overdue="123456789012.34", as_of=DUE + timedelta(days=1000))
+    # 123,456,789,012.34 × 0.12345678 % × 1000 days = 152,415,776,406.029 -> Rp 152,415,776,406
+    assert result == D("152415776406.00")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "code"),
+    [
+        ({"kind": "weekly"}, "penalty_kind", "invalid"),
+        ({"kind": "pct_day", "rate": D("-0.1")}, "penalty_rate", "negative"),
+        ({"kind": "pct_day", "rate": 0.1}, "penalty_rate", "invalid"),
+        ({"kind": "pct_day", "rate": D("NaN")}, "penalty_rate", "invalid"),
+        ({"kind": "pct_day", "rate": D("101")}, "penalty_rate", "too_large"),
+        ({"kind": "pct_day", "rate": D("0.123456789")}, "penalty_rate", "too_precise"),
+        ({"kind": "flat", "flat": D("-1")}, "penalty_flat", "negative"),
+        ({"kind": "flat", "flat": D("1.001")}, "penalty_flat", "too_precise"),
+        ({"kind": "flat", "flat": 1000}, "penalty_flat", "invalid"),
+        ({"kind": "flat", "grace_days": -1}, "penalty_grace_days", "negative"),
+        ({"kind": "flat", "grace_days": 1.5}, "penalty_grace_days", "invalid"),
+        ({"kind": "flat", "grace_days": True}, "penalty_grace_days", "invalid"),
+        ({"kind": "flat", "cap_pct": D("-5")}, "penalty_cap_pct", "negative"),
+        ({"kind": "flat", "cap_pct": D("Infinity")}, "penalty_cap_pct", "invalid"),
+        ({"kind": "flat", "cap_pct": D("1001")}, "penalty_cap_pct", "too_large"),
+    ],
+)
+def test_penalty_rule_validates(kwargs: dict[str, object], field: str, code: str) -> None:
+    with pytest.raises(DomainError) as exc_info:
+        PenaltyRule(**kwargs)  # type: ignore[arg-type]
+    assert exc_info.value.field == field
+    assert exc_info.value.code == code
+
+
+def test_penalty_rule_accepts_trailing_zeros_and_bounds() -> None:
+    PenaltyRule("pct_day", rate=D("0.1000000000"), cap_pct=D("1000"))
+    PenaltyRule("pct_month", rate=D("100"), grace_days=0)
+    PenaltyRule("flat", flat=D("25000.00"), grace_days=10_000)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"overdue": D("0.001")}, "overdue"),
+        ({"payment": D("-1")}, "payment"),
+        ({"already": D("-1")}, "already"),
+        ({"already": 5}, "already"),
+        ({"due_date": datetime(2026, 1, 10)}, "due_date"),
+        ({"as_of": "2026-01-20"}, "as_of"),
+        ({"assessed_through": datetime(2026, 1, 15)}, "assessed_through"),
+    ],
+)
+def test_penalty_increment_validates(kwargs: dict[str, object], field: str) -> None:
+    args: dict[str, object] = {
+        "overdue": D("1000"),
+        "payment": D("1000"),
+        "due_date": DUE,
+        "assessed_through": None,
+        "as_of": date(2026, 1, 20),
+        "already": D("0"),
+        **kwargs,
+    }
+    with pytest.raises(DomainError) as exc_info:
+        penalty_increment(PER_DAY, **args)  # type: ignore[arg-type]
+    assert exc_info.value.field == field
+
+
+def test_penalty_near_the_end_of_the_calendar() -> None:
+    rule = PenaltyRule("pct_month", rate=D(1), grace_days=30)
+    assert assess(rule, due_date=date(9999, 12, 20), as_of=date(9999, 12, 31)) == 0
+    huge_grace = PenaltyRule("pct_day", rate=D(1), grace_days=10**12)
+    assert assess(huge_grace, as_of=date(9999, 12, 31)) == 0
+
+
+# ---------------------------------------------------------------- penalty properties
+
+windows = st.tuples(
+    st.dates(date(2025, 1, 1), date(2030, 12, 31)),  # due date
+    st.integers(0, 40),  # grace days
+    st.lists(st.integers(0, 800), min_size=3, max_size=3).map(sorted),  # offsets a <= b <= c
+    st.booleans(),  # whether a is "never assessed"
+)
+
+
+def _window_dates(due: date, offsets: list[int], fresh: bool) -> tuple[date | None, date, date]:
+    start = due - timedelta(days=30)
+    a: date | None = None if fresh else start + timedelta(days=offsets[0])
+    return a, start + timedelta(days=offsets[1]), start + timedelta(days=offsets[2])
+
+
+def _two_steps(
+    rule: PenaltyRule,
+    overdue: D,
+    payment: D,
+    due: date,
+    a: date | None,
+    b: date,
+    c: date,
+    already: D,
+) -> tuple[D, D, D]:
+    def step(frm: date | None, to: date, so_far: D) -> D:
+        return penalty_increment(
+            rule,
+            overdue=overdue,
+            payment=payment,
+            due_date=due,
+            assessed_through=frm,
+            as_of=to,
+            already=so_far,
+        )
+
+    first = step(a, b, already)
+    second = step(b, c, already + first)
+    return first, second, step(a, c, already)
+
+
+rules = st.builds(
+    PenaltyRule,
+    kind=st.sampled_from(["none", "pct_day", "pct_month", "flat"]),
+    rate=st.decimals(min_value=0, max_value=10, places=4),
+    flat=sen_amounts,
+    grace_days=st.integers(0, 40),
+    cap_pct=st.one_of(st.just(D(0)), st.decimals(min_value=0, max_value=200, places=2)),
+)
+
+
+@given(rules, sen_amounts, sen_amounts, windows, sen_amounts)
+def test_penalty_never_negative_and_within_cap(
+    rule: PenaltyRule,
+    overdue: D,
+    payment: D,
+    window: tuple[date, int, list[int], bool],
+    already: D,
+) -> None:
+    due, _, offsets, fresh = window
+    a, _, c = _window_dates(due, offsets, fresh)
+    result = penalty_increment(
+        rule,
+        overdue=overdue,
+        payment=payment,
+        due_date=due,
+        assessed_through=a,
+        as_of=c,
+        already=already,
+    )
+    assert result >= 0
+    assert result.as_tuple().exponent == -2
+    if rule.cap_pct > 0:
+        cap = (payment * rule.cap_pct / 100).quantize(D(1), rounding=ROUND_HALF_UP)
+        assert result == 0 or already + result <= cap
+
+
+@given(
+    st.builds(
+        PenaltyRule,
+        kind=st.just("flat"),
+        flat=sen_amounts,
+        grace_days=st.integers(0, 40),
+        cap_pct=st.one_of(st.just(D(0)), st.decimals(min_value=0, max_value=200, places=2)),
+    ),
+    sen_amounts.filter(lambda x: x > 0),
+    sen_amounts,
+    windows,
+    sen_amounts,
+)
+def test_flat_two_steps_equal_one(
+    rule: PenaltyRule,
+    overdue: D,
+    payment: D,
+    window: tuple[date, int, list[int], bool],
+    already: D,
+) -> None:
+    due, _, offsets, fresh = window
+    a, b, c = _window_dates(due, offsets, fresh)
+    first, second, whole = _two_steps(rule, overdue, payment, due, a, b, c, already)
+    assert first + second == whole
+
+
+# Amounts where the percentage is a whole number of rupiah per day or month: overdue a multiple
+# of Rp 100 and a whole-percent rate.
+exact_overdue = st.integers(1, 10**7).map(lambda hundreds: D(hundreds * 100))
+
+
+@given(
+    st.sampled_from(["pct_day", "pct_month"]),
+    st.integers(0, 10),
+    exact_overdue,
+    sen_amounts,
+    st.one_of(st.just(D(0)), st.decimals(min_value=0, max_value=200, places=2)),
+    windows,
+    sen_amounts,
+)
+def test_percentage_two_steps_equal_one_when_rounding_is_exact(
+    kind: str,
+    rate: int,
+    overdue: D,
+    payment: D,
+    cap_pct: D,
+    window: tuple[date, int, list[int], bool],
+    already: D,
+) -> None:
+    due, grace, offsets, fresh = window
+    rule = PenaltyRule(kind, rate=D(rate), grace_days=grace, cap_pct=cap_pct)  # type: ignore[arg-type]
+    a, b, c = _window_dates(due, offsets, fresh)
+    first, second, whole = _two_steps(rule, overdue, payment, due, a, b, c, already)
+    assert first + second == whole
+
+
+@given(
+    st.sampled_from(["pct_day", "pct_month"]),
+    st.decimals(min_value=0, max_value=5, places=4),
+    sen_amounts,
+    windows,
+)
+def test_percentage_two_steps_within_a_rupiah_of_one(
+    kind: str, rate: D, overdue: D, window: tuple[date, int, list[int], bool]
+) -> None:
+    due, grace, offsets, fresh = window
+    rule = PenaltyRule(kind, rate=rate, grace_days=grace)  # type: ignore[arg-type]
+    a, b, c = _window_dates(due, offsets, fresh)
+    first, second, whole = _two_steps(rule, overdue, D("1000000"), due, a, b, c, D(0))
+    assert abs(first + second - whole) <= 1
+
+
+@given(
+    st.decimals(min_value=0, max_value=2, places=4),
+    sen_amounts,
+    st.dates(date(2025, 1, 1), date(2030, 12, 31)),
+    st.integers(1, 60),
+)
+def test_daily_runs_stay_within_a_rupiah_a_day(rate: D, overdue: D, due: date, days: int) -> None:
+    """Assessing every day for ``days`` days drifts at most Rp 1 a day from one assessment."""
+    rule = PenaltyRule("pct_day", rate=rate)
+    total = D(0)
+    for day in range(days):
+        total += penalty_increment(
+            rule,
+            overdue=overdue,
+            payment=D(0),
+            due_date=due,
+            assessed_through=due + timedelta(days=day),
+            as_of=due + timedelta(days=day + 1),
+            already=total,
+        )
+    whole = penalty_increment(
+        rule,
+        overdue=overdue,
+        payment=D(0),
+        due_date=due,
+        assessed_through=None,
+        as_of=due + timedelta(days=days),
+        already=D(0),
+    )
+    assert abs(total - whole) <= days
+
+
+@given(st.dates(date(2025, 1, 1), date(2030, 12, 31)), st.integers(0, 40), st.integers(0, 30))
+def test_pct_month_counts_months_like_add_months(due: date, grace: int, months: int) -> None:
+    rule = PenaltyRule("pct_month", rate=D(1), grace_days=grace)
+    eve = due + timedelta(days=grace)
+    complete = add_months(eve, months)
+    at = penalty_increment(
+        rule,
+        overdue=D(10000),
+        payment=D(0),
+        due_date=due,
+        assessed_through=None,
+        as_of=complete,
+        already=D(0),
+    )
+    before = penalty_increment(
+        rule,
+        overdue=D(10000),
+        payment=D(0),
+        due_date=due,
+        assessed_through=None,
+        as_of=complete - timedelta(days=1),
+        already=D(0),
+    )
+    assert at == D(100) * months  # Rp 100 a month
+    assert before == D(100) * max(months - 1, 0)

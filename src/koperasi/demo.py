@@ -2,7 +2,9 @@
 
 Built only through the services, so the demo books are exactly what real use would produce:
 320 members with valid NIKs, twelve months of pokok, wajib (with some arrears) and sukarela
-history, a few resignations, and the staff and member logins shown on the login page.
+history, a few resignations, a loan book (about 40 % of members borrowing, in every
+kolektibilitas class, some restructured, one written off), and the staff and member logins
+shown on the login page.
 """
 
 import contextlib
@@ -10,6 +12,7 @@ import datetime as dt
 import random
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -18,6 +21,8 @@ from koperasi.domain.nik import generate_nik
 from koperasi.domain.periods import add_months
 from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
+from koperasi.loans import services as loans
+from koperasi.loans.models import Instalment, Loan, LoanProduct
 from koperasi.members import services as members
 from koperasi.members.models import Member
 from koperasi.members.services import MemberInput
@@ -30,6 +35,7 @@ DEMO_CODE = "demo"
 DEMO_PASSWORD = "koperasi-demo"
 STAFF = (
     ("admin", Role.ADMIN, "Yosef Mbete"),
+    ("manajer", Role.MANAGER, "Paulus Moat Kleden"),
     ("kasir", Role.TELLER, "Maria Goreti Lewa"),
     ("akuntan", Role.ACCOUNTANT, "Agustinus Wara"),
     ("pengawas", Role.SUPERVISOR, "Theresia Nona"),
@@ -181,6 +187,8 @@ def seed_demo(
             _seed_member(coop, teller, rng, n, start, today, sukarela, berjangka)
         if (n + 1) % 50 == 0:
             progress(f"  {n + 1} members with their savings history")
+    progress("  loan book")
+    _seed_loans(coop, rng, today, progress)
     first = Member.objects.get(cooperative=coop, number="A0001")
     members.create_portal_login(
         cooperative=coop, actor=None, member=first, password=DEMO_PASSWORD, username="A0001"
@@ -317,3 +325,218 @@ def _seed_member(
                 reason="Pindah domisili",
                 idempotency_key=f"{key}-exit",
             )
+
+
+# Repayment behaviour of demo borrowers: (weight, months since the last payment or None for
+# paying to date). Stopped payments spread the book over every kolektibilitas class.
+BEHAVIOURS = (
+    (62, None),  # pays on time
+    (10, 1),  # missed the last instalment: Dalam Perhatian Khusus
+    (6, 2),
+    (6, 4),  # Kurang Lancar
+    (5, 7),  # Diragukan
+    (6, 10),  # Macet
+)
+
+
+def _seed_loans(
+    coop: Cooperative, rng: random.Random, today: dt.date, progress: Callable[[str], None]
+) -> None:
+    """Loans through the whole workflow, disbursed over the past year and repaid (or not)."""
+    staff = {
+        user.username: user
+        for user in get_user_model().objects.filter(
+            username__in=("petugas", "manajer", "admin", "kasir")
+        )
+    }
+    products = {p.code: p for p in LoanProduct.objects.filter(cooperative=coop)}
+    candidates = list(
+        Member.objects.filter(
+            cooperative=coop,
+            status=Member.Status.ACTIVE,
+            joined_on__lte=add_months(today, -4),
+        ).order_by("pk")
+    )
+    total_members = Member.objects.filter(cooperative=coop).count()
+    borrowers = rng.sample(candidates, min(len(candidates), round(total_members * 0.4)))
+    weights = [w for w, _m in BEHAVIOURS]
+    made = 0
+    for member in borrowers:
+        stopped = rng.choices([m for _w, m in BEHAVIOURS], weights)[0]
+        code = rng.choices(["PU", "PP", "PD"], [70, 15, 15])[0]
+        product = products[code]
+        term = rng.choice(
+            [t for t in (6, 10, 12, 18, 24) if product.min_term <= t <= product.max_term]
+        )
+        # Long enough ago for the behaviour to show: a loan stopped 10 months ago is older.
+        earliest = (stopped or 0) + 1
+        months_ago = rng.randint(earliest, max(earliest, 11))
+        if stopped and months_ago > term + stopped:
+            months_ago = term + stopped
+        disbursed = add_months(today, -months_ago) - dt.timedelta(days=rng.randint(0, 20))
+        step = {"PU": 500_000, "PP": 5_000_000, "PD": 250_000}[code]
+        principal = Decimal(step * rng.randint(1, 6))
+        try:
+            with transaction.atomic():
+                loan = _demo_loan(
+                    coop, member, product, principal, term, disbursed, staff, rng, made
+                )
+                _demo_repayments(coop, loan, staff["kasir"], today, stopped, rng)
+        except ServiceError:
+            continue  # e.g. savings too small for the plafond: that member does not borrow
+        made += 1
+    loans.assess_portfolio(cooperative=coop, actor=None, on=today)
+    _demo_workouts(coop, staff)
+    progress(f"  {made} loans ({Loan.objects.filter(cooperative=coop).count()} in the book)")
+
+
+def _demo_loan(
+    coop: Cooperative,
+    member: Member,
+    product: LoanProduct,
+    principal: Decimal,
+    term: int,
+    disbursed: dt.date,
+    staff: dict[str, Any],
+    rng: random.Random,
+    n: int,
+) -> Loan:
+    officer, teller = staff["petugas"], staff["kasir"]
+    application = loans.apply(
+        cooperative=coop,
+        actor=officer,
+        member_id=member.pk,
+        product_id=product.pk,
+        principal=principal,
+        term=term,
+        purpose=rng.choice(
+            [
+                "Modal usaha kios",
+                "Biaya sekolah anak",
+                "Renovasi rumah",
+                "Modal tenun ikat",
+                "Perahu dan jaring",
+                "Pupuk dan bibit",
+            ]
+        ),
+    )
+    guarantors = []
+    collaterals = []
+    if product.requires_collateral:
+        collaterals = [
+            loans.CollateralInput("bpkb", "BPKB sepeda motor", principal * Decimal("1.2"))
+        ]
+    if product.min_guarantors:
+        guarantor = (
+            Member.objects.filter(cooperative=coop, status=Member.Status.ACTIVE)
+            .exclude(pk=member.pk)
+            .order_by("pk")[n % 50]
+        )
+        guarantors = [guarantor.pk]
+    loans.analyse(
+        cooperative=coop,
+        actor=officer,
+        application_id=application.pk,
+        monthly_income=Decimal(rng.randint(4, 12) * 1_000_000),
+        monthly_expenses=Decimal(rng.randint(1, 3) * 1_000_000),
+        note="Usaha berjalan baik; tetangga mengenal baik pemohon.",
+        collaterals=collaterals,
+        guarantor_ids=guarantors,
+    )
+    approver, role = (
+        (staff["admin"], Role.ADMIN)
+        if principal > coop.loan_manager_approval_limit
+        else (staff["manajer"], Role.MANAGER)
+    )
+    loans.approve(cooperative=coop, actor=approver, role=role, application_id=application.pk)
+    return loans.disburse(
+        cooperative=coop,
+        actor=teller,
+        application_id=application.pk,
+        idempotency_key=f"demo-disburse-{application.pk}",
+        business_date_=disbursed,
+    )
+
+
+def _demo_repayments(
+    coop: Cooperative,
+    loan: Loan,
+    teller: Any,
+    today: dt.date,
+    stopped: int | None,
+    rng: random.Random,
+) -> None:
+    """Pay each instalment near its due date until the behaviour's stop."""
+    last_paid = add_months(today, -stopped) if stopped else today
+    rows = list(Instalment.objects.filter(loan=loan).order_by("no"))
+    for row in rows:
+        if row.due_date > last_paid:
+            break
+        late = rng.choice([0, 0, 0, 0, 1, 2]) if stopped is None else 0
+        day = min(row.due_date + dt.timedelta(days=late), today)
+        loans.repay(
+            cooperative=coop,
+            actor=teller,
+            loan_id=loan.pk,
+            amount=row.payment,
+            idempotency_key=f"demo-repay-{loan.pk}-{row.no}",
+            business_date_=day,
+        )
+
+
+def _demo_workouts(coop: Cooperative, staff: dict[str, Any]) -> None:
+    """Restructure a few loans in trouble; write off one Macet loan and recover part of it."""
+    officer, manager, board = staff["petugas"], staff["manajer"], staff["admin"]
+    troubled = list(
+        Loan.objects.filter(
+            cooperative=coop, status=Loan.Status.ACTIVE, collectibility__in=(2, 3)
+        ).order_by("pk")[:3]
+    )
+    for loan in troubled:
+        proposal = loans.propose_restructuring(
+            cooperative=coop,
+            actor=officer,
+            loan_id=loan.pk,
+            kind="rescheduling",
+            new_term=min(loan.term + 6, 36),
+            new_rate=loan.rate,
+            new_rate_period=loan.rate_period,
+            new_method=loan.method,
+            reason="Hasil panen gagal; angsuran diperkecil dengan jangka lebih panjang.",
+        )
+        loans.decide_restructuring(
+            cooperative=coop,
+            actor=manager,
+            role=Role.MANAGER,
+            restructuring_id=proposal.pk,
+            approve=True,
+        )
+    macet = (
+        Loan.objects.filter(cooperative=coop, status=Loan.Status.ACTIVE, collectibility=5)
+        .order_by("pk")
+        .first()
+    )
+    if macet is None:
+        return
+    request = loans.propose_write_off(
+        cooperative=coop,
+        actor=officer,
+        loan_id=macet.pk,
+        reason="Peminjam merantau, tidak dapat dihubungi sejak 10 bulan.",
+    )
+    loans.decide_write_off(
+        cooperative=coop,
+        actor=board,
+        role=Role.ADMIN,
+        request_id=request.pk,
+        approve=True,
+        idempotency_key=f"demo-writeoff-{macet.pk}",
+    )
+    loans.recover(
+        cooperative=coop,
+        actor=board,
+        loan_id=macet.pk,
+        amount=(macet.outstanding_principal / 10).quantize(Decimal("1000")) or Decimal("1000"),
+        idempotency_key=f"demo-recovery-{macet.pk}",
+        note="Keluarga membayar sebagian.",
+    )

@@ -81,8 +81,13 @@ def test_demo_seed_is_consistent_and_idempotent(db):
     from koperasi.demo import seed_demo
     from koperasi.members.models import Member
 
+    from koperasi.loans.models import Loan
+
     coop = seed_demo(members_count=12, progress=lambda _m: None)
     assert Member.objects.filter(cooperative=coop, status="active").count() >= 10
+    # About 40 % of the members borrow; every loan went through the whole workflow.
+    assert Loan.objects.filter(cooperative=coop).count() >= 3
+    assert not Loan.objects.filter(cooperative=coop).exclude(application__status="disbursed")
     call_command("books_check", coop="demo")
     before = Account.objects.filter(cooperative=coop).values_list("code", "balance")
     seed_demo(members_count=12, progress=lambda _m: None)

@@ -184,15 +184,16 @@ def penalty_increment(
     * ``pct_day``: overdue × rate/100 × the chargeable days in the window.
     * ``pct_month``: overdue × rate/100 × the months of lateness completed in the window; month k
       is complete on add_months(due_date + grace_days, k).
+
+    For the percentage kinds the increment is round(overdue × rate × lateness up to as_of) −
+    round(overdue × rate × lateness up to the window's start), each rounded half-up to the
+    rupiah, so with the same overdue amount (a, b] + (b, c] equals (a, c] exactly.
     * ``flat``: the flat fee once, when the first chargeable day falls in the window.
     * ``none``: 0.
 
-    Nothing when overdue <= 0 or as_of <= assessed_through. The increment is rounded half-up to
-    the rupiah, then limited so already + increment <= the cap (payment × cap_pct/100, rounded
-    half-up to the rupiah) when cap_pct > 0; it is never negative.
-
-    Because each increment is rounded on its own, assessing (a, b] then (b, c] may differ from
-    assessing (a, c] by Rp 1 for the percentage kinds; the flat fee is charged exactly once.
+    Nothing when overdue <= 0 or as_of <= assessed_through. The increment is then limited so
+    already + increment <= the cap (payment × cap_pct/100, rounded half-up to the rupiah) when
+    cap_pct > 0; it is never negative. The flat fee is charged exactly once.
     """
     if not isinstance(rule, PenaltyRule):
         raise DomainError("invalid", "A penalty rule is required.", "rule")
@@ -222,12 +223,17 @@ def penalty_increment(
         charged = _to_sen(rule.flat, "penalty_flat") if first_day_in_window else 0
         increment = _round_to_rupiah(charged, 1)
     else:
+        # The rounded penalty for all lateness up to as_of minus the same up to the window's
+        # start: the increments telescope, so assessing day by day adds up to exactly what
+        # one assessment over the whole period gives (the day-end catch-up relies on this).
         if rule.kind == "pct_day":
-            units = (as_of - start).days if as_of > start else 0
-        else:  # pct_month: whole months of lateness completed by as_of minus those by start
-            units = _months_late(eve, as_of) - _months_late(eve, start)
+            before, after = (start - eve).days, max((as_of - eve).days, 0)
+        else:  # pct_month: whole months of lateness completed
+            before, after = _months_late(eve, start), _months_late(eve, as_of)
         num, den = rule.rate.as_integer_ratio()
-        increment = _round_to_rupiah(overdue_sen * num * units, den * 100)
+        increment = _round_to_rupiah(overdue_sen * num * after, den * 100) - _round_to_rupiah(
+            overdue_sen * num * before, den * 100
+        )
 
     if rule.cap_pct > 0:
         num, den = rule.cap_pct.as_integer_ratio()

@@ -26,9 +26,11 @@ api = NinjaAPI(
     title="Koperasi Digital API",
     version="1",
     description=(
-        "Members, savings and the books of one cooperative. Get a token at `POST /auth/token`, "
-        "then send `Authorization: Bearer <token>`. Amounts are strings with two decimals. "
-        "Deposits, withdrawals and transfers need an `Idempotency-Key` header."
+        "Members, savings, loans and the books of one cooperative. Get a token at "
+        "`POST /auth/token`, then send `Authorization: Bearer <token>`. Amounts are strings "
+        "with two decimals. Every request that moves money (deposits, withdrawals, transfers, "
+        "disbursements, repayments, payoffs, reversals, write-offs, recoveries) needs an "
+        "`Idempotency-Key` header."
     ),
     auth=BearerAuth(),
     urls_namespace="api-v1",

@@ -1,27 +1,70 @@
-"""Loans over the API: `POST /loans/simulate` computes a schedule and stores nothing.
+"""Loans over the API: the simulator, products, applications, loans and their money.
 
-No token needed. A caller who sends `Authorization: Bearer <token>` is also held to that
-cooperative's loan rate cap (`rate_above_cap`); anyone else only to the calculator's sanity bound.
+`POST /loans/simulate` needs no token; a caller who sends `Authorization: Bearer <token>` is also
+held to that cooperative's loan rate cap (`rate_above_cap`), anyone else only to the calculator's
+sanity bound.
+
+Everything else is staff work by role (enter and analyse: `loans.handle`; decide:
+`loans.approve`; move money: `loans.transact`), except that a member's own login may apply for
+themselves and read their own applications and loans. Every call that moves money needs an
+Idempotency-Key header; a retry gets the first answer back and posts nothing again.
 """
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from ninja import Router, Schema
+from django.utils.translation import gettext_lazy as _
+from ninja import Query, Router, Schema, Status
 from ninja.errors import AuthenticationError
-from pydantic import ConfigDict, Field, WithJsonSchema
+from pydantic import ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from koperasi.domain.errors import DomainError
 from koperasi.domain.money import parse_amount
 from koperasi.domain.schedule import MAX_PERIODS
-from koperasi.errors import ServiceError
+from koperasi.errors import NotFound, ServiceError
+from koperasi.ledger.services import business_today
+from koperasi.loans import selectors
+from koperasi.loans import services as loans
+from koperasi.loans.models import (
+    Instalment,
+    Loan,
+    LoanApplication,
+    LoanProduct,
+    LoanTransaction,
+    Restructuring,
+    WriteOffRequest,
+)
 from koperasi.loans.presenters import schedule_json
 from koperasi.loans.simulation import parse_rate, simulate
 from koperasi.tenancy import selectors as tenancy
-from koperasi.tenancy.api import ERRORS, AmountIn
+from koperasi.tenancy.api import (
+    ERRORS,
+    MAX_ID,
+    AmountIn,
+    Caller,
+    Id,
+    IdempotencyKey,
+    Limit,
+    Money,
+    Offset,
+    PathId,
+    Text,
+    authorize,
+    idempotent,
+    page,
+)
 from koperasi.tenancy.models import Cooperative
+from koperasi.tenancy.permissions import (
+    APPROVE_LOANS,
+    HANDLE_LOANS,
+    TRANSACT_LOANS,
+    VIEW_LOANS,
+)
 
 router = Router(tags=["loans"])
 
@@ -39,6 +82,36 @@ RateIn = Annotated[
         }
     ),
 ]
+
+
+def _percent_text(value: Decimal) -> str:
+    # Rates are stored at full precision (1.50000000); show what was entered: "1.5".
+    return f"{Decimal(value).normalize():f}"
+
+
+# Rates and percentages leave the API as strings without trailing zeros ("1.5", "24").
+Percent = Annotated[
+    Decimal,
+    PlainSerializer(_percent_text, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d+)?$", "examples": ["1.5"]}),
+]
+SmallInt = Annotated[int, Field(ge=0, le=32767)]
+QueryId = Annotated[int | None, Query(None, ge=1, le=MAX_ID)]
+QueryDate = Annotated[dt.date | None, Query(None, alias="date", description="YYYY-MM-DD")]
+
+
+@contextmanager
+def _fields_named(names: dict[str, str]) -> Iterator[None]:
+    """Name a service's refusal after the JSON key the client sent (`member` → `member_id`)."""
+    try:
+        yield
+    except ServiceError as exc:
+        if exc.field in names:
+            exc.field = names[exc.field]
+        raise
+
+
+# ---------------------------------------------------------------- the simulator
 
 
 class SimulateIn(Schema):
@@ -76,7 +149,7 @@ def _token_cooperative(request: HttpRequest) -> Cooperative | None:
     header = request.headers.get("Authorization", "").strip()
     if not header:
         return None
-    scheme, _, raw = header.partition(" ")
+    scheme, _sep, raw = header.partition(" ")
     token = tenancy.token_owner(raw.strip()) if scheme.lower() == "bearer" and raw.strip() else None
     if token is None or not token.cooperative.is_active:
         raise AuthenticationError()
@@ -109,3 +182,1049 @@ def simulate_loan(request: HttpRequest, payload: SimulateIn) -> dict[str, Any]:
         rate_cap=coop.loan_rate_cap if coop is not None else None,
     )
     return schedule_json(schedule)
+
+
+# ---------------------------------------------------------------- products
+
+
+class ProductOut(Schema):
+    id: int
+    code: str
+    name: str
+    method: str
+    rate: Percent
+    rate_period: str
+    frequency: str
+    rounding: str
+    min_term: int
+    max_term: int
+    max_grace_periods: int
+    min_principal: Money
+    max_principal: Money
+    skip_holidays: bool
+    provisi_pct: Percent
+    admin_fee: Money
+    fee_mode: str
+    penalty_kind: str
+    penalty_rate: Percent
+    penalty_flat: Money
+    penalty_grace_days: int
+    penalty_cap_pct: Percent
+    allocation_order: str
+    min_membership_months: int
+    max_savings_multiple: Percent
+    max_instalment_income_pct: Percent
+    requires_collateral: bool
+    min_collateral_pct: Percent
+    min_guarantors: int
+    early_payoff: str
+    early_payoff_fee_pct: Percent
+    overpayment: str
+    accounting: str
+    is_active: bool
+
+
+class ProductPage(Schema):
+    items: list[ProductOut]
+    count: int
+    count_capped: bool = False
+
+
+@router.get("/products", response={200: ProductPage, **ERRORS})
+def list_products(request: HttpRequest, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """The cooperative's loan products; a member sees the ones open for applications."""
+    caller = authorize(request, VIEW_LOANS, member_ok=True)
+    products = selectors.products(
+        cooperative=caller.cooperative, active_only=caller.member is not None
+    )
+    return page(products.order_by("code", "id"), limit, offset)
+
+
+@router.get("/products/{product_id}", response={200: ProductOut, **ERRORS})
+def get_product(request: HttpRequest, product_id: PathId) -> LoanProduct:
+    caller = authorize(request, VIEW_LOANS, member_ok=True)
+    product = selectors.product(cooperative=caller.cooperative, product_id=product_id)
+    if caller.member is not None and not product.is_active:
+        raise NotFound()
+    return product
+
+
+# ---------------------------------------------------------------- applications
+
+ApplicationStatus = Literal[
+    "submitted", "analysed", "approved", "rejected", "disbursed", "cancelled"
+]
+
+
+# Applications that can still be approved (and so are worth an assessment).
+OPEN_APPLICATIONS = (
+    LoanApplication.Status.SUBMITTED,
+    LoanApplication.Status.ANALYSED,
+    LoanApplication.Status.APPROVED,
+)
+
+
+class ApplicationOut(Schema):
+    id: int
+    number: str
+    member: int
+    member_number: str
+    member_name: str
+    product: int
+    product_code: str
+    product_name: str
+    principal: Money
+    term: int
+    grace_periods: int
+    purpose: str
+    status: str
+    channel: str
+    submitted_on: dt.date
+
+    @staticmethod
+    def resolve_member(obj: LoanApplication) -> int:
+        return obj.member_id
+
+    @staticmethod
+    def resolve_member_number(obj: LoanApplication) -> str:
+        return obj.member.number
+
+    @staticmethod
+    def resolve_member_name(obj: LoanApplication) -> str:
+        return obj.member.name
+
+    @staticmethod
+    def resolve_product(obj: LoanApplication) -> int:
+        return obj.product_id
+
+    @staticmethod
+    def resolve_product_code(obj: LoanApplication) -> str:
+        return obj.product.code
+
+    @staticmethod
+    def resolve_product_name(obj: LoanApplication) -> str:
+        return obj.product.name
+
+
+class ApplicationPage(Schema):
+    items: list[ApplicationOut]
+    count: int
+    count_capped: bool = False
+
+
+class CollateralOut(Schema):
+    kind: str
+    description: str
+    value: Money
+
+
+class GuarantorOut(Schema):
+    member: int
+    member_number: str
+    member_name: str
+
+
+class DocumentOut(Schema):
+    id: int
+    title: str
+    content_type: str
+    uploaded_at: dt.datetime
+
+
+class AssessmentOut(Schema):
+    """What approval checks; `problems` empty means the application may be approved."""
+
+    monthly_instalment: Money
+    capacity: Money | None
+    capacity_limit: Money | None
+    collateral_value: Money
+    collateral_needed: Money
+    guarantors: int
+    guarantors_needed: int
+    related_party: bool
+    related_party_total: Money
+    related_party_limit: Money
+    problems: list[str]
+
+
+class ApplicationDetailOut(ApplicationOut):
+    monthly_income: Money | None
+    monthly_expenses: Money | None
+    other_instalments: Money | None
+    repayment_capacity: Money | None
+    analysis_note: str
+    recommendation: str
+    decision_note: str
+    approval_level: str
+    entered_by: int | None
+    analysed_by: int | None
+    decided_by: int | None
+    analysed_at: dt.datetime | None
+    decided_at: dt.datetime | None
+    collaterals: list[CollateralOut]
+    guarantors: list[GuarantorOut]
+    documents: list[DocumentOut]
+    # What approval checks, against the product's terms today: for staff (it shows the
+    # related-party totals) while the application is open; null once disbursed or closed.
+    assessment: AssessmentOut | None
+
+    @staticmethod
+    def resolve_entered_by(obj: LoanApplication) -> int | None:
+        return obj.entered_by_id
+
+    @staticmethod
+    def resolve_analysed_by(obj: LoanApplication) -> int | None:
+        return obj.analysed_by_id
+
+    @staticmethod
+    def resolve_decided_by(obj: LoanApplication) -> int | None:
+        return obj.decided_by_id
+
+    @staticmethod
+    def resolve_guarantors(obj: LoanApplication) -> list[dict[str, Any]]:
+        return [
+            {"member": g.member_id, "member_number": g.member.number, "member_name": g.member.name}
+            for g in obj.guarantors.all()
+        ]
+
+    @staticmethod
+    def resolve_assessment(obj: LoanApplication, context: dict[str, Any] | None) -> Any:
+        return (context or {}).get("assessment")
+
+
+class ApplyIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    member_id: Id | None = Field(None, description="Staff: the member; a member's login: omit")
+    product_id: Id
+    principal: AmountIn
+    term: SmallInt = Field(description="Number of instalments")
+    purpose: Text = Field(max_length=255)
+    grace_periods: SmallInt = 0
+
+
+class CollateralIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["bpkb", "shm", "savings", "sk", "other"]
+    description: Text = Field(max_length=255)
+    value: AmountIn
+
+
+class AnalysisIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    monthly_income: AmountIn
+    monthly_expenses: AmountIn = "0"
+    other_instalments: AmountIn = "0"
+    note: Text = Field("", max_length=5000)
+    recommendation: Literal["approve", "reject"] = "approve"
+    collaterals: list[CollateralIn] = Field(default_factory=list, max_length=50)
+    guarantor_ids: list[Id] = Field(default_factory=list, max_length=20)
+
+
+class ApproveIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    note: Text = Field("", max_length=255)
+
+
+class RejectIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Text = Field(max_length=255)
+
+
+class DisburseIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    to: Literal["cash", "savings"] = "cash"
+    savings_account_id: Id | None = Field(
+        None, description="The member's sukarela account; default their first one"
+    )
+    autodebit: bool = Field(False, description="Collect instalments from that account")
+
+
+def _application_json(caller: Caller, application_id: int) -> dict[str, Any]:
+    application = selectors.application(
+        cooperative=caller.cooperative, application_id=application_id, member=caller.member
+    )
+    assessment = None
+    if caller.member is None and application.status in OPEN_APPLICATIONS:
+        assessment = loans.assess_application(
+            cooperative=caller.cooperative, application=application
+        )
+    out = ApplicationDetailOut.model_validate(application, context={"assessment": assessment})
+    return out.model_dump(mode="json")
+
+
+@router.get("/applications", response={200: ApplicationPage, **ERRORS})
+def list_applications(
+    request: HttpRequest,
+    status: ApplicationStatus | None = None,
+    member: Annotated[int | None, Query(None, ge=1, le=MAX_ID, description="Member id")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Applications, newest first; a member's own login sees only their own."""
+    caller = authorize(request, VIEW_LOANS, member_ok=True)
+    found = selectors.applications(
+        cooperative=caller.cooperative, status=status or "", member=caller.member
+    )
+    if member is not None:
+        found = found.filter(member_id=member)
+    return page(found, limit, offset)
+
+
+@router.post("/applications", response={201: ApplicationDetailOut, **ERRORS})
+def apply(
+    request: HttpRequest, payload: ApplyIn, idempotency_key: IdempotencyKey = None
+) -> HttpResponse:
+    """An officer enters an application for a member, or a member applies for themselves.
+
+    An Idempotency-Key is optional here; with one, a retry returns the first application.
+    """
+    caller = authorize(request, HANDLE_LOANS, member_ok=True)
+    if caller.member is not None:
+        if payload.member_id not in (None, caller.member.pk):
+            raise NotFound(field="member_id")
+        member_id = caller.member.pk
+        channel = LoanApplication.Channel.API
+    else:
+        if payload.member_id is None:
+            raise ServiceError("required", _("This field is required."), "member_id")
+        member_id = payload.member_id
+        channel = LoanApplication.Channel.OFFICE
+
+    def run(_key: str) -> tuple[int, dict[str, Any]]:
+        with _fields_named({"member": "member_id", "product": "product_id"}):
+            application = loans.apply(
+                cooperative=caller.cooperative,
+                actor=caller.user,
+                member_id=member_id,
+                product_id=payload.product_id,
+                principal=payload.principal,
+                term=payload.term,
+                purpose=payload.purpose,
+                grace_periods=payload.grace_periods,
+                channel=channel,
+            )
+        return 201, _application_json(caller, application.pk)
+
+    return idempotent(request, caller, idempotency_key, run, required=False)
+
+
+@router.get("/applications/{application_id}", response={200: ApplicationDetailOut, **ERRORS})
+def get_application(request: HttpRequest, application_id: PathId) -> HttpResponse:
+    """One application with its analysis, collateral, guarantors and (staff) the assessment."""
+    caller = authorize(request, VIEW_LOANS, member_ok=True)
+    return JsonResponse(_application_json(caller, application_id))
+
+
+@router.post(
+    "/applications/{application_id}/analysis", response={200: ApplicationDetailOut, **ERRORS}
+)
+def analyse(request: HttpRequest, application_id: PathId, payload: AnalysisIn) -> HttpResponse:
+    """The officer's analysis; sending it again replaces the collateral and guarantors."""
+    caller = authorize(request, HANDLE_LOANS)
+    with _fields_named({"guarantors": "guarantor_ids"}):
+        loans.analyse(
+            cooperative=caller.cooperative,
+            actor=caller.user,
+            application_id=application_id,
+            monthly_income=payload.monthly_income,
+            monthly_expenses=payload.monthly_expenses,
+            other_instalments=payload.other_instalments,
+            note=payload.note,
+            recommendation=payload.recommendation,
+            collaterals=[
+                loans.CollateralInput(kind=c.kind, description=c.description, value=c.value)
+                for c in payload.collaterals
+            ],
+            guarantor_ids=payload.guarantor_ids,
+        )
+    return JsonResponse(_application_json(caller, application_id))
+
+
+@router.post(
+    "/applications/{application_id}/approve", response={200: ApplicationDetailOut, **ERRORS}
+)
+def approve(request: HttpRequest, application_id: PathId, payload: ApproveIn) -> HttpResponse:
+    """Approve (maker-checker: not by whoever entered or analysed it; above the cooperative's
+    limit only by the board)."""
+    caller = authorize(request, APPROVE_LOANS)
+    loans.approve(
+        cooperative=caller.cooperative,
+        actor=caller.user,
+        role=str(caller.role),
+        application_id=application_id,
+        note=payload.note,
+    )
+    return JsonResponse(_application_json(caller, application_id))
+
+
+@router.post(
+    "/applications/{application_id}/reject", response={200: ApplicationDetailOut, **ERRORS}
+)
+def reject(request: HttpRequest, application_id: PathId, payload: RejectIn) -> HttpResponse:
+    caller = authorize(request, APPROVE_LOANS)
+    loans.reject(
+        cooperative=caller.cooperative,
+        actor=caller.user,
+        role=str(caller.role),
+        application_id=application_id,
+        reason=payload.reason,
+    )
+    return JsonResponse(_application_json(caller, application_id))
+
+
+# ---------------------------------------------------------------- loans
+
+
+class LoanOut(Schema):
+    id: int
+    number: str
+    member: int
+    member_number: str
+    member_name: str
+    product: int
+    product_code: str
+    product_name: str
+    application: int
+    officer: int | None
+    principal: Money
+    outstanding_principal: Money
+    rate: Percent
+    rate_period: str
+    method: str
+    frequency: str
+    term: int
+    disbursed_on: dt.date
+    maturity_date: dt.date
+    status: str
+    closed_on: dt.date | None
+    days_past_due: int
+    collectibility: int
+    schedule_version: int
+
+    @staticmethod
+    def resolve_member(obj: Loan) -> int:
+        return obj.member_id
+
+    @staticmethod
+    def resolve_member_number(obj: Loan) -> str:
+        return obj.member.number
+
+    @staticmethod
+    def resolve_member_name(obj: Loan) -> str:
+        return obj.member.name
+
+    @staticmethod
+    def resolve_product(obj: Loan) -> int:
+        return obj.product_id
+
+    @staticmethod
+    def resolve_product_code(obj: Loan) -> str:
+        return obj.product.code
+
+    @staticmethod
+    def resolve_product_name(obj: Loan) -> str:
+        return obj.product.name
+
+    @staticmethod
+    def resolve_application(obj: Loan) -> int:
+        return obj.application_id
+
+    @staticmethod
+    def resolve_officer(obj: Loan) -> int | None:
+        return obj.officer_id
+
+
+class LoanPage(Schema):
+    items: list[LoanOut]
+    count: int
+    count_capped: bool = False
+
+
+class ArrearsOut(Schema):
+    as_of: dt.date
+    days_past_due: int
+    overdue_principal: Money
+    overdue_interest: Money
+    penalty_due: Money
+    overdue_instalments: int
+    next_due_date: dt.date | None
+    next_due_amount: Money
+
+
+class LoanDetailOut(LoanOut):
+    disbursed_to: str
+    savings_account: int | None
+    autodebit: bool
+    accrued_interest: Money
+    penalty_receivable: Money
+    doubtful_since: dt.date | None
+    assessed_on: dt.date | None
+    written_off_on: dt.date | None
+    written_off_amount: Money
+    recovered_amount: Money
+    arrears: ArrearsOut
+
+    @staticmethod
+    def resolve_savings_account(obj: Loan) -> int | None:
+        return obj.savings_account_id
+
+    @staticmethod
+    def resolve_arrears(obj: Loan, context: dict[str, Any]) -> selectors.ArrearsView:
+        return selectors.arrears(loan=obj, as_of=context["as_of"])
+
+
+class ScheduleRowOut(Schema):
+    no: int
+    due_date: dt.date
+    principal: Money
+    interest: Money
+    payment: Money
+    balance: Money
+    principal_paid: Money
+    interest_paid: Money
+    interest_waived: Money
+    penalty: Money
+    penalty_paid: Money
+    amount_due: Money
+    paid_on: dt.date | None
+
+
+class LoanScheduleOut(Schema):
+    loan: int
+    version: int
+    current_version: int
+    instalments: list[ScheduleRowOut]
+
+
+class TransactionOut(Schema):
+    id: int
+    loan: int
+    kind: str
+    channel: str
+    business_date: dt.date
+    # What was received or paid out; a reversal carries the negated figures of what it undoes.
+    amount: Money
+    # The signed change of the outstanding principal (disbursement +, repayment −).
+    principal: Money
+    interest: Money
+    penalty: Money
+    fee: Money
+    excess: Money
+    outstanding_after: Money
+    receipt_number: str
+    journal_entry: int | None
+    reverses: int | None
+    note: str
+
+    @staticmethod
+    def resolve_loan(obj: LoanTransaction) -> int:
+        return obj.loan_id
+
+    @staticmethod
+    def resolve_journal_entry(obj: LoanTransaction) -> int | None:
+        return obj.journal_entry_id
+
+    @staticmethod
+    def resolve_reverses(obj: LoanTransaction) -> int | None:
+        return obj.reverses_id
+
+
+class TransactionPage(Schema):
+    items: list[TransactionOut]
+    count: int
+    count_capped: bool = False
+
+
+class QuoteOut(Schema):
+    loan_number: str
+    as_of: dt.date
+    valid_until: dt.date
+    principal: Money
+    interest: Money
+    penalty: Money
+    fee: Money
+    interest_waived: Money
+    total: Money
+
+
+class PaymentIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: AmountIn
+    channel: Literal["teller", "savings", "api"] = "api"
+    savings_account_id: Id | None = Field(
+        None, description="channel savings: the member's sukarela account; default the loan's"
+    )
+    note: Text = Field("", max_length=255)
+
+
+class ReverseIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Text = Field(max_length=255)
+
+
+class AssessIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    on: dt.date | None = Field(None, description="YYYY-MM-DD, at most today; default today")
+
+
+class RestructuringIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["rescheduling", "reconditioning", "restructuring"]
+    new_term: int = Field(ge=1, le=MAX_PERIODS)
+    new_rate: RateIn
+    new_rate_period: Literal["month", "year"]
+    new_method: Literal["flat", "menurun", "anuitas"]
+    grace_periods: int = Field(0, ge=0, le=MAX_PERIODS)
+    reason: Text = Field(max_length=255)
+
+
+class RestructuringOut(Schema):
+    id: int
+    loan: int
+    kind: str
+    status: str
+    reason: str
+    new_term: int
+    new_rate: Percent
+    new_rate_period: str
+    new_method: str
+    grace_periods: int
+    from_version: int
+    to_version: int | None
+    effective_on: dt.date | None
+    proposed_by: int | None
+    decided_by: int | None
+    decision_note: str
+    created_at: dt.datetime
+    decided_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_loan(obj: Restructuring) -> int:
+        return obj.loan_id
+
+    @staticmethod
+    def resolve_proposed_by(obj: Restructuring) -> int | None:
+        return obj.proposed_by_id
+
+    @staticmethod
+    def resolve_decided_by(obj: Restructuring) -> int | None:
+        return obj.decided_by_id
+
+
+class DecisionIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    approve: bool
+    note: Text = Field("", max_length=255, description="Required when refusing")
+
+
+class WriteOffIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Text = Field(max_length=255)
+
+
+class WriteOffOut(Schema):
+    id: int
+    loan: int
+    status: str
+    reason: str
+    proposed_by: int | None
+    decided_by: int | None
+    decision_note: str
+    created_at: dt.datetime
+    decided_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_loan(obj: WriteOffRequest) -> int:
+        return obj.loan_id
+
+    @staticmethod
+    def resolve_proposed_by(obj: WriteOffRequest) -> int | None:
+        return obj.proposed_by_id
+
+    @staticmethod
+    def resolve_decided_by(obj: WriteOffRequest) -> int | None:
+        return obj.decided_by_id
+
+
+class RecoveryIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: AmountIn
+    note: Text = Field("", max_length=255)
+
+
+def _loan(caller: Caller, loan_id: int) -> Loan:
+    """The loan, if this caller may see it (a member's login: only their own)."""
+    return selectors.loan(cooperative=caller.cooperative, loan_id=loan_id, member=caller.member)
+
+
+def _loan_json(loan: Loan, as_of: dt.date) -> dict[str, Any]:
+    """The loan with what is overdue on it as of a date."""
+    return LoanDetailOut.model_validate(loan, context={"as_of": as_of}).model_dump(mode="json")
+
+
+def _txn_json(txn: LoanTransaction) -> dict[str, Any]:
+    return TransactionOut.from_orm(txn).model_dump(mode="json")
+
+
+@router.post("/applications/{application_id}/disburse", response={201: LoanDetailOut, **ERRORS})
+def disburse(
+    request: HttpRequest,
+    application_id: PathId,
+    payload: DisburseIn,
+    idempotency_key: IdempotencyKey = None,
+) -> HttpResponse:
+    """Pay out an approved application in cash or to the member's sukarela account; fees are
+    deducted or charged as the product says, and the schedule is fixed from today."""
+    caller = authorize(request, TRANSACT_LOANS)
+
+    def run(key: str) -> tuple[int, dict[str, Any]]:
+        with _fields_named({"savings_account": "savings_account_id"}):
+            loan = loans.disburse(
+                cooperative=caller.cooperative,
+                actor=caller.user,
+                application_id=application_id,
+                idempotency_key=key,
+                to=payload.to,
+                savings_account_id=payload.savings_account_id,
+                autodebit=payload.autodebit,
+            )
+        loan = selectors.loan(cooperative=caller.cooperative, loan_id=loan.pk)
+        return 201, _loan_json(loan, business_today(caller.cooperative))
+
+    return idempotent(request, caller, idempotency_key, run)
+
+
+@router.get("/loans", response={200: LoanPage, **ERRORS})
+def portfolio(
+    request: HttpRequest,
+    product: QueryId = None,
+    officer: QueryId = None,
+    collectibility: Annotated[int | None, Query(None, ge=1, le=5)] = None,
+    min_days_past_due: Annotated[int | None, Query(None, ge=0, le=10**6)] = None,
+    status: Literal["active", "closed", "written_off", "all"] = "active",
+    member: QueryId = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """The loan portfolio, newest first, filtered by product, officer, kolektibilitas class,
+    days past due, status (default active) and member; a member's login sees only their own."""
+    caller = authorize(request, VIEW_LOANS, member_ok=True)
+    found = selectors.portfolio(
+        cooperative=caller.cooperative,
+        where=selectors.PortfolioFilter(
+            product_id=product,
+            officer_id=officer,
+            collectibility=collectibility,
+            min_days_past_due=min_days_past_due,
+            status="" if status == "all" else status,
+            member=caller.member,
+        ),
+    )
+    if member is not None:
+        found = found.filter(member_id=member)
+    return page(found, limit, offset)
+
+
+@router.get("/loans/{loan_id}", response={200: LoanDetailOut, **ERRORS})
+def get_loan(request: HttpRequest, loan_id: PathId) -> HttpResponse:
+    """One loan with what is overdue on it today."""
+    caller = authorize(request, VIEW_LOANS, member_ok=True)
+    return JsonResponse(_loan_json(_loan(caller, loan_id), business_today(caller.cooperative)))
+
+
+@router.get("/loans/{loan_id}/schedule", response={200: LoanScheduleOut, **ERRORS})
+def get_schedule(
+    request: HttpRequest,
+    loan_id: PathId,
+    version: Annotated[
+        int | None, Query(None, ge=1, le=32767, description="Default: the current schedule")
+    ] = None,
+) -> dict[str, Any]:
+    """The instalment schedule with what has been paid; earlier versions stay after a
+    restructuring."""
+    caller = authorize(request, VIEW_LOANS, member_ok=True)
+    loan = _loan(caller, loan_id)
+    rows: list[Instalment] = selectors.schedule(loan=loan, version=version)
+    if not rows:
+        raise NotFound(_("This loan has no schedule of that version."), field="version")
+    return {
+        "loan": loan.pk,
+        "version": version or loan.schedule_version,
+        "current_version": loan.schedule_version,
+        "instalments": rows,
+    }
+
+
+@router.get("/loans/{loan_id}/transactions", response={200: TransactionPage, **ERRORS})
+def get_transactions(
+    request: HttpRequest, loan_id: PathId, limit: Limit = 50, offset: Offset = 0
+) -> dict[str, Any]:
+    """The loan's money movements, oldest first."""
+    caller = authorize(request, VIEW_LOANS, member_ok=True)
+    return page(selectors.history(loan=_loan(caller, loan_id)), limit, offset)
+
+
+@router.post("/loans/{loan_id}/repayments", response={201: TransactionOut, **ERRORS})
+def repay(
+    request: HttpRequest,
+    loan_id: PathId,
+    payload: PaymentIn,
+    idempotency_key: IdempotencyKey = None,
+) -> HttpResponse:
+    """A repayment, allocated by the product's order (default penalty → interest →
+    principal); more than is due pays ahead or goes to savings, as the product says."""
+    caller = authorize(request, TRANSACT_LOANS)
+
+    def run(key: str) -> tuple[int, dict[str, Any]]:
+        with _fields_named({"savings_account": "savings_account_id"}):
+            txn = loans.repay(
+                cooperative=caller.cooperative,
+                actor=caller.user,
+                loan_id=loan_id,
+                amount=payload.amount,
+                idempotency_key=key,
+                channel=payload.channel,
+                savings_account_id=payload.savings_account_id,
+                note=payload.note,
+            )
+        return 201, _txn_json(txn)
+
+    return idempotent(request, caller, idempotency_key, run)
+
+
+@router.get("/loans/{loan_id}/settlement-quote", response={200: QuoteOut, **ERRORS})
+def settlement_quote(request: HttpRequest, loan_id: PathId, on: QueryDate = None) -> dict[str, Any]:
+    """What pays the whole loan off on a date (default today), valid until `valid_until`."""
+    caller = authorize(request, VIEW_LOANS, member_ok=True)
+    loan = _loan(caller, loan_id)
+    quote = loans.settlement_quote(cooperative=caller.cooperative, loan_id=loan.pk, on=on)
+    return {
+        "loan_number": quote.loan_number,
+        "as_of": quote.as_of,
+        "valid_until": quote.valid_until,
+        "principal": quote.principal,
+        "interest": quote.interest,
+        "penalty": quote.penalty,
+        "fee": quote.fee,
+        "interest_waived": quote.interest_waived,
+        "total": quote.total,
+    }
+
+
+@router.post("/loans/{loan_id}/payoff", response={201: TransactionOut, **ERRORS})
+def pay_off(
+    request: HttpRequest,
+    loan_id: PathId,
+    payload: PaymentIn,
+    idempotency_key: IdempotencyKey = None,
+) -> HttpResponse:
+    """Settle the loan early; `amount` must equal today's settlement quote total."""
+    caller = authorize(request, TRANSACT_LOANS)
+
+    def run(key: str) -> tuple[int, dict[str, Any]]:
+        with _fields_named({"savings_account": "savings_account_id"}):
+            txn = loans.pay_off(
+                cooperative=caller.cooperative,
+                actor=caller.user,
+                loan_id=loan_id,
+                amount=payload.amount,
+                idempotency_key=key,
+                channel=payload.channel,
+                savings_account_id=payload.savings_account_id,
+                note=payload.note,
+            )
+        return 201, _txn_json(txn)
+
+    return idempotent(request, caller, idempotency_key, run)
+
+
+@router.post(
+    "/loans/transactions/{transaction_id}/reverse", response={201: TransactionOut, **ERRORS}
+)
+def reverse(
+    request: HttpRequest,
+    transaction_id: PathId,
+    payload: ReverseIn,
+    idempotency_key: IdempotencyKey = None,
+) -> HttpResponse:
+    """Undo a wrongly entered repayment or payoff by a reversal entry (the latest first)."""
+    caller = authorize(request, TRANSACT_LOANS)
+
+    def run(key: str) -> tuple[int, dict[str, Any]]:
+        txn = loans.reverse_repayment(
+            cooperative=caller.cooperative,
+            actor=caller.user,
+            transaction_id=transaction_id,
+            reason=payload.reason,
+            idempotency_key=key,
+        )
+        return 201, _txn_json(txn)
+
+    return idempotent(request, caller, idempotency_key, run)
+
+
+def _check_assessment_date(loan: Loan, on: dt.date, today: dt.date) -> None:
+    """A loan is assessed as of a day that has passed and that its last assessment has not.
+
+    A future date would book penalties not yet earned; a date before the disbursement or the
+    last assessment would put back an older, better class (a Macet loan as Lancar).
+    """
+    if on > today:
+        raise ServiceError("date_in_future", _("Assess as of today or an earlier date."), "on")
+    if on < loan.disbursed_on:
+        raise ServiceError(
+            "before_disbursement",
+            _("This loan was disbursed on %(date)s; assess as of that day or later.")
+            % {"date": loan.disbursed_on.strftime("%d/%m/%Y")},
+            "on",
+        )
+    if loan.assessed_on is not None and on < loan.assessed_on:
+        raise ServiceError(
+            "before_last_assessment",
+            _("This loan was last assessed as of %(date)s; assess as of that day or later.")
+            % {"date": loan.assessed_on.strftime("%d/%m/%Y")},
+            "on",
+        )
+
+
+@router.post("/loans/{loan_id}/assess", response={200: LoanDetailOut, **ERRORS})
+def assess(
+    request: HttpRequest,
+    loan_id: PathId,
+    payload: AssessIn,
+    idempotency_key: IdempotencyKey = None,
+) -> HttpResponse:
+    """Penalties and the kolektibilitas class of one loan as of a date (default today).
+
+    Assessing the same date again adds nothing, so the Idempotency-Key is optional.
+    """
+    caller = authorize(request, HANDLE_LOANS)
+    today = business_today(caller.cooperative)
+    on = payload.on or today
+    _check_assessment_date(
+        selectors.loan(cooperative=caller.cooperative, loan_id=loan_id), on, today
+    )
+
+    def run(_key: str) -> tuple[int, dict[str, Any]]:
+        loan = loans.assess(
+            cooperative=caller.cooperative, actor=caller.user, loan_id=loan_id, on=on
+        )
+        loan = selectors.loan(cooperative=caller.cooperative, loan_id=loan.pk)
+        return 200, _loan_json(loan, on)
+
+    return idempotent(request, caller, idempotency_key, run, required=False)
+
+
+@router.post("/loans/{loan_id}/restructurings", response={201: RestructuringOut, **ERRORS})
+def propose_restructuring(
+    request: HttpRequest, loan_id: PathId, payload: RestructuringIn
+) -> Status[Restructuring]:
+    """Propose new terms for what is outstanding; another person decides."""
+    caller = authorize(request, HANDLE_LOANS)
+    with _fields_named({"rate": "new_rate", "months": "new_term"}):
+        proposal = loans.propose_restructuring(
+            cooperative=caller.cooperative,
+            actor=caller.user,
+            loan_id=loan_id,
+            kind=payload.kind,
+            new_term=payload.new_term,
+            new_rate=parse_rate(payload.new_rate),
+            new_rate_period=payload.new_rate_period,
+            new_method=payload.new_method,
+            grace_periods=payload.grace_periods,
+            reason=payload.reason,
+        )
+    return Status(201, proposal)
+
+
+@router.post(
+    "/loans/restructurings/{restructuring_id}/decision",
+    response={200: RestructuringOut, **ERRORS},
+)
+def decide_restructuring(
+    request: HttpRequest, restructuring_id: PathId, payload: DecisionIn
+) -> Restructuring:
+    """Approve (the new schedule starts today; the old one stays as history) or refuse."""
+    caller = authorize(request, APPROVE_LOANS)
+    return loans.decide_restructuring(
+        cooperative=caller.cooperative,
+        actor=caller.user,
+        role=str(caller.role),
+        restructuring_id=restructuring_id,
+        approve=payload.approve,
+        note=payload.note,
+    )
+
+
+@router.post("/loans/{loan_id}/write-off", response={201: WriteOffOut, **ERRORS})
+def propose_write_off(
+    request: HttpRequest, loan_id: PathId, payload: WriteOffIn
+) -> Status[WriteOffRequest]:
+    """Propose writing off (hapus buku) a loan classed Macet; the board decides."""
+    caller = authorize(request, HANDLE_LOANS)
+    proposal = loans.propose_write_off(
+        cooperative=caller.cooperative, actor=caller.user, loan_id=loan_id, reason=payload.reason
+    )
+    return Status(201, proposal)
+
+
+@router.post("/loans/write-offs/{request_id}/decision", response={200: WriteOffOut, **ERRORS})
+def decide_write_off(
+    request: HttpRequest,
+    request_id: PathId,
+    payload: DecisionIn,
+    idempotency_key: IdempotencyKey = None,
+) -> HttpResponse:
+    """The board approves (the principal leaves the books) or refuses a write-off."""
+    caller = authorize(request, APPROVE_LOANS)
+
+    def run(key: str) -> tuple[int, dict[str, Any]]:
+        decided = loans.decide_write_off(
+            cooperative=caller.cooperative,
+            actor=caller.user,
+            role=str(caller.role),
+            request_id=request_id,
+            approve=payload.approve,
+            idempotency_key=key,
+            note=payload.note,
+        )
+        return 200, WriteOffOut.from_orm(decided).model_dump(mode="json")
+
+    return idempotent(request, caller, idempotency_key, run)
+
+
+@router.post("/loans/{loan_id}/recoveries", response={201: TransactionOut, **ERRORS})
+def recover(
+    request: HttpRequest,
+    loan_id: PathId,
+    payload: RecoveryIn,
+    idempotency_key: IdempotencyKey = None,
+) -> HttpResponse:
+    """Money received on a written-off loan, up to what was written off."""
+    caller = authorize(request, TRANSACT_LOANS)
+
+    def run(key: str) -> tuple[int, dict[str, Any]]:
+        txn = loans.recover(
+            cooperative=caller.cooperative,
+            actor=caller.user,
+            loan_id=loan_id,
+            amount=payload.amount,
+            idempotency_key=key,
+            note=payload.note,
+        )
+        return 201, _txn_json(txn)
+
+    return idempotent(request, caller, idempotency_key, run)

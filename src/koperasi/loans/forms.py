@@ -1,17 +1,32 @@
 """The loan simulator form, shared by the public page and the member portal."""
 
 import datetime as dt
+import re
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from koperasi.domain.errors import DomainError
-from koperasi.domain.money import parse_rupiah_input
+from koperasi.domain.loan_quality import CLASS_NAMES
+from koperasi.domain.money import format_rupiah, parse_rupiah_input
 from koperasi.domain.schedule import MAX_PERIODS, Schedule
 from koperasi.errors import DOMAIN_MESSAGES, ServiceError
-from koperasi.loans.simulation import parse_rate, simulate
+from koperasi.ledger.forms import KeyedForm, new_key
+from koperasi.loans.models import (
+    Collateral,
+    Loan,
+    LoanApplication,
+    LoanProduct,
+    LoanTransaction,
+    Restructuring,
+)
+from koperasi.loans.selectors import PortfolioFilter
+from koperasi.loans.simulation import parse_rate, percent_text, simulate
+from koperasi.savings.models import SavingsAccount
 
 RATE_PERIOD_CHOICES = [("month", _("per month")), ("year", _("per year"))]
 METHOD_CHOICES = [
@@ -89,3 +104,572 @@ class SimulatorForm(forms.Form):
             field = exc.field if exc.field in self.fields else None
             self.add_error(field, forms.ValidationError(exc.message, code=exc.code))
         return data
+
+
+# --- Staff pages ------------------------------------------------------------------------------
+# These forms parse only (amounts the Indonesian way, percentages with a comma); the services
+# decide what is allowed and their refusals are shown beside the field they name.
+
+STATUS_ALL = "all"
+ALLOCATION_ORDERS = [
+    ("penalty,interest,principal", _("Penalty → interest → principal")),
+    ("interest,penalty,principal", _("Interest → penalty → principal")),
+    ("interest,principal,penalty", _("Interest → principal → penalty")),
+    ("penalty,principal,interest", _("Penalty → principal → interest")),
+    ("principal,interest,penalty", _("Principal → interest → penalty")),
+    ("principal,penalty,interest", _("Principal → penalty → interest")),
+]
+COLLATERAL_ROWS = 3
+AMOUNT_INVALID = _("Enter the amount like 1.250.000 (dots between thousands).")
+
+
+def _money_field(label: Any, required: bool = True, **attrs: Any) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=40,
+        required=required,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "1.250.000", **attrs}),
+    )
+
+
+def _percent_field(label: Any, help_text: Any = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=20,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "1,5"}),
+    )
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _rupiah(form: forms.Form, name: str, allow_zero: bool = False) -> Decimal:
+    """An amount typed as 1.250.000 (empty means zero where zero is allowed)."""
+    text = (form.cleaned_data.get(name) or "").strip()
+    if not text and allow_zero:
+        return Decimal(0)
+    return _rupiah_text(text, name, allow_zero)
+
+
+def _rupiah_text(text: str, name: str, allow_zero: bool = False) -> Decimal:
+    try:
+        return parse_rupiah_input(text, field=name, allow_zero=allow_zero)
+    except DomainError as exc:
+        # Say how to type it the Indonesian way rather than the API's machine format.
+        message = (
+            AMOUNT_INVALID if exc.code == "invalid" else DOMAIN_MESSAGES.get(exc.code, exc.message)
+        )
+        raise forms.ValidationError(message, code=exc.code) from exc
+
+
+def _percent(text: str, field: str, places: int = 4) -> Decimal:
+    # Imported here: tenancy.services pulls in the ledger, the simulator form must stay light.
+    from koperasi.tenancy.services import parse_percent
+
+    try:
+        return parse_percent(text, field=field, places=places)
+    except ServiceError as exc:
+        raise forms.ValidationError(str(exc.message), code=exc.code) from exc
+
+
+def money_text(value: Decimal) -> str:
+    """An amount as it is typed back into a form: 1.250.000 (sen only when there are any)."""
+    return format_rupiah(value, with_symbol=False)
+
+
+class PortfolioFilterForm(forms.Form):
+    """The portfolio's filters; anything invalid is ignored rather than refused (a GET list)."""
+
+    product = forms.TypedChoiceField(
+        label=_("Product"), coerce=int, empty_value=None, required=False
+    )
+    officer = forms.TypedChoiceField(
+        label=_("Loan officer"), coerce=int, empty_value=None, required=False
+    )
+    klass = forms.TypedChoiceField(
+        label=_("Class"),
+        coerce=int,
+        empty_value=None,
+        required=False,
+        choices=[("", _("All classes"))] + [(k, f"{k} {n}") for k, n in CLASS_NAMES.items()],
+    )
+    dpd = forms.IntegerField(
+        label=_("Days past due at least"), min_value=0, max_value=100_000, required=False
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[*Loan.Status.choices, (STATUS_ALL, _("All statuses"))],
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        products: Iterable[LoanProduct] = (),
+        officers: Iterable[tuple[int, str]] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["product"].choices = [("", _("All products"))] + [
+            (p.pk, f"{p.code} {p.name}") for p in products
+        ]
+        self.fields["officer"].choices = [("", _("All officers"))] + list(officers)
+        # A row of bare inputs: each says what it is to a screen reader.
+        for field in self.fields.values():
+            field.widget.attrs["aria-label"] = field.label
+        self.fields["dpd"].widget.attrs["placeholder"] = self.fields["dpd"].label
+
+    def where(self) -> PortfolioFilter:
+        """The selector's filter from the valid fields (invalid ones fall back to "any")."""
+        if not self.is_bound:
+            return PortfolioFilter()
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        status = data.get("status") or Loan.Status.ACTIVE
+        return PortfolioFilter(
+            product_id=data.get("product"),
+            officer_id=data.get("officer"),
+            collectibility=data.get("klass"),
+            min_days_past_due=data.get("dpd"),
+            status="" if status == STATUS_ALL else status,
+        )
+
+    def query(self) -> dict[str, Any]:
+        """The valid filters as URL parameters, for the page links."""
+        if not self.is_bound or not self.is_valid():
+            return {}
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+
+
+class ApplyForm(forms.Form):
+    """An officer enters an application for a member (picked by member number)."""
+
+    member = forms.CharField(
+        label=_("Member number"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "A00001"}),
+    )
+    product = forms.TypedChoiceField(label=_("Product"), coerce=int, empty_value=None)
+    principal = _money_field(_("Amount (Rp)"))
+    term = forms.IntegerField(label=_("Term (instalments)"), min_value=1, max_value=MAX_PERIODS)
+    grace_periods = forms.IntegerField(
+        label=_("Grace periods (interest only)"),
+        min_value=0,
+        max_value=MAX_PERIODS,
+        required=False,
+        initial=0,
+    )
+    purpose = forms.CharField(label=_("Purpose"), max_length=255)
+
+    def __init__(self, *args: Any, products: Iterable[LoanProduct] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.products = {p.pk: p for p in products}
+        self.fields["product"].choices = [("", "---------")] + [
+            (p.pk, f"{p.code} {p.name}") for p in self.products.values()
+        ]
+
+    def clean_member(self) -> str:
+        return str(self.cleaned_data["member"]).strip().upper()
+
+    def clean_principal(self) -> Decimal:
+        return _rupiah(self, "principal")
+
+    def clean_grace_periods(self) -> int:
+        return self.cleaned_data.get("grace_periods") or 0
+
+
+class AnalysisForm(forms.Form):
+    """The officer's analysis: capacity, up to three collateral rows and the guarantors."""
+
+    monthly_income = _money_field(_("Net monthly income (Rp)"))
+    monthly_expenses = _money_field(_("Monthly expenses (Rp)"), required=False)
+    other_instalments = _money_field(_("Other instalments per month (Rp)"), required=False)
+    recommendation = forms.ChoiceField(
+        label=_("Recommendation"),
+        choices=[("approve", _("Approve")), ("reject", _("Reject"))],
+        initial="approve",
+    )
+    note = forms.CharField(
+        label=_("Analysis note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    guarantors = forms.CharField(
+        label=_("Guarantors (member numbers)"),
+        required=False,
+        max_length=200,
+        help_text=_("Separate several numbers with commas."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "A00012, A00034"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kinds = [("", "---------"), *Collateral.Kind.choices]
+        for i in range(1, COLLATERAL_ROWS + 1):
+            self.fields[f"collateral_kind_{i}"] = forms.ChoiceField(
+                label=_("Kind"), required=False, choices=kinds
+            )
+            self.fields[f"collateral_description_{i}"] = forms.CharField(
+                label=_("Description"), required=False, max_length=255
+            )
+            self.fields[f"collateral_value_{i}"] = _money_field(_("Valuation (Rp)"), False)
+
+    @classmethod
+    def initial_from(cls, application: LoanApplication) -> dict[str, Any]:
+        """What was entered last time, so an analysis can be corrected rather than retyped."""
+        if application.monthly_income is None:
+            return {}
+        initial: dict[str, Any] = {
+            "monthly_income": money_text(application.monthly_income),
+            "monthly_expenses": money_text(application.monthly_expenses or Decimal(0)),
+            "other_instalments": money_text(application.other_instalments or Decimal(0)),
+            "recommendation": application.recommendation or "approve",
+            "note": application.analysis_note,
+            "guarantors": ", ".join(g.member.number for g in application.guarantors.all()),
+        }
+        for i, item in enumerate(list(application.collaterals.all())[:COLLATERAL_ROWS], start=1):
+            initial[f"collateral_kind_{i}"] = item.kind
+            initial[f"collateral_description_{i}"] = item.description
+            initial[f"collateral_value_{i}"] = money_text(item.value)
+        return initial
+
+    def collateral_rows(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField]]:
+        return [
+            (
+                self[f"collateral_kind_{i}"],
+                self[f"collateral_description_{i}"],
+                self[f"collateral_value_{i}"],
+            )
+            for i in range(1, COLLATERAL_ROWS + 1)
+        ]
+
+    def clean_monthly_income(self) -> Decimal:
+        return _rupiah(self, "monthly_income", allow_zero=True)
+
+    def clean_monthly_expenses(self) -> Decimal:
+        return _rupiah(self, "monthly_expenses", allow_zero=True)
+
+    def clean_other_instalments(self) -> Decimal:
+        return _rupiah(self, "other_instalments", allow_zero=True)
+
+    def clean_guarantors(self) -> list[str]:
+        text = self.cleaned_data.get("guarantors") or ""
+        return list(dict.fromkeys(n.upper() for n in re.split(r"[\s,;]+", text) if n))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        collaterals: list[tuple[str, str, Decimal]] = []
+        for i in range(1, COLLATERAL_ROWS + 1):
+            kind = data.get(f"collateral_kind_{i}") or ""
+            description = (data.get(f"collateral_description_{i}") or "").strip()
+            raw_value = (data.get(f"collateral_value_{i}") or "").strip()
+            if not (kind or description or raw_value):
+                continue  # an empty row
+            if not kind:
+                self.add_error(f"collateral_kind_{i}", _("Choose a kind of collateral."))
+            if not description:
+                self.add_error(f"collateral_description_{i}", _("Describe the collateral."))
+            try:
+                value = _rupiah_text(raw_value, "value")
+            except forms.ValidationError as exc:
+                self.add_error(f"collateral_value_{i}", exc)
+                continue
+            if kind and description:
+                collaterals.append((kind, description, value))
+        data["collaterals"] = collaterals
+        return data
+
+
+class DecisionNoteForm(forms.Form):
+    """Approve with an optional note, or reject with the reason (the service requires it)."""
+
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for the rejection"), max_length=255, required=False)
+
+
+class DocumentForm(forms.Form):
+    title = forms.CharField(
+        label=_("Document"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("KTP, payslip, BPKB …")}),
+    )
+    file = forms.FileField(
+        label=_("File (PDF, JPEG or PNG, at most 5 MB)"),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+    )
+
+
+class DisburseForm(KeyedForm):
+    prefix = "disburse"
+    to = forms.ChoiceField(
+        label=_("Pay out"),
+        choices=Loan.Disbursement.choices,
+        initial=Loan.Disbursement.CASH,
+        widget=forms.RadioSelect,
+    )
+    savings_account = forms.TypedChoiceField(
+        label=_("Sukarela account"), coerce=int, empty_value=None, required=False
+    )
+    autodebit = forms.BooleanField(
+        label=_("Take the instalments from this savings account when due (standing instruction)"),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, accounts: Iterable[SavingsAccount] = (), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["savings_account"].choices = [("", _("The member's sukarela account"))] + [
+            (a.pk, f"{a.number} · {money_text(a.balance)}") for a in accounts
+        ]
+
+
+PAYMENT_CHANNELS = [
+    (LoanTransaction.Channel.TELLER, _("Cash at the teller")),
+    (LoanTransaction.Channel.SAVINGS, _("From the member's sukarela savings")),
+]
+
+
+class RepayForm(KeyedForm):
+    prefix = "repay"
+    amount = _money_field(_("Amount (Rp)"))
+    channel = forms.ChoiceField(
+        label=_("Paid"), choices=PAYMENT_CHANNELS, initial=LoanTransaction.Channel.TELLER
+    )
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+
+    def clean_amount(self) -> Decimal:
+        return _rupiah(self, "amount")
+
+
+class PayoffForm(RepayForm):
+    prefix = "payoff"
+
+
+class RecoveryForm(KeyedForm):
+    prefix = "recover"
+    amount = _money_field(_("Amount received (Rp)"))
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+
+    def clean_amount(self) -> Decimal:
+        return _rupiah(self, "amount")
+
+
+class AssessForm(forms.Form):
+    prefix = "assess"
+    on = forms.DateField(label=_("As of"), widget=_date_input())
+
+
+class RestructureForm(forms.Form):
+    prefix = "restructure"
+    kind = forms.ChoiceField(label=_("Kind"), choices=Restructuring.Kind.choices)
+    new_term = forms.IntegerField(
+        label=_("New term (instalments)"), min_value=1, max_value=MAX_PERIODS
+    )
+    new_rate = _percent_field(_("Interest rate (%)"))
+    new_rate_period = forms.ChoiceField(label=_("Rate period"), choices=RATE_PERIOD_CHOICES)
+    new_method = forms.ChoiceField(label=_("Method"), choices=LoanProduct.Method.choices)
+    grace_periods = forms.IntegerField(
+        label=_("Grace periods (interest only)"),
+        min_value=0,
+        max_value=MAX_PERIODS,
+        required=False,
+        initial=0,
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
+
+    def clean_new_rate(self) -> Decimal:
+        return _percent(self.cleaned_data["new_rate"], "new_rate", places=8)
+
+    def clean_grace_periods(self) -> int:
+        return self.cleaned_data.get("grace_periods") or 0
+
+
+class WriteOffForm(forms.Form):
+    prefix = "writeoff"
+    reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
+
+
+class WorkoutDecisionForm(forms.Form):
+    """Approve or reject a restructuring or write-off proposal (a rejection needs a note).
+
+    Approving a write-off posts to the books, so the form carries a key; a restructuring's
+    decision posts nothing and needs none.
+    """
+
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    note = forms.CharField(label=_("Note (required to reject)"), max_length=255, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("idempotency_key", new_key())
+        super().__init__(*args, **kwargs)
+
+
+# Every LoanProduct field the services let a person set, grouped as the product form shows them.
+PRODUCT_GROUPS: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (
+        _("Terms"),
+        (
+            "method",
+            "rate",
+            "rate_period",
+            "frequency",
+            "rounding",
+            "min_term",
+            "max_term",
+            "max_grace_periods",
+            "min_principal",
+            "max_principal",
+            "skip_holidays",
+        ),
+    ),
+    (_("Fees"), ("provisi_pct", "admin_fee", "fee_mode")),
+    (
+        _("Penalty"),
+        ("penalty_kind", "penalty_rate", "penalty_flat", "penalty_grace_days", "penalty_cap_pct"),
+    ),
+    (
+        _("Eligibility"),
+        (
+            "min_membership_months",
+            "max_savings_multiple",
+            "max_instalment_income_pct",
+            "requires_collateral",
+            "min_collateral_pct",
+            "min_guarantors",
+        ),
+    ),
+    (
+        _("Repayment, early payoff and overpayment"),
+        ("allocation_order", "early_payoff", "early_payoff_fee_pct", "overpayment"),
+    ),
+    (_("Accounting"), ("accounting", "is_active")),
+)
+_PRODUCT_MONEY = ("min_principal", "max_principal", "admin_fee", "penalty_flat")
+_PRODUCT_PERCENT = (
+    "provisi_pct",
+    "penalty_rate",
+    "penalty_cap_pct",
+    "max_savings_multiple",
+    "max_instalment_income_pct",
+    "min_collateral_pct",
+    "early_payoff_fee_pct",
+)
+_PRODUCT_COUNTS = (
+    "min_term",
+    "max_term",
+    "max_grace_periods",
+    "penalty_grace_days",
+    "min_membership_months",
+    "min_guarantors",
+)
+_PRODUCT_FLAGS = ("skip_holidays", "requires_collateral", "is_active")
+
+
+def _model_label(name: str) -> Any:
+    return capfirst(LoanProduct._meta.get_field(name).verbose_name)
+
+
+class ProductForm(forms.Form):
+    """Every setting of a loan product; `code` only when the product is created."""
+
+    code = forms.RegexField(
+        label=_("Code"),
+        max_length=20,
+        regex=r"^[A-Za-z0-9-]+$",
+        error_messages={"invalid": _("Use letters, digits and - only.")},
+        help_text=_("Short, e.g. PU; it starts the loan numbers."),
+    )
+    name = forms.CharField(label=_("Name"), max_length=100)
+
+    def __init__(self, *args: Any, creating: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not creating:
+            del self.fields["code"]
+        choices = {
+            "method": LoanProduct.Method.choices,
+            "rate_period": LoanProduct.RatePeriod.choices,
+            "frequency": LoanProduct.Frequency.choices,
+            "rounding": LoanProduct.Rounding.choices,
+            "fee_mode": LoanProduct.FeeMode.choices,
+            "penalty_kind": LoanProduct.PenaltyKind.choices,
+            "early_payoff": LoanProduct.EarlyPayoff.choices,
+            "overpayment": LoanProduct.Overpayment.choices,
+            "accounting": LoanProduct.Accounting.choices,
+            "allocation_order": ALLOCATION_ORDERS,
+        }
+        for name, options in choices.items():
+            self.fields[name] = forms.ChoiceField(label=_model_label(name), choices=options)
+        self.fields["rate"] = _percent_field(_("Interest rate (%)"))
+        for name in _PRODUCT_MONEY:
+            self.fields[name] = _money_field(format_lazy("{} (Rp)", _model_label(name)))
+        for name in _PRODUCT_PERCENT:
+            self.fields[name] = _percent_field(_model_label(name))
+        for name in _PRODUCT_COUNTS:
+            self.fields[name] = forms.IntegerField(
+                label=_model_label(name), min_value=0, max_value=32767
+            )
+        for name in _PRODUCT_FLAGS:
+            self.fields[name] = forms.BooleanField(label=_model_label(name), required=False)
+        self.fields["is_active"].label = _("Offered for new loans")
+        self.fields["max_savings_multiple"].help_text = _("0 means no limit.")
+        self.fields["penalty_cap_pct"].help_text = _("0 means no cap.")
+
+    @classmethod
+    def initial_from(cls, product: LoanProduct) -> dict[str, Any]:
+        initial: dict[str, Any] = {"code": product.code, "name": product.name}
+        for _label, names in PRODUCT_GROUPS:
+            for name in names:
+                value = getattr(product, name)
+                if name in _PRODUCT_MONEY:
+                    value = money_text(value)
+                elif name == "rate" or name in _PRODUCT_PERCENT:
+                    value = percent_text(value)
+                initial[name] = value
+        return initial
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """A new product starts from the model's defaults (a monthly declining-balance loan)."""
+        product = LoanProduct(
+            method=LoanProduct.Method.MENURUN,
+            rate=Decimal("1.5"),
+            rate_period=LoanProduct.RatePeriod.MONTH,
+            max_principal=Decimal("50000000"),
+        )
+        initial = cls.initial_from(product)
+        initial.update(code="", name="")
+        return initial
+
+    def groups(self) -> list[tuple[Any, list[forms.BoundField]]]:
+        return [(label, [self[name] for name in names]) for label, names in PRODUCT_GROUPS]
+
+    def clean_code(self) -> str:
+        return str(self.cleaned_data["code"]).upper()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in _PRODUCT_MONEY:
+            if name in data:
+                try:
+                    data[name] = _rupiah(
+                        self, name, allow_zero=name in ("admin_fee", "penalty_flat")
+                    )
+                except forms.ValidationError as exc:
+                    self.add_error(name, exc)
+        for name in ("rate", *_PRODUCT_PERCENT):
+            if name in data:
+                try:
+                    data[name] = _percent(data[name], name, places=8 if name == "rate" else 4)
+                except forms.ValidationError as exc:
+                    self.add_error(name, exc)
+        return data
+
+    def settings(self) -> dict[str, Any]:
+        """The product's settings as the services take them (without code)."""
+        return {k: v for k, v in self.cleaned_data.items() if k != "code"}

@@ -1046,7 +1046,7 @@ def test_portfolio_queries_stay_constant(client, coop, product, officer, manager
 def test_portfolio_pages_without_counting(
     client, coop, product, officer, manager, teller, monkeypatch
 ):
-    from koperasi.loans import views
+    from koperasi.loans import application_views as views
 
     _many_loans(coop, product, officer, manager, teller, 3)
     as_user(client, officer)

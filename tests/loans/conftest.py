@@ -95,4 +95,58 @@ def disbursed_loan(coop, borrower, product, officer, manager, teller, on, **kw):
     )
 
 
-__all__ = ["LoanProduct", "approved_application", "disbursed_loan"]
+__all__ = [
+    "LoanProduct",
+    "analysed_application",
+    "approved_application",
+    "check_books",
+    "disbursed_loan",
+]
+
+
+def analysed_application(
+    coop,
+    borrower,
+    product,
+    officer,
+    principal="1200000",
+    term=12,
+    income="5000000",
+    expenses="2000000",
+    **analysis,
+):
+    """Entered and analysed by `officer`, ready for someone else to decide."""
+    application = loans.apply(
+        cooperative=coop,
+        actor=officer,
+        member_id=borrower.pk,
+        product_id=product.pk,
+        principal=principal,
+        term=term,
+        purpose="Modal usaha",
+    )
+    return loans.analyse(
+        cooperative=coop,
+        actor=officer,
+        application_id=application.pk,
+        monthly_income=income,
+        monthly_expenses=expenses,
+        **analysis,
+    )
+
+
+def check_books(coop):
+    """`koperasi check` passes and the loan sub-ledger reconciles (raises otherwise)."""
+    from django.core.management import call_command
+
+    from koperasi.loans.selectors import loan_violations
+
+    assert loan_violations(cooperative=coop) == []
+    call_command("books_check")
+
+
+@pytest.fixture
+def books_checked(coop):
+    """`koperasi check` must pass after the test (a module opts in with usefixtures)."""
+    yield
+    check_books(coop)

@@ -145,6 +145,8 @@ def apply(
     value = amount(principal, "principal")
     if not purpose.strip():
         raise ServiceError("required", _("Say what the loan is for."), "purpose")
+    if channel not in LoanApplication.Channel.values:
+        raise ServiceError("invalid", _("Choose one of the offered values."), "channel")
     _check_terms(product, value, term, grace_periods)
     on = business_date(cooperative, None)
     _check_member_eligible(cooperative, member, product, value, on)
@@ -361,14 +363,29 @@ def assess_application(*, cooperative: Cooperative, application: LoanApplication
     insiders_total = ZERO
     insiders_limit = ZERO
     if insider:
-        insiders_total = (
-            Loan.objects.filter(
-                cooperative=cooperative,
-                status=Loan.Status.ACTIVE,
-                member__office__in=(Member.Office.BOARD, Member.Office.SUPERVISOR),
-            ).aggregate(total=Sum("outstanding_principal"))["total"]
+        offices = (Member.Office.BOARD, Member.Office.SUPERVISOR)
+        # Approved applications not yet paid out count too, or two insiders approved one after
+        # the other could together pass the cap.
+        approved = (
+            LoanApplication.objects.filter(
+                cooperative=cooperative, status=Status.APPROVED, member__office__in=offices
+            )
+            .exclude(pk=application.pk)
+            .aggregate(total=Sum("principal"))["total"]
             or ZERO
-        ) + application.principal
+        )
+        insiders_total = (
+            (
+                Loan.objects.filter(
+                    cooperative=cooperative,
+                    status=Loan.Status.ACTIVE,
+                    member__office__in=offices,
+                ).aggregate(total=Sum("outstanding_principal"))["total"]
+                or ZERO
+            )
+            + approved
+            + application.principal
+        )
         insiders_limit = (
             ledger_selectors.own_capital(cooperative=cooperative)
             * cooperative.related_party_cap_pct

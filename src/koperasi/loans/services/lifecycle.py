@@ -92,6 +92,11 @@ def disburse(
         .select_related("product", "member")
         .get(pk=application.pk)
     )
+    # A retry that raced the original waited for the lock: answer with the original's loan.
+    if (done := existing_txn(cooperative, idempotency_key)) is not None:
+        if done.kind != Kind.DISBURSEMENT or done.loan.application_id != application_id:
+            raise _key_reused()
+        return done.loan
     if application.status == LoanApplication.Status.DISBURSED:
         raise Conflict("already_disbursed", _("This loan has already been disbursed."))
     if application.status != LoanApplication.Status.APPROVED:
@@ -405,11 +410,16 @@ def _repay(
         source = _members_sukarela(
             cooperative, loan.member_id, savings_account_id or loan.savings_account_id
         )
-        savings.check_loan_debit(source, value)
     elif value > _owed_estimate(loan, day):
         # The excess may go to savings: lock that account now, before the loan (lock order).
         _excess_account(cooperative, loan, channel, ZERO, required=False)
     loan = locked_loan(cooperative, loan_id)
+    if (
+        retried := _raced_retry(cooperative, key, loan_id, (Kind.REPAYMENT, Kind.PAYOFF))
+    ) is not None:
+        return retried
+    if source is not None:
+        savings.check_loan_debit(source, value)
     _check_active(loan)
     if day < loan.disbursed_on:
         raise ServiceError(
@@ -446,6 +456,17 @@ def _repay(
         on=day,
         note=note,
     )
+
+
+def _raced_retry(
+    cooperative: Cooperative, key: str, loan_id: int, kinds: tuple[str, ...]
+) -> LoanTransaction | None:
+    """The movement a retry with the same key committed while this one waited for the loan's
+    lock (the key was free when first looked up)."""
+    done = existing_txn(cooperative, key)
+    if done is not None and (done.loan_id != loan_id or done.kind not in kinds):
+        raise _key_reused()
+    return done
 
 
 def _loan_for_payment(cooperative: Cooperative, loan_id: int) -> Loan:
@@ -727,14 +748,19 @@ def pay_off(
         if done.loan_id != loan_id or done.kind != Kind.PAYOFF:
             raise _key_reused()
         return done
+    if channel not in Channel.values or channel == Channel.SYSTEM:
+        raise ServiceError("invalid", _("Unknown payment channel."), "channel")
     loan = _loan_for_payment(cooperative, loan_id)
     source = None
     if channel == Channel.SAVINGS:
         source = _members_sukarela(
             cooperative, loan.member_id, savings_account_id or loan.savings_account_id
         )
-        savings.check_loan_debit(source, value)
     loan = locked_loan(cooperative, loan_id)
+    if (retried := _raced_retry(cooperative, idempotency_key, loan_id, (Kind.PAYOFF,))) is not None:
+        return retried
+    if source is not None:
+        savings.check_loan_debit(source, value)
     _check_active(loan)
     day = business_date(cooperative, business_date_)
     rows = current_rows(loan)
@@ -805,20 +831,18 @@ def reverse_repayment(
         raise ServiceError("required", _("Give the reason for the reversal."), "reason")
     if original.kind not in (Kind.REPAYMENT, Kind.PAYOFF):
         raise ServiceError("not_reversible", _("Only repayments can be reversed here."))
-    if LoanTransaction.objects.filter(reverses=original).exists():
-        raise ServiceError("already_reversed", _("This repayment has already been reversed."))
-    later = LoanTransaction.objects.filter(
-        loan_id=original.loan_id,
-        pk__gt=original.pk,
-        kind__in=(Kind.REPAYMENT, Kind.PAYOFF, Kind.WRITE_OFF),
-        reversed_by__isnull=True,
-    ).exists()
-    if later or original.loan.schedule_version != _version_of(original):
-        raise ServiceError("later_movements", _("Reverse the later repayments on this loan first."))
+    _check_reversible(original, original.loan.schedule_version)
     entry = original.journal_entry
     assert entry is not None
     legs = _savings_legs(cooperative, entry)
     loan = locked_loan(cooperative, original.loan_id)
+    # Again under the loan's lock: a retry, a second reversal or a new repayment may have
+    # committed while this one waited for it.
+    if (done := existing_txn(cooperative, idempotency_key)) is not None:
+        if done.reverses_id != original.pk:
+            raise _key_reused()
+        return done
+    _check_reversible(original, loan.schedule_version)
     for account, leg in legs:
         if account.balance - leg.amount < 0:
             raise ServiceError(
@@ -894,6 +918,19 @@ def reverse_repayment(
     return reversal
 
 
+def _check_reversible(original: LoanTransaction, schedule_version: int) -> None:
+    if LoanTransaction.objects.filter(reverses=original).exists():
+        raise ServiceError("already_reversed", _("This repayment has already been reversed."))
+    later = LoanTransaction.objects.filter(
+        loan_id=original.loan_id,
+        pk__gt=original.pk,
+        kind__in=(Kind.REPAYMENT, Kind.PAYOFF, Kind.WRITE_OFF),
+        reversed_by__isnull=True,
+    ).exists()
+    if later or schedule_version != _version_of(original):
+        raise ServiceError("later_movements", _("Reverse the later repayments on this loan first."))
+
+
 def _version_of(txn: LoanTransaction) -> int:
     versions = {item.get("version", 1) for item in txn.allocation}
     return max(versions) if versions else txn.loan.schedule_version
@@ -959,6 +996,11 @@ def _assess_penalties(
     if not total:
         return None
     key = f"penalty:{loan.pk}:{on.isoformat()}"
+    # A reversal can make an instalment late again on a day already assessed: that day's next
+    # assessment gets its own key (counted under the loan's lock).
+    earlier = LoanTransaction.objects.filter(loan=loan, kind=Kind.PENALTY, business_date=on).count()
+    if earlier:
+        key = f"{key}:{earlier + 1}"
     entry = None
     if product.accounting == LoanProduct.Accounting.ACCRUAL:
         entry = ledger.post_entry(

@@ -16,6 +16,7 @@ from koperasi.audit import services as audit
 from koperasi.domain.loan_quality import MACET
 from koperasi.domain.money import ZERO, format_rupiah
 from koperasi.errors import NotFound, PermissionDenied, ServiceError
+from koperasi.ledger import selectors as ledger_selectors
 from koperasi.ledger import services as ledger
 from koperasi.ledger.models import JournalEntry
 from koperasi.loans.models import (
@@ -37,12 +38,19 @@ from koperasi.loans.services.common import (
     record_txn,
     who,
 )
-from koperasi.loans.services.lifecycle import _key_reused, _refresh_quality
+from koperasi.loans.services.lifecycle import _assess_penalties, _key_reused, _refresh_quality
 from koperasi.loans.services.terms import schedule_for
 from koperasi.loans.simulation import annual_rate, percent_text
 from koperasi.tenancy.models import Cooperative, Role
 
 Kind = LoanTransaction.Kind
+# The schedule calculator names its inputs as the simulator does; a proposal's are these.
+_PROPOSAL_FIELDS = {
+    "months": "new_term",
+    "rate": "new_rate",
+    "rate_period": "new_rate_period",
+    "method": "new_method",
+}
 
 
 def _loan(cooperative: Cooperative, loan_id: int) -> Loan:
@@ -117,15 +125,19 @@ def propose_restructuring(
             "pending", _("A restructuring of this loan is already waiting for approval.")
         )
     # The new terms must make a schedule for today's outstanding principal.
-    _new_schedule(
-        loan,
-        new_term,
-        new_rate,
-        new_rate_period,
-        new_method,
-        grace_periods,
-        business_date(cooperative, None),
-    )
+    try:
+        _new_schedule(
+            loan,
+            new_term,
+            new_rate,
+            new_rate_period,
+            new_method,
+            grace_periods,
+            business_date(cooperative, None),
+        )
+    except ServiceError as exc:
+        exc.field = _PROPOSAL_FIELDS.get(exc.field or "", exc.field)
+        raise
     proposal = Restructuring.objects.create(
         cooperative=cooperative,
         loan=loan,
@@ -224,6 +236,9 @@ def decide_restructuring(
         on,
     )
     old_rows = current_rows(loan)
+    # Penalties earned up to today are owed too: assess them before carrying them over (the
+    # old rows stop being assessed once they are history).
+    _assess_penalties(cooperative, actor, loan, old_rows, on)
     carried_interest = sum((r.interest_due for r in old_rows if r.due_date <= on), ZERO)
     carried_penalty = sum((r.penalty_due for r in old_rows), ZERO)
     # The old rows stay exactly as they were (the history); only the current version is owed.
@@ -342,7 +357,16 @@ def decide_write_off(
     principal = loan.outstanding_principal
     allowance = ledger.account_by_role(cooperative, "loan_allowance")
     # The allowance is a contra-asset: a credit balance (negative here) is what is available.
-    from_allowance = min(principal, max(ZERO, -allowance.balance))
+    # Read afresh under a row lock: the account remembered on the cooperative object may hold
+    # an old balance, and two write-offs must not both use the same allowance.
+    available = -(
+        ledger_selectors.accounts(cooperative=cooperative)
+        .select_for_update()
+        .filter(pk=allowance.pk)
+        .values_list("balance", flat=True)
+        .get()
+    )
+    from_allowance = min(principal, max(ZERO, available))
     lines = [ledger.Line(loan.product.gl_account, credit=principal)]
     if from_allowance:
         lines.append(ledger.Line(allowance, debit=from_allowance))

@@ -170,7 +170,6 @@ def test_roles_without_members_manage_cannot_write(api_as, coop, supervisor, mem
     assert books_snapshot() == snapshot
 
 
-
 def test_list_count_is_capped_for_huge_lists(api, coop, teller, monkeypatch):
     from koperasi.tenancy import api as shared
 

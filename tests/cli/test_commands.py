@@ -79,9 +79,8 @@ def test_production_settings_pass_djangos_deploy_check(tmp_path):
 
 def test_demo_seed_is_consistent_and_idempotent(db):
     from koperasi.demo import seed_demo
-    from koperasi.members.models import Member
-
     from koperasi.loans.models import Loan
+    from koperasi.members.models import Member
 
     coop = seed_demo(members_count=12, progress=lambda _m: None)
     assert Member.objects.filter(cooperative=coop, status="active").count() >= 10

@@ -38,6 +38,7 @@ from koperasi.loans.models import (
 from koperasi.loans.selectors import loan_violations
 from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsTransaction
+from koperasi.tenancy import services as tenancy
 from koperasi.tenancy.models import Cooperative, Role
 from tests.conftest import books_snapshot, make_member, sukarela_account
 from tests.loans.conftest import (
@@ -620,21 +621,33 @@ def test_more_than_the_whole_debt_without_savings_is_refused(
     check_books(coop)
 
 
-def test_more_than_the_whole_debt_goes_to_savings_when_there_are_some(coop, borrower, teller, loan):
+def test_more_than_the_whole_debt_is_refused_on_a_prepayment_product(coop, borrower, teller, loan):
+    # 1.400.000 on 15/02 would pay every instalment in advance (1.317.000) and still leave
+    # 83.000: on a product that prepays, that is a typo until proven otherwise.
+    before = books_snapshot(coop)
+    with pytest.raises(ServiceError) as refused:
+        repay(coop, teller, loan, "1400000", "r1", dt.date(2026, 2, 15))
+    assert (refused.value.code, refused.value.field) == ("overpayment", "amount")
+    assert "Rp 1.317.000" in str(refused.value.message)
+    assert books_snapshot(coop) == before
+
+
+def test_excess_goes_to_savings_on_a_product_that_says_so(coop, admin_user, borrower, teller, loan):
+    loans.update_product(
+        cooperative=coop, actor=admin_user, product_id=loan.product_id, overpayment="savings"
+    )
     account = sukarela_account(coop, borrower)
-    # 1.400.000 on 15/02: the whole debt 1.317.000 (every instalment paid in advance) closes
-    # the loan and the 83.000 left goes to the sukarela account.
-    txn = repay(coop, teller, loan, "1400000", "r1", dt.date(2026, 2, 15))
-    assert (txn.principal, txn.interest, txn.excess) == (D("-1200000"), D("117000"), D("83000"))
+    # 400.000 on 15/02: 118.000 is due (100.000 principal + 18.000 interest); 282.000 is saved.
+    txn = repay(coop, teller, loan, "400000", "r1", dt.date(2026, 2, 15))
+    assert (txn.principal, txn.interest, txn.excess) == (D("-100000"), D("18000"), D("282000"))
     assert lines(txn.journal_entry) == [
-        ("1101", D("1400000"), D("0")),
-        ("1201", D("0"), D("1200000")),
-        ("2101", D("0"), D("83000")),
-        ("4101", D("0"), D("117000")),
+        ("1101", D("400000"), D("0")),
+        ("1201", D("0"), D("100000")),
+        ("2101", D("0"), D("282000")),
+        ("4101", D("0"), D("18000")),
     ]
     account.refresh_from_db()
-    loan.refresh_from_db()
-    assert (account.balance, loan.status) == (D("2083000"), "closed")
+    assert account.balance == D("2282000")
     check_books(coop)
 
 
@@ -1209,8 +1222,10 @@ def test_assessing_a_date_twice_posts_one_penalty(coop, loan):
     # 8 days × 116,50 = 932 − 816 = 116. Together 234.
     loans.assess(cooperative=coop, actor=None, loan_id=loan.pk, on=dt.date(2026, 3, 26))
     assert penalties() == [D("4946"), D("234")]
-    # An earlier date adds nothing.
-    loans.assess(cooperative=coop, actor=None, loan_id=loan.pk, on=dt.date(2026, 3, 20))
+    # An earlier date is refused: it would put back an older class; nothing is added.
+    with pytest.raises(ServiceError) as refused:
+        loans.assess(cooperative=coop, actor=None, loan_id=loan.pk, on=dt.date(2026, 3, 20))
+    assert (refused.value.code, refused.value.field) == ("before_last_assessment", "on")
     assert len(penalties()) == 2
     assert loans.assess_portfolio(cooperative=coop, actor=None, on=dt.date(2026, 3, 26)) == 1
     assert len(penalties()) == 2
@@ -1309,7 +1324,7 @@ def test_paying_the_arrears_restores_the_class(coop, teller, loan):
 
 
 def ksp(coop):
-    Cooperative.objects.filter(pk=coop.pk).update(collectibility_regime="ksp")
+    tenancy.update_cooperative(cooperative=coop, actor=None, collectibility_regime="ksp")
 
 
 @pytest.mark.parametrize(

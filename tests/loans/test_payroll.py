@@ -134,18 +134,10 @@ def test_xlsx_with_numbers(coop, accountant, loan, borrower, tmp_path):
     assert Loan.objects.get(pk=loan.pk).outstanding_principal == Decimal("1100000")
 
 
-def test_more_than_the_whole_debt_closes_the_loan_and_saves_the_rest(
-    coop, accountant, loan, borrower
-):
-    sukarela = borrower.savings_accounts.get(product__kind="sukarela")
-    before = sukarela.balance
+def test_more_than_the_whole_debt_refuses_the_file(coop, accountant, loan, borrower):
+    # The product prepays: 3.000.000 is far more than the whole debt (1.317.000), a typo.
+    before = books_snapshot(coop)
     result = run(coop, accountant, f"nik,jumlah\n{borrower.nik},3000000\n".encode())
-    assert result.ok and result.lines[0].status == "over"
-    loan.refresh_from_db()
-    txn = LoanTransaction.objects.get(kind="repayment")
-    assert loan.status == "closed"
-    # The whole schedule (1.200.000 + 117.000 interest) is paid; the rest is saved.
-    assert txn.excess == Decimal("3000000") - Decimal("1200000") - Decimal("117000")
-    sukarela.refresh_from_db()
-    assert sukarela.balance == before + txn.excess
-    call_command("books_check")
+    assert not result.ok and result.posted == 0
+    assert [(e.row, e.code) for e in result.errors] == [(2, "overpayment")]
+    assert books_snapshot(coop) == before

@@ -19,8 +19,16 @@ from koperasi.savings.models import SavingsAccount
 from tests.conftest import books_snapshot, make_member
 
 _serial = itertools.count(101)
-HEADER = ["nama", "nik", "jenis_kelamin", "tanggal_lahir", "telepon", "kecamatan", "kabupaten",
-          "provinsi"]
+HEADER = [
+    "nama",
+    "nik",
+    "jenis_kelamin",
+    "tanggal_lahir",
+    "telepon",
+    "kecamatan",
+    "kabupaten",
+    "provinsi",
+]
 
 
 def nik(sex="L", born=dt.date(1985, 3, 14)):
@@ -100,11 +108,33 @@ def test_valid_csv_registers_every_row_with_accounts(coop, admin_user):
 
 
 def test_semicolon_csv_with_bom_and_english_mixed_case_headers(coop, admin_user):
-    header = ["Name", "NIK", "Sex", "Birth Date", "Phone", "District", "Regency", "Province",
-              "Desa", "Pekerjaan", "Tanggal Masuk"]
+    header = [
+        "Name",
+        "NIK",
+        "Sex",
+        "Birth Date",
+        "Phone",
+        "District",
+        "Regency",
+        "Province",
+        "Desa",
+        "Pekerjaan",
+        "Tanggal Masuk",
+    ]
     rows = [
-        ["Siti Aminah", nik("P", dt.date(1990, 1, 2)), "P", "1990-01-02", "0812 3456 7890",
-         "Alok", "Sikka", "NTT", "Wairotang", "Petani", "01/02/2020"],
+        [
+            "Siti Aminah",
+            nik("P", dt.date(1990, 1, 2)),
+            "P",
+            "1990-01-02",
+            "0812 3456 7890",
+            "Alok",
+            "Sikka",
+            "NTT",
+            "Wairotang",
+            "Petani",
+            "01/02/2020",
+        ],
         ["Yohanes Bosco", nik(), "l", "14/03/1985", "", "Alok", "Sikka", "NTT", "", "", ""],
     ]
     out = io.StringIO(newline="")
@@ -127,11 +157,14 @@ def test_xlsx_with_date_cell_and_int_nik_cell(coop, admin_user):
     born = dt.date(1979, 12, 31)
     number_nik = int(nik("P", born))
     header = ["nama", "nik", "tanggal_lahir", "hp", "kecamatan", "kota", "provinsi"]
-    content = xlsx_bytes(header, [
-        ["Maria Goreti", number_nik, born, 81234567801, "Nita", "Sikka", "NTT"],
-        [None] * 7,  # a blank row in the middle is skipped
-        ["Paulus", nik(), "14/03/1985", "", "Nita", "Sikka", "NTT"],
-    ])
+    content = xlsx_bytes(
+        header,
+        [
+            ["Maria Goreti", number_nik, born, 81234567801, "Nita", "Sikka", "NTT"],
+            [None] * 7,  # a blank row in the middle is skipped
+            ["Paulus", nik(), "14/03/1985", "", "Nita", "Sikka", "NTT"],
+        ],
+    )
 
     result = run(coop, admin_user, "anggota.xlsx", content)
 
@@ -144,8 +177,7 @@ def test_xlsx_with_date_cell_and_int_nik_cell(coop, admin_user):
 
 def test_xlsx_float_nik_cell_is_refused_with_advice(coop, admin_user):
     good = person()
-    content = xlsx_bytes(HEADER, [list(person(nik=3201011505900000).values()),
-                                  list(good.values())])
+    content = xlsx_bytes(HEADER, [list(person(nik=3201011505900000).values()), list(good.values())])
     # Excel writes a long number in scientific form; openpyxl would write the digits.
     content = _replace_in_sheet(content, b"<v>3201011505900000</v>", b"<v>3.2010115059E+15</v>")
     before = state(coop)

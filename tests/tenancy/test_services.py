@@ -131,8 +131,12 @@ def test_update_cooperative_reports_every_problem_at_once(coop, admin_user):
     before = coop_state(coop)
     with pytest.raises(InvalidInput) as excinfo:
         tenancy.update_cooperative(
-            cooperative=coop, actor=admin_user, name="Baru", savings_rate_cap="10",
-            loan_rate_cap="30", wajib_amount="abc",
+            cooperative=coop,
+            actor=admin_user,
+            name="Baru",
+            savings_rate_cap="10",
+            loan_rate_cap="30",
+            wajib_amount="abc",
         )
     fields = {e.field for e in excinfo.value.errors}
     assert fields == {"savings_rate_cap", "loan_rate_cap", "wajib_amount"}
@@ -174,12 +178,18 @@ def staff_state(coop):
 
 def test_create_staff_user(coop, admin_user):
     membership = tenancy.create_staff_user(
-        cooperative=coop, actor=admin_user, username="maria.kasir", full_name="Maria Lewa",
-        role=Role.TELLER, password=STRONG,
+        cooperative=coop,
+        actor=admin_user,
+        username="maria.kasir",
+        full_name="Maria Lewa",
+        role=Role.TELLER,
+        password=STRONG,
     )
     user = membership.user
     assert (user.username, user.first_name, membership.role) == (
-        "maria.kasir", "Maria Lewa", Role.TELLER
+        "maria.kasir",
+        "Maria Lewa",
+        Role.TELLER,
     )
     assert user.check_password(STRONG) and membership.is_active
     assert selectors.staff_role(user, coop) == Role.TELLER
@@ -205,8 +215,11 @@ def test_create_staff_user(coop, admin_user):
 def test_create_staff_user_refusals(coop, other_coop, admin_user, overrides, code):
     make_user("lain.admin", other_coop, Role.ADMIN)
     args = {
-        "username": "maria.kasir", "full_name": "Maria Lewa", "role": Role.TELLER,
-        "password": STRONG, **overrides,
+        "username": "maria.kasir",
+        "full_name": "Maria Lewa",
+        "role": Role.TELLER,
+        "password": STRONG,
+        **overrides,
     }
     users, before, other = User.objects.count(), staff_state(coop), staff_state(other_coop)
     with pytest.raises(ServiceError) as excinfo:
@@ -363,18 +376,31 @@ def product(coop, code):
 def test_update_product(coop, admin_user):
     ss = product(coop, "SS")
     savings.update_product(
-        cooperative=coop, actor=admin_user, product_id=ss.pk, name="Sukarela Harian",
-        annual_rate="4,25", minimum_balance="25.000", is_active=False,
+        cooperative=coop,
+        actor=admin_user,
+        product_id=ss.pk,
+        name="Sukarela Harian",
+        annual_rate="4,25",
+        minimum_balance="25.000",
+        is_active=False,
     )
     ss.refresh_from_db()
     assert (ss.name, ss.annual_rate, ss.minimum_balance, ss.is_active) == (
-        "Sukarela Harian", D("4.25"), D("25000"), False
+        "Sukarela Harian",
+        D("4.25"),
+        D("25000"),
+        False,
     )
     entry = last_audit(coop, "savings.product_update")
     assert set(entry.data["changed"]) == {"name", "annual_rate", "minimum_balance", "is_active"}
     savings.update_product(
-        cooperative=coop, actor=admin_user, product_id=ss.pk, name="Sukarela Harian",
-        annual_rate=D("9"), minimum_balance=D("0"), is_active=True,
+        cooperative=coop,
+        actor=admin_user,
+        product_id=ss.pk,
+        name="Sukarela Harian",
+        annual_rate=D("9"),
+        minimum_balance=D("0"),
+        is_active=True,
     )
     ss.refresh_from_db()
     assert ss.annual_rate == D("9") and ss.is_active
@@ -383,8 +409,13 @@ def test_update_product(coop, admin_user):
 def test_pokok_and_wajib_may_be_renamed(coop, admin_user):
     sp = product(coop, "SP")
     savings.update_product(
-        cooperative=coop, actor=admin_user, product_id=sp.pk, name="Simpanan Pokok Anggota",
-        annual_rate="0", minimum_balance="0", is_active=True,
+        cooperative=coop,
+        actor=admin_user,
+        product_id=sp.pk,
+        name="Simpanan Pokok Anggota",
+        annual_rate="0",
+        minimum_balance="0",
+        is_active=True,
     )
     assert product(coop, "SP").name == "Simpanan Pokok Anggota"
 
@@ -407,8 +438,11 @@ def test_pokok_and_wajib_may_be_renamed(coop, admin_user):
 def test_update_product_refusals(coop, admin_user, code, overrides, error):
     target = product(coop, code)
     args = {
-        "name": target.name, "annual_rate": target.annual_rate,
-        "minimum_balance": target.minimum_balance, "is_active": True, **overrides,
+        "name": target.name,
+        "annual_rate": target.annual_rate,
+        "minimum_balance": target.minimum_balance,
+        "is_active": True,
+        **overrides,
     }
     before = product_state(coop)
     with pytest.raises(ServiceError) as excinfo:
@@ -422,8 +456,13 @@ def test_update_product_follows_a_lowered_cap(coop, admin_user):
     sb = product(coop, "SB12")
     with pytest.raises(ServiceError) as excinfo:
         savings.update_product(
-            cooperative=coop, actor=admin_user, product_id=sb.pk, name=sb.name,
-            annual_rate="6,5", minimum_balance="0", is_active=True,
+            cooperative=coop,
+            actor=admin_user,
+            product_id=sb.pk,
+            name=sb.name,
+            annual_rate="6,5",
+            minimum_balance="0",
+            is_active=True,
         )
     assert codes(excinfo) == {"rate_above_cap"}
 
@@ -433,8 +472,13 @@ def test_another_cooperatives_product_is_not_found(coop, other_coop, admin_user)
     before = product_state(other_coop)
     with pytest.raises(NotFound):
         savings.update_product(
-            cooperative=coop, actor=admin_user, product_id=theirs.pk, name="Diambil",
-            annual_rate="1", minimum_balance="0", is_active=False,
+            cooperative=coop,
+            actor=admin_user,
+            product_id=theirs.pk,
+            name="Diambil",
+            annual_rate="1",
+            minimum_balance="0",
+            is_active=False,
         )
     assert product_state(other_coop) == before
 
@@ -443,9 +487,7 @@ def test_another_cooperatives_product_is_not_found(coop, other_coop, admin_user)
 
 
 def account_state(coop):
-    return sorted(
-        Account.objects.filter(cooperative=coop).values_list("code", "name", "is_active")
-    )
+    return sorted(Account.objects.filter(cooperative=coop).values_list("code", "name", "is_active"))
 
 
 def test_update_account_renames_and_deactivates(coop, accountant):
@@ -455,13 +497,17 @@ def test_update_account_renames_and_deactivates(coop, accountant):
     assert (account.name, account.is_active) == ("Beban Kantor", False)
     entry = last_audit(coop, "ledger.account_update")
     assert entry.data == {
-        "changed": {"name": ["Beban Operasional Kantor", "Beban Kantor"],
-                    "is_active": [True, False]}
+        "changed": {
+            "name": ["Beban Operasional Kantor", "Beban Kantor"],
+            "is_active": [True, False],
+        }
     }
     # An inactive account takes no postings.
     with pytest.raises(ServiceError) as excinfo:
         ledger.post_manual_entry(
-            cooperative=coop, actor=accountant, memo="ATK",
+            cooperative=coop,
+            actor=accountant,
+            memo="ATK",
             lines=[("5202", D("1000"), D("0")), ("1101", D("0"), D("1000"))],
             idempotency_key=str(uuid.uuid4()),
         )
@@ -492,7 +538,9 @@ def test_headers_control_and_system_accounts_may_be_renamed(coop, accountant):
 )
 def test_update_account_refusals(coop, accountant, code, name, error):
     ledger.post_manual_entry(
-        cooperative=coop, actor=accountant, memo="ATK",
+        cooperative=coop,
+        actor=accountant,
+        memo="ATK",
         lines=[("5202", D("1000"), D("0")), ("1101", D("0"), D("1000"))],
         idempotency_key="atk-1",
     )

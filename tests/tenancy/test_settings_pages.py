@@ -63,12 +63,23 @@ def all_pages(coop):
 
 def settings_data(coop, **overrides):
     data = {
-        "name": coop.name, "kind": coop.kind, "level": coop.level,
-        "legal_entity_number": "", "legal_entity_date": "", "nik_koperasi": "",
-        "address": "", "time_zone": coop.time_zone,
-        "fiscal_year_start_month": str(coop.fiscal_year_start_month), "closed_loop": "on",
-        "pokok_amount": "100.000", "wajib_amount": "50.000", "savings_rate_cap": "9",
-        "loan_rate_cap": "24", "related_party_cap_pct": "10",
+        "name": coop.name,
+        "kind": coop.kind,
+        "level": coop.level,
+        "legal_entity_number": "",
+        "legal_entity_date": "",
+        "nik_koperasi": "",
+        "address": "",
+        "time_zone": coop.time_zone,
+        "fiscal_year_start_month": str(coop.fiscal_year_start_month),
+        "closed_loop": "on",
+        "pokok_amount": "100.000",
+        "wajib_amount": "50.000",
+        "savings_rate_cap": "9",
+        "loan_rate_cap": "24",
+        "related_party_cap_pct": "10",
+        "loan_manager_approval_limit": "50.000.000",
+        "collectibility_regime": "bank",
     }
     data.update(overrides)
     return data
@@ -133,8 +144,13 @@ def test_settings_form_shows_current_values(admin_client, coop):
 
 def test_save_settings(admin_client, coop):
     data = settings_data(
-        coop, name="KSP Pintu Air", time_zone="Asia/Makassar", savings_rate_cap="7,5",
-        wajib_amount="Rp 25.000", legal_entity_date="2020-08-17", closed_loop="",
+        coop,
+        name="KSP Pintu Air",
+        time_zone="Asia/Makassar",
+        savings_rate_cap="7,5",
+        wajib_amount="Rp 25.000",
+        legal_entity_date="2020-08-17",
+        closed_loop="",
     )
     response = admin_client.post(url(coop, "settings"), data)
     assert response.status_code == 302
@@ -151,6 +167,8 @@ def test_save_settings(admin_client, coop):
         ({"savings_rate_cap": "12"}, "Permenkop 8/2023 allows at most 9 % a year."),
         ({"loan_rate_cap": "30"}, "Permenkop 8/2023 allows at most 24 % a year."),
         ({"related_party_cap_pct": "150"}, "A cap is more than 0 and at most 100 %."),
+        ({"loan_rate_cap": "12"}, "Product PP charges 18 % a year; lower its rate first."),
+        ({"collectibility_regime": "bpr"}, "Select a valid choice."),
         ({"wajib_amount": "lima puluh"}, "Enter a valid amount"),
         ({"name": ""}, "This field is required."),
         ({"savings_rate_cap": "2"}, "Product SB12 pays 6 %; lower its rate first."),
@@ -203,8 +221,12 @@ def test_staff_list_query_count_does_not_grow(admin_client, coop):
 
 
 def test_add_staff_member_who_can_then_log_in(admin_client, coop):
-    data = {"username": "maria.kasir", "full_name": "Maria Lewa", "role": "teller",
-            "password": STRONG}
+    data = {
+        "username": "maria.kasir",
+        "full_name": "Maria Lewa",
+        "role": "teller",
+        "password": STRONG,
+    }
     response = admin_client.post(url(coop, "staff"), data)
     assert response.status_code == 302
     membership = StaffMembership.objects.get(cooperative=coop, user__username="maria.kasir")
@@ -226,8 +248,13 @@ def test_add_staff_member_who_can_then_log_in(admin_client, coop):
 )
 def test_add_staff_refusals(admin_client, coop, other_coop, overrides, message):
     make_user("lain.admin", other_coop, Role.ADMIN)
-    data = {"username": "maria.kasir", "full_name": "Maria Lewa", "role": "teller",
-            "password": STRONG, **overrides}
+    data = {
+        "username": "maria.kasir",
+        "full_name": "Maria Lewa",
+        "role": "teller",
+        "password": STRONG,
+        **overrides,
+    }
     before = StaffMembership.objects.count()
     response = admin_client.post(url(coop, "staff"), data)
     assert response.status_code == 400
@@ -279,13 +306,18 @@ def test_admin_cannot_deactivate_themself(admin_client, coop, admin_user):
 def test_staff_of_another_cooperative_cannot_be_touched(admin_client, coop, other_coop):
     stranger = make_user("lain.kasir", other_coop, Role.TELLER)
     mid = membership(other_coop, stranger).pk
-    for name, data in (("staff_role", {"role": "admin"}), ("staff_active", {"is_active": "0"}),
-                       ("staff_password", {"password": STRONG})):
+    for name, data in (
+        ("staff_role", {"role": "admin"}),
+        ("staff_active", {"is_active": "0"}),
+        ("staff_password", {"password": STRONG}),
+    ):
         assert admin_client.post(url(coop, name, membership_id=mid), data).status_code == 404
     stranger.refresh_from_db()
     assert stranger.check_password(PASSWORD)
-    assert membership(other_coop, stranger).is_active and membership(
-        other_coop, stranger).role == Role.TELLER
+    assert (
+        membership(other_coop, stranger).is_active
+        and membership(other_coop, stranger).role == Role.TELLER
+    )
 
 
 def test_row_actions_need_post(admin_client, coop, teller):
@@ -334,9 +366,16 @@ def test_products_page_lists_products(admin_client, coop):
 
 
 def test_create_product(admin_client, coop):
-    data = {"code": "sb6", "name": "Simpanan Berjangka 6 Bulan", "kind": "berjangka",
-            "annual_rate": "5,5", "interest_method": "harian", "term_months": "6",
-            "minimum_balance": "1.000.000", "accounting_class": ""}
+    data = {
+        "code": "sb6",
+        "name": "Simpanan Berjangka 6 Bulan",
+        "kind": "berjangka",
+        "annual_rate": "5,5",
+        "interest_method": "harian",
+        "term_months": "6",
+        "minimum_balance": "1.000.000",
+        "accounting_class": "",
+    }
     response = admin_client.post(url(coop, "products"), data)
     assert response.status_code == 302
     created = product(coop, "SB6")
@@ -357,9 +396,17 @@ def test_create_product(admin_client, coop):
     ],
 )
 def test_create_product_refusals(admin_client, coop, overrides, message):
-    data = {"code": "SS2", "name": "Sukarela Kedua", "kind": "sukarela", "annual_rate": "2",
-            "interest_method": "harian", "term_months": "", "minimum_balance": "",
-            "accounting_class": "", **overrides}
+    data = {
+        "code": "SS2",
+        "name": "Sukarela Kedua",
+        "kind": "sukarela",
+        "annual_rate": "2",
+        "interest_method": "harian",
+        "term_months": "",
+        "minimum_balance": "",
+        "accounting_class": "",
+        **overrides,
+    }
     before = SavingsProduct.objects.filter(cooperative=coop).count()
     response = admin_client.post(url(coop, "products"), data)
     assert response.status_code == 400
@@ -376,7 +423,10 @@ def test_edit_product(admin_client, coop):
     assert response.status_code == 302
     ss.refresh_from_db()
     assert (ss.name, ss.annual_rate, ss.minimum_balance, ss.is_active) == (
-        "Sukarela Harian", D("3.75"), D("10000"), False
+        "Sukarela Harian",
+        D("3.75"),
+        D("10000"),
+        False,
     )
 
 
@@ -436,7 +486,9 @@ def test_rename_and_deactivate_account(admin_client, coop):
 )
 def test_account_deactivation_refusals(client, coop, accountant, code, message):
     ledger.post_manual_entry(
-        cooperative=coop, actor=accountant, memo="ATK",
+        cooperative=coop,
+        actor=accountant,
+        memo="ATK",
         lines=[("5202", D("1000"), D("0")), ("1101", D("0"), D("1000"))],
         idempotency_key="atk-1",
     )

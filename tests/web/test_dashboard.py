@@ -32,8 +32,10 @@ def _chart_data(response):
     return json.loads(match.group(1))
 
 
-@pytest.mark.parametrize("role", [Role.ADMIN, Role.MANAGER, Role.TELLER, Role.LOAN_OFFICER,
-                                  Role.ACCOUNTANT, Role.SUPERVISOR])
+@pytest.mark.parametrize(
+    "role",
+    [Role.ADMIN, Role.MANAGER, Role.TELLER, Role.LOAN_OFFICER, Role.ACCOUNTANT, Role.SUPERVISOR],
+)
 def test_every_staff_role_sees_the_dashboard(client, coop, role):
     client.force_login(make_user(f"staf-{role}", coop, role))
     response = client.get(f"/k/{coop.code}/")

@@ -452,4 +452,3 @@ def test_import_refuses_a_file_over_the_limit(client, coop, accountant, settings
     assert response.status_code == 413
     assert b"flash error" in response.content
     assert Member.objects.count() == 0
-

@@ -46,7 +46,10 @@ def test_member_sees_own_balances_and_total(member_client, member, funded_sukare
 
 def test_member_statement_with_running_balance(member_client, coop, teller, funded_sukarela):
     savings.withdraw(
-        cooperative=coop, actor=teller, account_id=funded_sukarela.pk, amount="125000",
+        cooperative=coop,
+        actor=teller,
+        account_id=funded_sukarela.pk,
+        amount="125000",
         idempotency_key="w-1",
     )
     response = member_client.get(f"/saya/rekening/{funded_sukarela.pk}/")

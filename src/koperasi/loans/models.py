@@ -295,6 +295,8 @@ class Loan(models.Model):
     collectibility = models.PositiveSmallIntegerField(default=1)
     doubtful_since = models.DateField(null=True, blank=True)
     salvageable = models.BooleanField(default=True)
+    # Σ valuation of the collateral pledged at disbursement (the KSP regime weighs it).
+    collateral_value = models.DecimalField(**MONEY, default=Decimal("0"))
     assessed_on = models.DateField(null=True, blank=True)
     # Write-off (hapus buku): the principal taken off the books and what was recovered since.
     written_off_on = models.DateField(null=True, blank=True)

@@ -82,6 +82,13 @@ class SettingsForm(ServiceErrorsMixin, forms.Form):
         _("Loans to related parties (% of own capital)"),
         required=True,
     )
+    loan_manager_approval_limit = _amount(
+        _("A manager approves loans up to (Rp); larger ones go to the board"), required=True
+    )
+    collectibility_regime = forms.ChoiceField(
+        label=_("Loan quality (kolektibilitas) rules"),
+        choices=Cooperative.CollectibilityRegime.choices,
+    )
 
     def __init__(self, *args: Any, pokok_locked: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -114,6 +121,8 @@ class SettingsForm(ServiceErrorsMixin, forms.Form):
             "savings_rate_cap": percent_text(coop.savings_rate_cap),
             "loan_rate_cap": percent_text(coop.loan_rate_cap),
             "related_party_cap_pct": percent_text(coop.related_party_cap_pct),
+            "loan_manager_approval_limit": money_text(coop.loan_manager_approval_limit),
+            "collectibility_regime": coop.collectibility_regime,
         }
 
 

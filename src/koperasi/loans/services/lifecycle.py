@@ -24,7 +24,6 @@ from koperasi.errors import Conflict, NotFound, ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.ledger.models import Account, JournalEntry
 from koperasi.loans.models import (
-    Collateral,
     Instalment,
     Loan,
     LoanApplication,
@@ -51,6 +50,18 @@ from koperasi.tenancy.models import Cooperative
 Kind = LoanTransaction.Kind
 Channel = LoanTransaction.Channel
 RUPIAH = Decimal("1")
+# What a movement changes on the loan row (saved with update_fields: one narrow UPDATE).
+LOAN_BALANCES = (
+    "outstanding_principal",
+    "accrued_interest",
+    "penalty_receivable",
+    "status",
+    "closed_on",
+    "days_past_due",
+    "collectibility",
+    "doubtful_since",
+    "assessed_on",
+)
 # Where the money of a repayment comes from, by channel (savings: the member's account).
 SOURCE_ROLE = {Channel.TELLER: "cash", Channel.API: "cash", Channel.PAYROLL: "bank"}
 
@@ -137,6 +148,7 @@ def disburse(
         savings_account=account,
         autodebit=autodebit,
         outstanding_principal=principal,
+        collateral_value=application.collaterals.aggregate(total=Sum("value"))["total"] or ZERO,
     )
     Instalment.objects.bulk_create(
         Instalment(
@@ -403,24 +415,19 @@ def _repay(
         return done
     if channel not in Channel.values or channel == Channel.SYSTEM:
         raise ServiceError("invalid", _("Unknown payment channel."), "channel")
-    loan = _loan_for_payment(cooperative, loan_id)
     day = business_date(cooperative, on)
-    source = None
-    if channel == Channel.SAVINGS:
-        source = _members_sukarela(
-            cooperative, loan.member_id, savings_account_id or loan.savings_account_id
-        )
-    elif value > _owed_estimate(loan, day):
-        # The excess may go to savings: lock that account now, before the loan (lock order).
-        _excess_account(cooperative, loan, channel, ZERO, required=False)
     loan = locked_loan(cooperative, loan_id)
     if (
         retried := _raced_retry(cooperative, key, loan_id, (Kind.REPAYMENT, Kind.PAYOFF))
     ) is not None:
         return retried
-    if source is not None:
-        savings.check_loan_debit(source, value)
     _check_active(loan)
+    source = None
+    if channel == Channel.SAVINGS:
+        source = _members_sukarela(
+            cooperative, loan.member_id, savings_account_id or loan.savings_account_id
+        )
+        savings.check_loan_debit(source, value)
     if day < loan.disbursed_on:
         raise ServiceError(
             "before_disbursement", _("A repayment cannot be dated before the disbursement.")
@@ -436,6 +443,14 @@ def _repay(
         more, left = _allocate_rows(left, future, order, per_instalment=True)
         applied += more
     excess_account = None
+    if left > 0 and loan.product.overpayment == LoanProduct.Overpayment.PREPAYMENT:
+        # Everything is paid and still money is left: a typo far more often than a gift.
+        raise ServiceError(
+            "overpayment",
+            _("At most %(max)s can be paid on this loan now.")
+            % {"max": format_rupiah(value - left)},
+            "amount",
+        )
     if left > 0:
         excess, excess_account = left, _excess_account(cooperative, loan, channel, value - left)
     split = _Split(applied=applied, waived={})
@@ -469,14 +484,6 @@ def _raced_retry(
     return done
 
 
-def _loan_for_payment(cooperative: Cooperative, loan_id: int) -> Loan:
-    loan = Loan.objects.filter(cooperative=cooperative, pk=loan_id).first()
-    if loan is None:
-        raise NotFound(_("Loan not found."))
-    _check_active(loan)
-    return loan
-
-
 def _check_active(loan: Loan) -> None:
     if loan.status == Loan.Status.CLOSED:
         raise ServiceError("loan_closed", _("This loan is paid off; nothing is owed."))
@@ -487,17 +494,9 @@ def _check_active(loan: Loan) -> None:
         )
 
 
-def _owed_estimate(loan: Loan, on: dt.date) -> Decimal:
-    """What a payment can settle without an excess, read without locks (a hint only)."""
-    rows = current_rows(loan)
-    if loan.product.overpayment == LoanProduct.Overpayment.SAVINGS:
-        rows = [r for r in rows if r.due_date <= on]
-    return sum((r.amount_due for r in rows), ZERO)
-
-
 def _excess_account(
-    cooperative: Cooperative, loan: Loan, channel: str, owed: Decimal, required: bool = True
-) -> SavingsAccount | None:
+    cooperative: Cooperative, loan: Loan, channel: str, owed: Decimal
+) -> SavingsAccount:
     refuse = ServiceError(
         "overpayment",
         _("At most %(max)s can be paid on this loan now.") % {"max": format_rupiah(owed)},
@@ -512,8 +511,6 @@ def _excess_account(
         else None
     )
     if account_id is None and found is None:
-        if not required:
-            return None
         raise refuse
     return savings.locked_account_for_loan(cooperative, account_id or found.pk)  # type: ignore[union-attr]
 
@@ -598,8 +595,8 @@ def _post_payment(
             changed,
             ["principal_paid", "interest_paid", "penalty_paid", "interest_waived", "paid_on"],
         )
-        _refresh_quality(loan, rows, on)
-        loan.save()
+        _refresh_quality(cooperative, loan, rows, on)
+        loan.save(update_fields=LOAN_BALANCES)
         recorded.append(
             record_txn(
                 loan=loan,
@@ -750,18 +747,16 @@ def pay_off(
         return done
     if channel not in Channel.values or channel == Channel.SYSTEM:
         raise ServiceError("invalid", _("Unknown payment channel."), "channel")
-    loan = _loan_for_payment(cooperative, loan_id)
+    loan = locked_loan(cooperative, loan_id)
+    if (retried := _raced_retry(cooperative, idempotency_key, loan_id, (Kind.PAYOFF,))) is not None:
+        return retried
+    _check_active(loan)
     source = None
     if channel == Channel.SAVINGS:
         source = _members_sukarela(
             cooperative, loan.member_id, savings_account_id or loan.savings_account_id
         )
-    loan = locked_loan(cooperative, loan_id)
-    if (retried := _raced_retry(cooperative, idempotency_key, loan_id, (Kind.PAYOFF,))) is not None:
-        return retried
-    if source is not None:
         savings.check_loan_debit(source, value)
-    _check_active(loan)
     day = business_date(cooperative, business_date_)
     rows = current_rows(loan)
     quote, waived = _quote(loan, rows, day)
@@ -834,8 +829,8 @@ def reverse_repayment(
     _check_reversible(original, original.loan.schedule_version)
     entry = original.journal_entry
     assert entry is not None
-    legs = _savings_legs(cooperative, entry)
     loan = locked_loan(cooperative, original.loan_id)
+    legs = _savings_legs(cooperative, entry)
     # Again under the loan's lock: a retry, a second reversal or a new repayment may have
     # committed while this one waited for it.
     if (done := existing_txn(cooperative, idempotency_key)) is not None:
@@ -888,8 +883,8 @@ def reverse_repayment(
     loan.status = Loan.Status.ACTIVE
     loan.closed_on = None
     day = business_date(cooperative, None)
-    _refresh_quality(loan, current_rows(loan), day)
-    loan.save()
+    _refresh_quality(cooperative, loan, current_rows(loan), day)
+    loan.save(update_fields=LOAN_BALANCES)
     reversal = record_txn(
         loan=loan,
         kind=Kind.REVERSAL,
@@ -1032,32 +1027,23 @@ def _assess_penalties(
     )
 
 
-def _refresh_quality(loan: Loan, rows: Iterable[Instalment], on: dt.date) -> None:
+def _refresh_quality(
+    cooperative: Cooperative, loan: Loan, rows: Iterable[Instalment], on: dt.date
+) -> None:
     """Days past due and the kolektibilitas class under the cooperative's regime."""
     unpaid = [r for r in rows if r.due_date < on and r.principal_due + r.interest_due > 0]
     oldest = min((r.due_date for r in unpaid), default=None)
     oldest_principal = min((r.due_date for r in unpaid if r.principal_due > 0), default=None)
     loan.days_past_due = (on - oldest).days if oldest else 0
-    collateral = (
-        Collateral.objects.filter(application_id=loan.application_id).aggregate(total=Sum("value"))[
-            "total"
-        ]
-        or ZERO
-    )
     debt = loan.outstanding_principal + sum((r.interest_due for r in unpaid), ZERO)
-    regime = (
-        Cooperative.objects.filter(pk=loan.cooperative_id)
-        .values_list("collectibility_regime", flat=True)
-        .get()
-    )
     klass = classify(
-        regime,
+        cooperative.collectibility_regime,
         days_past_due=loan.days_past_due,
         oldest_unpaid_principal_due=oldest_principal,
         as_of=on,
         frequency=loan.frequency,
         salvageable=loan.salvageable,
-        collateral_value=collateral,
+        collateral_value=loan.collateral_value,
         debt=debt,
         doubtful_since=loan.doubtful_since,
     )
@@ -1078,11 +1064,32 @@ def assess(
     if loan.status != Loan.Status.ACTIVE:
         return loan
     day = business_date(cooperative, on)
+    _check_assessment_date(loan, day)
     rows = current_rows(loan)
     _assess_penalties(cooperative, actor, loan, rows, day)
-    _refresh_quality(loan, rows, day)
+    _refresh_quality(cooperative, loan, rows, day)
     loan.save(update_fields=["days_past_due", "collectibility", "doubtful_since", "assessed_on"])
     return loan
+
+
+def _check_assessment_date(loan: Loan, on: dt.date) -> None:
+    """A loan is assessed as of a day its last assessment has not passed: an earlier one would
+    put back an older, better class (a Macet loan as Lancar). Callers taking a date from a
+    person also refuse future dates (the day-end batch assesses its own business date)."""
+    if on < loan.disbursed_on:
+        raise ServiceError(
+            "before_disbursement",
+            _("This loan was disbursed on %(date)s; assess as of that day or later.")
+            % {"date": loan.disbursed_on.strftime("%d/%m/%Y")},
+            "on",
+        )
+    if loan.assessed_on is not None and on < loan.assessed_on:
+        raise ServiceError(
+            "before_last_assessment",
+            _("This loan was last assessed as of %(date)s; assess as of that day or later.")
+            % {"date": loan.assessed_on.strftime("%d/%m/%Y")},
+            "on",
+        )
 
 
 def assess_portfolio(*, cooperative: Cooperative, actor: Any, on: dt.date | None = None) -> int:

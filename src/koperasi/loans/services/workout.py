@@ -266,7 +266,7 @@ def decide_restructuring(
     loan.method = proposal.new_method
     loan.term = proposal.new_term
     loan.maturity_date = schedule.instalments[-1].due_date
-    _refresh_quality(loan, new_rows, on)
+    _refresh_quality(cooperative, loan, new_rows, on)
     loan.save()
     proposal.status = Restructuring.Status.APPROVED
     proposal.to_version = version

@@ -61,6 +61,8 @@ SETTINGS_FIELDS = (
     "savings_rate_cap",
     "loan_rate_cap",
     "related_party_cap_pct",
+    "loan_manager_approval_limit",
+    "collectibility_regime",
 )
 _TEXT_LIMITS = {
     "name": 200,
@@ -158,6 +160,7 @@ def _clean_setting(name: str, value: Any) -> Any:
         "kind": Cooperative.Kind.values,
         "level": Cooperative.Level.values,
         "time_zone": Cooperative.TimeZone.values,
+        "collectibility_regime": Cooperative.CollectibilityRegime.values,
     }
     if name in choices:
         if value not in choices[name]:
@@ -174,7 +177,7 @@ def _clean_setting(name: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise ServiceError("invalid_choice", _("Choose yes or no."), name)
         return value
-    if name in ("pokok_amount", "wajib_amount"):
+    if name in ("pokok_amount", "wajib_amount", "loan_manager_approval_limit"):
         return _money_setting(value, name)
     return _cap_setting(value, name)
 
@@ -238,6 +241,32 @@ def update_cooperative(*, cooperative: Cooperative, actor: Any, **fields: Any) -
                     _("Product %(code)s pays %(rate)s %%; lower its rate first.")
                     % {"code": above.code, "rate": _jsonable(above.annual_rate)},
                     "savings_rate_cap",
+                )
+            )
+    if "loan_rate_cap" in changed:
+        from koperasi.loans import selectors as loan_selectors
+        from koperasi.loans.simulation import annual_rate
+
+        above_loan = next(
+            (
+                p
+                for p in loan_selectors.products(cooperative=coop, active_only=True).order_by(
+                    "code"
+                )
+                if annual_rate(p.rate, p.rate_period) > changed["loan_rate_cap"]
+            ),
+            None,
+        )
+        if above_loan is not None:
+            errors.append(
+                ServiceError(
+                    "cap_below_product_rate",
+                    _("Product %(code)s charges %(rate)s %% a year; lower its rate first.")
+                    % {
+                        "code": above_loan.code,
+                        "rate": _jsonable(annual_rate(above_loan.rate, above_loan.rate_period)),
+                    },
+                    "loan_rate_cap",
                 )
             )
     if errors:

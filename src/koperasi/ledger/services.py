@@ -7,7 +7,9 @@ transaction. Entries are never edited; `reverse_entry` corrects one with its mir
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -254,16 +256,52 @@ def _insert_postings(entry: JournalEntry, lines: Sequence[Line]) -> None:
         )
 
 
+# Balance changes of the entries posted inside `balances_at_end`, applied when it ends.
+_pending_balances: ContextVar[dict[int, Decimal] | None] = ContextVar(
+    "ledger_pending_balances", default=None
+)
+
+
+@contextmanager
+def balances_at_end() -> Iterator[None]:
+    """Within one transaction that posts several entries, apply all their balance changes
+    together when the block ends, in account order.
+
+    Each entry alone locks its accounts in key order; two transactions each posting two entries
+    (a penalty, then a repayment) would lock them in an order no one chose and could deadlock.
+    Use it inside `transaction.atomic()`; nested blocks leave the work to the outermost.
+    """
+    if _pending_balances.get() is not None:
+        yield
+        return
+    pending: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    token = _pending_balances.set(pending)
+    try:
+        yield
+    finally:
+        _pending_balances.reset(token)
+    _apply_deltas(pending)
+
+
 def _apply_to_balances(lines: Sequence[Line]) -> None:
-    """Add the entry to the maintained balances, locking rows in primary-key order so two
-    entries touching the same accounts never deadlock.
+    deltas: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for line in lines:
+        deltas[line.account.pk] += line.debit - line.credit
+    pending = _pending_balances.get()
+    if pending is not None:
+        for pk, delta in deltas.items():
+            pending[pk] += delta
+        return
+    _apply_deltas(deltas)
+
+
+def _apply_deltas(deltas: dict[int, Decimal]) -> None:
+    """Add to the maintained balances, locking rows in primary-key order so two transactions
+    touching the same accounts never deadlock.
 
     SQLite would add `balance + x` in floating point, so there the rows are read under the
     write lock and the sum is done in Decimal.
     """
-    deltas: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for line in lines:
-        deltas[line.account.pk] += line.debit - line.credit
     changed = sorted(pk for pk, delta in deltas.items() if delta)
     if not changed:
         return

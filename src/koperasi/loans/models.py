@@ -127,7 +127,7 @@ class LoanProduct(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
-        ordering = ["cooperative", "code"]
+        ordering = ["cooperative_id", "code"]
         constraints = [
             models.UniqueConstraint(fields=["cooperative", "code"], name="uniq_loan_product")
         ]
@@ -187,7 +187,7 @@ class LoanApplication(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["cooperative", "-id"]
+        ordering = ["cooperative_id", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["cooperative", "number"], name="uniq_application_no")
         ]
@@ -305,7 +305,7 @@ class Loan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["cooperative", "-id"]
+        ordering = ["cooperative_id", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["cooperative", "number"], name="uniq_loan_number"),
             models.CheckConstraint(
@@ -346,7 +346,7 @@ class Instalment(models.Model):
     paid_on = models.DateField(null=True, blank=True)
 
     class Meta:
-        ordering = ["loan", "version", "no"]
+        ordering = ["loan_id", "version", "no"]
         constraints = [
             models.UniqueConstraint(fields=["loan", "version", "no"], name="uniq_instalment"),
         ]
@@ -424,7 +424,7 @@ class LoanTransaction(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["loan", "id"]
+        ordering = ["loan_id", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["cooperative", "idempotency_key"], name="uniq_loan_txn_key"

@@ -57,11 +57,13 @@ def current_rows(loan: Loan) -> list[Instalment]:
 def existing_txn(cooperative: Cooperative, key: str) -> LoanTransaction | None:
     if not key:
         raise ServiceError("idempotency_key_required", _("An idempotency key is required."))
-    return (
-        LoanTransaction.objects.filter(cooperative=cooperative, idempotency_key=key)
-        .select_related("loan", "journal_entry")
-        .first()
-    )
+    # Almost every key is new: ask the cheap question (the unique index) first.
+    found = LoanTransaction.objects.filter(
+        cooperative=cooperative, idempotency_key=key
+    ).values_list("pk", flat=True)[:1]
+    if not found:
+        return None
+    return LoanTransaction.objects.select_related("loan", "journal_entry").get(pk=found[0])
 
 
 def business_date(cooperative: Cooperative, value: dt.date | None) -> dt.date:

@@ -336,6 +336,19 @@ def _row_item(row: Instalment) -> dict[str, Any]:
     }
 
 
+PAID_FIELDS = ("principal_paid", "interest_paid", "penalty_paid", "interest_waived", "paid_on")
+
+
+def _save_rows(rows: list[Instalment], fields: tuple[str, ...]) -> None:
+    """Write changed schedule rows: a plain UPDATE each for the usual one or two (cheaper to
+    build and run than bulk_update's CASE), bulk_update for more."""
+    if len(rows) > 2:
+        Instalment.objects.bulk_update(rows, list(fields))
+        return
+    for row in rows:
+        Instalment.objects.filter(pk=row.pk).update(**{f: getattr(row, f) for f in fields})
+
+
 def _due(row: Instalment) -> Due:
     return Due(
         no=row.no, penalty=row.penalty_due, interest=row.interest_due, principal=row.principal_due
@@ -383,7 +396,7 @@ def repay(
     What exceeds the amount due pays the next instalments in advance or goes to the member's
     sukarela savings, as the product says; more than the whole debt is refused.
     """
-    with transaction.atomic():
+    with transaction.atomic(), ledger.balances_at_end():
         return _repay(
             cooperative=cooperative,
             actor=actor,
@@ -409,10 +422,8 @@ def _repay(
     on: dt.date | None,
     note: str,
 ) -> LoanTransaction:
-    if (done := existing_txn(cooperative, key)) is not None:
-        if done.loan_id != loan_id or done.kind not in (Kind.REPAYMENT, Kind.PAYOFF):
-            raise _key_reused()
-        return done
+    if not key:
+        raise ServiceError("idempotency_key_required", _("An idempotency key is required."))
     if channel not in Channel.values or channel == Channel.SYSTEM:
         raise ServiceError("invalid", _("Unknown payment channel."), "channel")
     day = business_date(cooperative, on)
@@ -591,10 +602,7 @@ def _post_payment(
                 key=f"{key}:excess",
                 note=f"Kelebihan bayar {loan.number}",
             )
-        Instalment.objects.bulk_update(
-            changed,
-            ["principal_paid", "interest_paid", "penalty_paid", "interest_waived", "paid_on"],
-        )
+        _save_rows(changed, PAID_FIELDS)
         _refresh_quality(cooperative, loan, rows, on)
         loan.save(update_fields=LOAN_BALANCES)
         recorded.append(
@@ -741,10 +749,8 @@ def pay_off(
 ) -> LoanTransaction:
     """Settle the whole loan early for exactly the settlement quote of the day."""
     value = parse_money(amount)
-    if (done := existing_txn(cooperative, idempotency_key)) is not None:
-        if done.loan_id != loan_id or done.kind != Kind.PAYOFF:
-            raise _key_reused()
-        return done
+    if not idempotency_key:
+        raise ServiceError("idempotency_key_required", _("An idempotency key is required."))
     if channel not in Channel.values or channel == Channel.SYSTEM:
         raise ServiceError("invalid", _("Unknown payment channel."), "channel")
     loan = locked_loan(cooperative, loan_id)
@@ -766,6 +772,38 @@ def pay_off(
             _("The settlement amount today is %(total)s.") % {"total": format_rupiah(quote.total)},
             "amount",
         )
+    with ledger.balances_at_end():
+        return _settle(
+            cooperative,
+            actor,
+            loan,
+            rows,
+            quote,
+            waived,
+            value,
+            source,
+            channel,
+            idempotency_key,
+            day,
+            note,
+        )
+
+
+def _settle(
+    cooperative: Cooperative,
+    actor: Any,
+    loan: Loan,
+    rows: list[Instalment],
+    quote: "SettlementQuote",
+    waived: dict[int, Decimal],
+    value: Decimal,
+    source: SavingsAccount | None,
+    channel: str,
+    key: str,
+    day: dt.date,
+    note: str,
+) -> LoanTransaction:
+    """The payoff itself: today's penalties, then every instalment paid or its interest waived."""
     _assess_penalties(cooperative, actor, loan, rows, day)
     applied: list[tuple[Instalment, Applied]] = []
     for row in rows:
@@ -791,7 +829,7 @@ def pay_off(
         excess_account=None,
         source=source,
         channel=channel,
-        key=idempotency_key,
+        key=key,
         kind=Kind.PAYOFF,
         on=day,
         note=note,
@@ -873,9 +911,7 @@ def reverse_repayment(
         if row.amount_due > 0:
             row.paid_on = None
         changed.append(row)
-    Instalment.objects.bulk_update(
-        changed, ["principal_paid", "interest_paid", "penalty_paid", "interest_waived", "paid_on"]
-    )
+    _save_rows(changed, PAID_FIELDS)
     receivable_credits = _credits_by_role(entry)
     loan.outstanding_principal -= original.principal  # principal is negative on a repayment
     loan.accrued_interest += receivable_credits.get("interest_receivable", ZERO)
@@ -987,7 +1023,7 @@ def _assess_penalties(
         changed.append(row)
     if not changed:
         return None
-    Instalment.objects.bulk_update(changed, ["penalty", "penalty_through", "paid_on"])
+    _save_rows(changed, ("penalty", "penalty_through"))
     if not total:
         return None
     key = f"penalty:{loan.pk}:{on.isoformat()}"

@@ -28,6 +28,7 @@ from koperasi.domain.money import ZERO, parse_amount, parse_rupiah_input
 from koperasi.domain.periods import month_bounds
 from koperasi.domain.repayment import penalty_increment
 from koperasi.errors import ServiceError
+from koperasi.ledger import services as ledger
 from koperasi.loans.models import Instalment, Loan, LoanTransaction
 from koperasi.loans.services import lifecycle
 from koperasi.loans.services.common import business_date
@@ -109,7 +110,9 @@ def import_deductions(
     if dry_run:
         return result
     try:
-        with transaction.atomic():
+        # One transaction for the file; the balances of all its entries are applied together
+        # at the end (in account order), so hot accounts stay locked only for the commit.
+        with transaction.atomic(), ledger.balances_at_end():
             for row, loan_id, value in parts:
                 try:
                     lifecycle.repay(

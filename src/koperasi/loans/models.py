@@ -318,6 +318,12 @@ class Loan(models.Model):
             models.Index(fields=["cooperative", "collectibility", "id"], name="loan_by_class"),
             models.Index(fields=["cooperative", "officer", "id"], name="loan_by_officer"),
             models.Index(fields=["cooperative", "days_past_due"], name="loan_by_dpd"),
+            # The portfolio summary by class reads only this index (PostgreSQL INCLUDE).
+            models.Index(
+                fields=["cooperative", "status", "collectibility"],
+                include=["outstanding_principal"],
+                name="loan_quality_summary",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -744,3 +744,25 @@ def test_documents_only_while_the_application_is_open(
     )
     assert error.code == "not_open"
     assert stored_files(media) == []
+
+
+@pytest.mark.parametrize("value", [0.0, 1500.5, True, "abc"])
+def test_analysis_refuses_floats_and_booleans(coop, officer, borrower, product, value):
+    application = loans.apply(
+        cooperative=coop,
+        actor=officer,
+        member_id=borrower.pk,
+        product_id=product.pk,
+        principal="1000000",
+        term=6,
+        purpose="Modal",
+    )
+    with pytest.raises(ServiceError) as refused:
+        loans.analyse(
+            cooperative=coop,
+            actor=officer,
+            application_id=application.pk,
+            monthly_income="5000000",
+            monthly_expenses=value,
+        )
+    assert refused.value.field == "monthly_expenses"

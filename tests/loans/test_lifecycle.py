@@ -36,6 +36,7 @@ from koperasi.loans.models import (
     LoanTransaction,
 )
 from koperasi.loans.selectors import loan_violations
+from koperasi.members.models import Member
 from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsTransaction
 from koperasi.tenancy import services as tenancy
@@ -1416,3 +1417,17 @@ def test_books_check_detects_a_penalty_receivable_out_of_step(coop, loan):
     problems = loan_violations(cooperative=coop)
     assert problems == ["account 1302 balance 0.00 != loan sub-ledger total 5000.00"]
     Loan.objects.filter(pk=loan.pk).update(penalty_receivable=D("0"))
+
+
+def test_a_member_who_left_after_approval_is_not_paid_out(
+    coop, borrower, product, officer, manager, teller
+):
+    application = approved_application(coop, borrower, product, officer, manager)
+    Member.objects.filter(pk=borrower.pk).update(status="resigned")
+    before = books_snapshot(coop)
+    with pytest.raises(ServiceError) as refused:
+        loans.disburse(
+            cooperative=coop, actor=teller, application_id=application.pk, idempotency_key="d"
+        )
+    assert refused.value.code == "member_inactive"
+    assert books_snapshot(coop) == before

@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from koperasi.audit import services as audit
-from koperasi.domain.money import ZERO, format_rupiah
+from koperasi.domain.errors import DomainError
+from koperasi.domain.money import ZERO, format_rupiah, parse_amount
 from koperasi.domain.periods import months_between
 from koperasi.errors import NotFound, PermissionDenied, ServiceError
 from koperasi.ledger import selectors as ledger_selectors
@@ -233,9 +234,13 @@ def analyse(
 
 
 def _non_negative(value: Any, field: str) -> Decimal:
-    if value in (None, "", 0, "0"):
+    """An optional amount: blank is zero; floats and booleans are refused like everywhere."""
+    if value is None or value == "":
         return ZERO
-    return amount(value, field)
+    try:
+        return parse_amount(value, field=field, allow_zero=True)
+    except DomainError as exc:
+        raise ServiceError.from_domain(exc, field) from exc
 
 
 def _collateral(item: CollateralInput) -> dict[str, Any]:

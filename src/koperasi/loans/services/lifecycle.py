@@ -42,6 +42,7 @@ from koperasi.loans.services.common import (
     record_txn,
 )
 from koperasi.loans.services.terms import penalty_rule, product_schedule
+from koperasi.members.models import Member
 from koperasi.savings import selectors as savings_selectors
 from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsAccount
@@ -112,6 +113,9 @@ def disburse(
         raise Conflict("already_disbursed", _("This loan has already been disbursed."))
     if application.status != LoanApplication.Status.APPROVED:
         raise ServiceError("not_approved", _("Only an approved application can be disbursed."))
+    if application.member.status != Member.Status.ACTIVE:
+        # Approved while a member, but left (or died) before the money was paid out.
+        raise ServiceError("member_inactive", _("Only active members may borrow."), "member")
     product = application.product
     on = business_date(cooperative, business_date_)
     schedule = product_schedule(
@@ -267,7 +271,7 @@ def _members_sukarela(
     """The borrower's own sukarela account, locked (first in the lock order)."""
     if account_id is None:
         found = savings_selectors.sukarela_account_of(
-            cooperative=cooperative, member=_member_stub(member_id)
+            cooperative=cooperative, member=Member(pk=member_id)
         )
         if found is None:
             raise ServiceError(
@@ -280,12 +284,6 @@ def _members_sukarela(
     if account.member_id != member_id:
         raise NotFound(_("Savings account not found."), field="savings_account")
     return account
-
-
-def _member_stub(member_id: int) -> Any:
-    from koperasi.members.models import Member
-
-    return Member(pk=member_id)
 
 
 # ---------------------------------------------------------------- repayments

@@ -70,7 +70,6 @@ SOURCE_ROLE = {Channel.TELLER: "cash", Channel.API: "cash", Channel.PAYROLL: "ba
 # ---------------------------------------------------------------- disbursement
 
 
-@transaction.atomic
 def disburse(
     *,
     cooperative: Cooperative,
@@ -82,7 +81,35 @@ def disburse(
     autodebit: bool = False,
     business_date_: dt.date | None = None,
 ) -> Loan:
-    """Pay out an approved application; the schedule is fixed now, from today's date."""
+    """Pay out an approved application; the schedule is fixed now, from today's date.
+
+    Fees paid separately are a second entry in the same transaction: both entries' balances
+    are applied together at the end (see `ledger.balances_at_end`).
+    """
+    with transaction.atomic(), ledger.balances_at_end():
+        return _disburse(
+            cooperative=cooperative,
+            actor=actor,
+            application_id=application_id,
+            idempotency_key=idempotency_key,
+            to=to,
+            savings_account_id=savings_account_id,
+            autodebit=autodebit,
+            business_date_=business_date_,
+        )
+
+
+def _disburse(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    application_id: int,
+    idempotency_key: str,
+    to: str,
+    savings_account_id: int | None,
+    autodebit: bool,
+    business_date_: dt.date | None,
+) -> Loan:
     if (done := existing_txn(cooperative, idempotency_key)) is not None:
         if done.kind != Kind.DISBURSEMENT or done.loan.application_id != application_id:
             raise _key_reused()

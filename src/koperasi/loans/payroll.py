@@ -160,9 +160,8 @@ def _parse(file_name: str, content: bytes) -> list[tuple[int, str, Decimal]] | P
         errors.append(
             RowError(header_row, None, "missing_column", str(_('Add a column "jumlah".')))
         )
-    if errors:
+    if errors or id_col is None or amount_col is None:
         return PayrollResult(errors=errors)
-    assert id_col is not None and amount_col is not None
     id_label, amount_label = text(header[id_col]), text(header[amount_col])
     found: list[tuple[int, str, Decimal]] = []
     seen: dict[str, int] = {}

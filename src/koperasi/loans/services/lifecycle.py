@@ -891,7 +891,8 @@ def reverse_repayment(
         raise ServiceError("not_reversible", _("Only repayments can be reversed here."))
     _check_reversible(original, original.loan.schedule_version)
     entry = original.journal_entry
-    assert entry is not None
+    if entry is None:  # repayments always have an entry; only cash-basis penalties do not
+        raise ServiceError("not_reversible", _("Only repayments can be reversed here."))
     loan = locked_loan(cooperative, original.loan_id)
     legs = _savings_legs(cooperative, entry)
     # Again under the loan's lock: a retry, a second reversal or a new repayment may have

@@ -30,7 +30,7 @@ from koperasi.domain.repayment import penalty_increment
 from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.loans.models import Instalment, Loan, LoanTransaction
-from koperasi.loans.services import lifecycle
+from koperasi.loans.services import repayments
 from koperasi.loans.services.common import business_date
 from koperasi.loans.services.terms import penalty_rule
 from koperasi.members.models import Member
@@ -115,7 +115,7 @@ def import_deductions(
         with transaction.atomic(), ledger.balances_at_end():
             for row, loan_id, value in parts:
                 try:
-                    lifecycle.repay(
+                    repayments.repay(
                         cooperative=cooperative,
                         actor=actor,
                         loan_id=loan_id,

@@ -1,4 +1,5 @@
-"""Writes for loans. Split by stage; everything is re-exported here for callers."""
+"""Writes for loans, split by stage (products, applications, disbursement, repayments,
+reversal, quality, workout); everything is re-exported here for callers."""
 
 from koperasi.loans.services.applications import (
     CollateralInput,
@@ -11,21 +12,15 @@ from koperasi.loans.services.applications import (
     cancel,
     reject,
 )
-from koperasi.loans.services.lifecycle import (
-    SettlementQuote,
-    assess,
-    assess_portfolio,
-    disburse,
-    pay_off,
-    repay,
-    reverse_repayment,
-    settlement_quote,
-)
+from koperasi.loans.services.disbursement import disburse
 from koperasi.loans.services.products import (
     create_product,
     install_default_products,
     update_product,
 )
+from koperasi.loans.services.quality import assess, assess_portfolio
+from koperasi.loans.services.repayments import SettlementQuote, pay_off, repay, settlement_quote
+from koperasi.loans.services.reversal import reverse_repayment
 from koperasi.loans.services.workout import (
     decide_restructuring,
     decide_write_off,

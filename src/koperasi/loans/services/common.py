@@ -9,10 +9,14 @@ from django.utils.translation import gettext_lazy as _
 
 from koperasi.domain.errors import DomainError
 from koperasi.domain.money import parse_amount
-from koperasi.errors import NotFound, ServiceError
+from koperasi.errors import Conflict, NotFound, ServiceError
 from koperasi.ledger import services as ledger
-from koperasi.ledger.models import JournalEntry
+from koperasi.ledger.models import Account, JournalEntry
 from koperasi.loans.models import Instalment, Loan, LoanTransaction
+from koperasi.members.models import Member
+from koperasi.savings import selectors as savings_selectors
+from koperasi.savings import services as savings
+from koperasi.savings.models import SavingsAccount
 from koperasi.tenancy.models import Cooperative
 
 
@@ -113,3 +117,64 @@ def record_txn(
         reverses=reverses,
         actor=who(actor),
     )
+
+
+# ---------------------------------------------------------------- shared by loan movements
+
+
+def gl(cooperative: Cooperative, role: str) -> Account:
+    return ledger.account_by_role(cooperative, role)
+
+
+def key_reused() -> Conflict:
+    return Conflict(
+        "idempotency_key_reused", _("This idempotency key was already used for another request.")
+    )
+
+
+def members_sukarela(
+    cooperative: Cooperative, member_id: int, account_id: int | None
+) -> SavingsAccount:
+    """The borrower's own sukarela account, locked (first in the lock order)."""
+    if account_id is None:
+        found = savings_selectors.sukarela_account_of(
+            cooperative=cooperative, member=Member(pk=member_id)
+        )
+        if found is None:
+            raise ServiceError(
+                "no_sukarela",
+                _("The member has no sukarela savings account; open one first."),
+                "savings_account",
+            )
+        account_id = found.pk
+    account = savings.locked_account_for_loan(cooperative, account_id)
+    if account.member_id != member_id:
+        raise NotFound(_("Savings account not found."), field="savings_account")
+    return account
+
+
+PAID_FIELDS = ("principal_paid", "interest_paid", "penalty_paid", "interest_waived", "paid_on")
+
+
+def save_rows(rows: list[Instalment], fields: tuple[str, ...]) -> None:
+    """Write changed schedule rows: a plain UPDATE each for the usual one or two (cheaper to
+    build and run than bulk_update's CASE), bulk_update for more."""
+    if len(rows) > 2:
+        Instalment.objects.bulk_update(rows, list(fields))
+        return
+    for row in rows:
+        Instalment.objects.filter(pk=row.pk).update(**{f: getattr(row, f) for f in fields})
+
+
+# What a movement changes on the loan row (saved with update_fields: one narrow UPDATE).
+LOAN_BALANCES = (
+    "outstanding_principal",
+    "accrued_interest",
+    "penalty_receivable",
+    "status",
+    "closed_on",
+    "days_past_due",
+    "collectibility",
+    "doubtful_since",
+    "assessed_on",
+)

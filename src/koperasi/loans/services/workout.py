@@ -34,11 +34,12 @@ from koperasi.loans.services.common import (
     business_date,
     current_rows,
     existing_txn,
+    key_reused,
     locked_loan,
     record_txn,
     who,
 )
-from koperasi.loans.services.lifecycle import _assess_penalties, _key_reused, _refresh_quality
+from koperasi.loans.services.quality import book_penalties, refresh_quality
 from koperasi.loans.services.terms import schedule_for
 from koperasi.loans.simulation import annual_rate, percent_text
 from koperasi.tenancy.models import Cooperative, Role
@@ -238,7 +239,7 @@ def decide_restructuring(
     old_rows = current_rows(loan)
     # Penalties earned up to today are owed too: assess them before carrying them over (the
     # old rows stop being assessed once they are history).
-    _assess_penalties(cooperative, actor, loan, old_rows, on)
+    book_penalties(cooperative, actor, loan, old_rows, on)
     carried_interest = sum((r.interest_due for r in old_rows if r.due_date <= on), ZERO)
     carried_penalty = sum((r.penalty_due for r in old_rows), ZERO)
     # The old rows stay exactly as they were (the history); only the current version is owed.
@@ -266,7 +267,7 @@ def decide_restructuring(
     loan.method = proposal.new_method
     loan.term = proposal.new_term
     loan.maturity_date = schedule.instalments[-1].due_date
-    _refresh_quality(cooperative, loan, new_rows, on)
+    refresh_quality(cooperative, loan, new_rows, on)
     loan.save()
     proposal.status = Restructuring.Status.APPROVED
     proposal.to_version = version
@@ -349,7 +350,7 @@ def decide_write_off(
         request.save()
         return request
     if existing_txn(cooperative, idempotency_key) is not None:
-        raise _key_reused()
+        raise key_reused()
     loan = locked_loan(cooperative, request.loan_id)
     if loan.status != Loan.Status.ACTIVE:
         raise ServiceError("loan_not_active", _("Only an active loan can be written off."))
@@ -444,7 +445,7 @@ def recover(
     value = parse_money(amount)
     if (done := existing_txn(cooperative, idempotency_key)) is not None:
         if done.loan_id != loan_id or done.kind != Kind.RECOVERY:
-            raise _key_reused()
+            raise key_reused()
         return done
     loan = locked_loan(cooperative, loan_id)
     if loan.status != Loan.Status.WRITTEN_OFF:

@@ -1,0 +1,592 @@
+"""Repayments at the teller, from savings, by API and by payroll, and early payoff.
+
+Lock order, everywhere: the loan row (its schedule rows are written only under it), then the
+member's savings account when one is involved, then the general-ledger rows inside `post_entry`.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from koperasi.audit import services as audit
+from koperasi.domain.money import ZERO, format_rupiah, round_half_up
+from koperasi.domain.repayment import Applied, Due, allocate, parse_order, penalty_increment
+from koperasi.errors import NotFound, ServiceError
+from koperasi.ledger import services as ledger
+from koperasi.ledger.models import JournalEntry
+from koperasi.loans.models import (
+    Instalment,
+    Loan,
+    LoanProduct,
+    LoanTransaction,
+)
+from koperasi.loans.services.common import (
+    LOAN_BALANCES,
+    PAID_FIELDS,
+    business_date,
+    current_rows,
+    existing_txn,
+    gl,
+    key_reused,
+    locked_loan,
+    members_sukarela,
+    record_txn,
+    save_rows,
+)
+from koperasi.loans.services.common import (
+    amount as parse_money,
+)
+from koperasi.loans.services.quality import (
+    book_penalties,
+    refresh_quality,
+)
+from koperasi.loans.services.terms import penalty_rule
+from koperasi.savings import selectors as savings_selectors
+from koperasi.savings import services as savings
+from koperasi.savings.models import SavingsAccount
+from koperasi.tenancy.models import Cooperative
+
+Kind = LoanTransaction.Kind
+Channel = LoanTransaction.Channel
+RUPIAH = Decimal("1")
+# Where the money of a repayment comes from, by channel (savings: the member's account).
+SOURCE_ROLE = {Channel.TELLER: "cash", Channel.API: "cash", Channel.PAYROLL: "bank"}
+
+
+# ---------------------------------------------------------------- repayments
+
+
+@dataclass
+class Split:
+    """A payment's allocation over rows and its totals."""
+
+    applied: list[tuple[Instalment, Applied]]
+    waived: dict[int, Decimal]
+
+    @property
+    def principal(self) -> Decimal:
+        return sum((a.principal for _r, a in self.applied), ZERO)
+
+    @property
+    def interest(self) -> Decimal:
+        return sum((a.interest for _r, a in self.applied), ZERO)
+
+    @property
+    def penalty(self) -> Decimal:
+        return sum((a.penalty for _r, a in self.applied), ZERO)
+
+    def rows_json(self) -> list[dict[str, Any]]:
+        out: dict[int, dict[str, Any]] = {}
+        for row, part in self.applied:
+            item = out.setdefault(row.pk, _row_item(row))
+            item["principal"] = str(Decimal(item["principal"]) + part.principal)
+            item["interest"] = str(Decimal(item["interest"]) + part.interest)
+            item["penalty"] = str(Decimal(item["penalty"]) + part.penalty)
+        for pk, waived in self.waived.items():
+            out.setdefault(pk, {"id": pk, "principal": "0", "interest": "0", "penalty": "0"})[
+                "waived"
+            ] = str(waived)
+        return list(out.values())
+
+
+def _row_item(row: Instalment) -> dict[str, Any]:
+    return {
+        "id": row.pk,
+        "version": row.version,
+        "no": row.no,
+        "principal": "0",
+        "interest": "0",
+        "penalty": "0",
+        "waived": "0",
+    }
+
+
+def _due(row: Instalment) -> Due:
+    return Due(
+        no=row.no, penalty=row.penalty_due, interest=row.interest_due, principal=row.principal_due
+    )
+
+
+def _allocate_rows(
+    amount: Decimal, rows: list[Instalment], order: tuple[str, ...], per_instalment: bool
+) -> tuple[list[tuple[Instalment, Applied]], Decimal]:
+    by_no = {row.no: row for row in rows}
+    applied, left = allocate(amount, [_due(r) for r in rows], order, per_instalment=per_instalment)
+    return [(by_no[a.no], a) for a in applied], left
+
+
+def _apply(split: Split, on: dt.date) -> list[Instalment]:
+    """Write the split onto its rows (in memory); returns the rows that changed."""
+    changed: dict[int, Instalment] = {}
+    for row, part in split.applied:
+        row.principal_paid += part.principal
+        row.interest_paid += part.interest
+        row.penalty_paid += part.penalty
+        changed[row.pk] = row
+    for pk, waived in split.waived.items():
+        changed[pk].interest_waived += waived
+    for row in changed.values():
+        if row.amount_due == 0 and row.paid_on is None:
+            row.paid_on = on
+    return list(changed.values())
+
+
+def repay(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    loan_id: int,
+    amount: Any,
+    idempotency_key: str,
+    channel: str = Channel.TELLER,
+    savings_account_id: int | None = None,
+    business_date_: dt.date | None = None,
+    note: str = "",
+) -> LoanTransaction:
+    """An instalment (or part, or more) paid on a loan, allocated by the product's order.
+
+    What exceeds the amount due pays the next instalments in advance or goes to the member's
+    sukarela savings, as the product says; more than the whole debt is refused.
+    """
+    with transaction.atomic(), ledger.balances_at_end():
+        return _repay(
+            cooperative=cooperative,
+            actor=actor,
+            loan_id=loan_id,
+            value=parse_money(amount),
+            key=idempotency_key,
+            channel=channel,
+            savings_account_id=savings_account_id,
+            on=business_date_,
+            note=note,
+        )
+
+
+def _repay(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    loan_id: int,
+    value: Decimal,
+    key: str,
+    channel: str,
+    savings_account_id: int | None,
+    on: dt.date | None,
+    note: str,
+) -> LoanTransaction:
+    if not key:
+        raise ServiceError("idempotency_key_required", _("An idempotency key is required."))
+    if channel not in Channel.values or channel == Channel.SYSTEM:
+        raise ServiceError("invalid", _("Unknown payment channel."), "channel")
+    day = business_date(cooperative, on)
+    loan = locked_loan(cooperative, loan_id)
+    if (
+        retried := raced_retry(cooperative, key, loan_id, (Kind.REPAYMENT, Kind.PAYOFF))
+    ) is not None:
+        return retried
+    check_active(loan)
+    source = None
+    if channel == Channel.SAVINGS:
+        source = members_sukarela(
+            cooperative, loan.member_id, savings_account_id or loan.savings_account_id
+        )
+        savings.check_loan_debit(source, value)
+    if day < loan.disbursed_on:
+        raise ServiceError(
+            "before_disbursement", _("A repayment cannot be dated before the disbursement.")
+        )
+    rows = current_rows(loan)
+    book_penalties(cooperative, actor, loan, rows, day)
+    order = parse_order(loan.product.allocation_order)
+    due_rows = [r for r in rows if r.due_date <= day and r.amount_due > 0]
+    applied, left = _allocate_rows(value, due_rows, order, per_instalment=False)
+    excess = ZERO
+    if left > 0 and loan.product.overpayment == LoanProduct.Overpayment.PREPAYMENT:
+        future = [r for r in rows if r.due_date > day and r.amount_due > 0]
+        more, left = _allocate_rows(left, future, order, per_instalment=True)
+        applied += more
+    excess_account = None
+    if left > 0 and loan.product.overpayment == LoanProduct.Overpayment.PREPAYMENT:
+        # Everything is paid and still money is left: a typo far more often than a gift.
+        raise ServiceError(
+            "overpayment",
+            _("At most %(max)s can be paid on this loan now.")
+            % {"max": format_rupiah(value - left)},
+            "amount",
+        )
+    if left > 0:
+        excess, excess_account = left, _excess_account(cooperative, loan, channel, value - left)
+    split = Split(applied=applied, waived={})
+    return post_payment(
+        cooperative=cooperative,
+        actor=actor,
+        loan=loan,
+        rows=rows,
+        split=split,
+        value=value,
+        fee=ZERO,
+        excess=excess,
+        excess_account=excess_account,
+        source=source,
+        channel=channel,
+        key=key,
+        kind=Kind.REPAYMENT,
+        on=day,
+        note=note,
+    )
+
+
+def raced_retry(
+    cooperative: Cooperative, key: str, loan_id: int, kinds: tuple[str, ...]
+) -> LoanTransaction | None:
+    """The movement a retry with the same key committed while this one waited for the loan's
+    lock (the key was free when first looked up)."""
+    done = existing_txn(cooperative, key)
+    if done is not None and (done.loan_id != loan_id or done.kind not in kinds):
+        raise key_reused()
+    return done
+
+
+def check_active(loan: Loan) -> None:
+    if loan.status == Loan.Status.CLOSED:
+        raise ServiceError("loan_closed", _("This loan is paid off; nothing is owed."))
+    if loan.status == Loan.Status.WRITTEN_OFF:
+        raise ServiceError(
+            "loan_written_off",
+            _("This loan is written off; record money received as a recovery."),
+        )
+
+
+def _excess_account(
+    cooperative: Cooperative, loan: Loan, channel: str, owed: Decimal
+) -> SavingsAccount:
+    refuse = ServiceError(
+        "overpayment",
+        _("At most %(max)s can be paid on this loan now.") % {"max": format_rupiah(owed)},
+        "amount",
+    )
+    if channel == Channel.SAVINGS:
+        raise refuse
+    account_id = loan.savings_account_id
+    found = (
+        savings_selectors.sukarela_account_of(cooperative=cooperative, member=loan.member)
+        if account_id is None
+        else None
+    )
+    if account_id is None and found is None:
+        raise refuse
+    return savings.locked_account_for_loan(cooperative, account_id or found.pk)  # type: ignore[union-attr]
+
+
+def post_payment(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    loan: Loan,
+    rows: list[Instalment],
+    split: Split,
+    value: Decimal,
+    fee: Decimal,
+    excess: Decimal,
+    excess_account: SavingsAccount | None,
+    source: SavingsAccount | None,
+    channel: str,
+    key: str,
+    kind: str,
+    on: dt.date,
+    note: str,
+) -> LoanTransaction:
+    principal, interest, penalty = split.principal, split.interest, split.penalty
+    if principal + interest + penalty + fee + excess != value:  # pragma: no cover - invariant
+        raise ServiceError("allocation_error", _("The payment could not be allocated exactly."))
+    if value <= 0:
+        raise ServiceError("invalid_amount", _("Enter an amount greater than zero."), "amount")
+    from_accrued = min(interest, loan.accrued_interest)
+    from_penalty_receivable = min(penalty, loan.penalty_receivable)
+    # A payoff waives interest that may already have been accrued: take it back out of income.
+    write_back = loan.accrued_interest - from_accrued if kind == Kind.PAYOFF else ZERO
+    debit = (
+        source.product.gl_account if source is not None else gl(cooperative, SOURCE_ROLE[channel])
+    )
+    lines = [ledger.Line(debit, debit=value)]
+    for role, value_ in (
+        ("loans_receivable", principal),
+        ("interest_receivable", from_accrued + write_back),
+        ("loan_interest_income", interest - from_accrued),
+        ("penalty_receivable", from_penalty_receivable),
+        ("penalty_income", penalty - from_penalty_receivable),
+        ("fee_income", fee),
+    ):
+        if value_:
+            account = (
+                loan.product.gl_account if role == "loans_receivable" else gl(cooperative, role)
+            )
+            lines.append(ledger.Line(account, credit=value_))
+    if write_back:
+        lines.append(ledger.Line(gl(cooperative, "loan_interest_income"), debit=write_back))
+    if excess and excess_account is not None:
+        lines.append(ledger.Line(excess_account.product.gl_account, credit=excess))
+    changed = _apply(split, on)
+    loan.outstanding_principal -= principal
+    loan.accrued_interest -= from_accrued + write_back
+    loan.penalty_receivable -= from_penalty_receivable
+    if loan.outstanding_principal == 0 and all(r.amount_due == 0 for r in rows):
+        loan.status = Loan.Status.CLOSED
+        loan.closed_on = on
+    recorded: list[LoanTransaction] = []
+
+    def record(entry: JournalEntry) -> None:
+        if source is not None:
+            savings.record_loan_movement(
+                account=source,
+                amount=-value,
+                entry=entry,
+                actor=actor,
+                key=key,
+                note=f"Angsuran {loan.number}",
+            )
+        if excess and excess_account is not None:
+            savings.record_loan_movement(
+                account=excess_account,
+                amount=excess,
+                entry=entry,
+                actor=actor,
+                key=f"{key}:excess",
+                note=f"Kelebihan bayar {loan.number}",
+            )
+        save_rows(changed, PAID_FIELDS)
+        refresh_quality(cooperative, loan, rows, on)
+        loan.save(update_fields=LOAN_BALANCES)
+        recorded.append(
+            record_txn(
+                loan=loan,
+                kind=kind,
+                channel=channel,
+                entry=entry,
+                key=key,
+                actor=actor,
+                amount=value,
+                principal=-principal,
+                interest=interest,
+                penalty=penalty,
+                fee=fee,
+                excess=excess,
+                allocation=split.rows_json(),
+                note=note,
+                on=on,
+            )
+        )
+
+    verb = "Pelunasan" if kind == Kind.PAYOFF else "Angsuran"
+    ledger.post_entry(
+        cooperative=cooperative,
+        actor=actor,
+        lines=lines,
+        memo=f"{verb} pinjaman {loan.number} {loan.member.name}",
+        source="loans",
+        source_ref=loan.number,
+        idempotency_key=f"loan:{key}",
+        business_date=on,
+        allow_control=True,
+        before_balances=record,
+    )
+    if not recorded:
+        raise key_reused()
+    audit.record(
+        cooperative=cooperative,
+        actor=actor,
+        action=f"loans.{kind}",
+        obj=loan,
+        summary=f"{loan.number} {format_rupiah(value)} ({channel})",
+        data={"principal": str(principal), "interest": str(interest), "penalty": str(penalty)},
+    )
+    return recorded[0]
+
+
+# ---------------------------------------------------------------- early payoff
+
+
+@dataclass(frozen=True)
+class SettlementQuote:
+    loan_number: str
+    as_of: dt.date
+    valid_until: dt.date
+    principal: Decimal
+    interest: Decimal
+    penalty: Decimal
+    fee: Decimal
+    interest_waived: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.interest + self.penalty + self.fee
+
+
+def _quote(
+    loan: Loan, rows: list[Instalment], on: dt.date
+) -> tuple[SettlementQuote, dict[int, Decimal]]:
+    """The payoff figures for `on` and, per row, the interest the payoff forgives."""
+    product = loan.product
+    rule = penalty_rule(product)
+    penalty = ZERO
+    for row in rows:
+        pending = ZERO
+        if row.due_date < on and row.principal_due + row.interest_due > 0:
+            pending = penalty_increment(
+                rule,
+                overdue=row.principal_due + row.interest_due,
+                payment=row.payment,
+                due_date=row.due_date,
+                assessed_through=row.penalty_through,
+                as_of=on,
+                already=row.penalty,
+            )
+        penalty += row.penalty_due + pending
+    due = [r for r in rows if r.due_date <= on]
+    future = [r for r in rows if r.due_date > on and r.amount_due > 0]
+    interest = sum((r.interest_due for r in due), ZERO)
+    waived: dict[int, Decimal] = {}
+    for index, row in enumerate(future):
+        keep = product.early_payoff == LoanProduct.EarlyPayoff.FULL_INTEREST or index == 0
+        if keep:
+            interest += row.interest_due
+        elif row.interest_due:
+            waived[row.pk] = row.interest_due
+    early_principal = sum((r.principal_due for r in future), ZERO)
+    fee = round_half_up(early_principal * product.early_payoff_fee_pct / 100, RUPIAH)
+    valid_until = future[0].due_date - dt.timedelta(days=1) if future else on
+    if product.penalty_kind == LoanProduct.PenaltyKind.PCT_DAY and any(
+        r.due_date < on and r.principal_due + r.interest_due > 0 for r in rows
+    ):
+        valid_until = on  # the penalty grows every day
+    quote = SettlementQuote(
+        loan_number=loan.number,
+        as_of=on,
+        valid_until=max(valid_until, on),
+        principal=loan.outstanding_principal,
+        interest=interest,
+        penalty=penalty,
+        fee=fee,
+        interest_waived=sum(waived.values(), ZERO),
+    )
+    return quote, waived
+
+
+def settlement_quote(
+    *, cooperative: Cooperative, loan_id: int, on: dt.date | None = None
+) -> SettlementQuote:
+    """What pays the loan off today (valid to `valid_until`); reads only."""
+    loan = (
+        Loan.objects.filter(cooperative=cooperative, pk=loan_id).select_related("product").first()
+    )
+    if loan is None:
+        raise NotFound(_("Loan not found."))
+    check_active(loan)
+    day = business_date(cooperative, on)
+    return _quote(loan, current_rows(loan), day)[0]
+
+
+@transaction.atomic
+def pay_off(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    loan_id: int,
+    amount: Any,
+    idempotency_key: str,
+    channel: str = Channel.TELLER,
+    savings_account_id: int | None = None,
+    business_date_: dt.date | None = None,
+    note: str = "",
+) -> LoanTransaction:
+    """Settle the whole loan early for exactly the settlement quote of the day."""
+    value = parse_money(amount)
+    if not idempotency_key:
+        raise ServiceError("idempotency_key_required", _("An idempotency key is required."))
+    if channel not in Channel.values or channel == Channel.SYSTEM:
+        raise ServiceError("invalid", _("Unknown payment channel."), "channel")
+    loan = locked_loan(cooperative, loan_id)
+    if (retried := raced_retry(cooperative, idempotency_key, loan_id, (Kind.PAYOFF,))) is not None:
+        return retried
+    check_active(loan)
+    source = None
+    if channel == Channel.SAVINGS:
+        source = members_sukarela(
+            cooperative, loan.member_id, savings_account_id or loan.savings_account_id
+        )
+        savings.check_loan_debit(source, value)
+    day = business_date(cooperative, business_date_)
+    rows = current_rows(loan)
+    quote, waived = _quote(loan, rows, day)
+    if value != quote.total:
+        raise ServiceError(
+            "payoff_amount",
+            _("The settlement amount today is %(total)s.") % {"total": format_rupiah(quote.total)},
+            "amount",
+        )
+    with ledger.balances_at_end():
+        return _settle(
+            cooperative,
+            actor,
+            loan,
+            rows,
+            quote,
+            waived,
+            value,
+            source,
+            channel,
+            idempotency_key,
+            day,
+            note,
+        )
+
+
+def _settle(
+    cooperative: Cooperative,
+    actor: Any,
+    loan: Loan,
+    rows: list[Instalment],
+    quote: "SettlementQuote",
+    waived: dict[int, Decimal],
+    value: Decimal,
+    source: SavingsAccount | None,
+    channel: str,
+    key: str,
+    day: dt.date,
+    note: str,
+) -> LoanTransaction:
+    """The payoff itself: today's penalties, then every instalment paid or its interest waived."""
+    book_penalties(cooperative, actor, loan, rows, day)
+    applied: list[tuple[Instalment, Applied]] = []
+    for row in rows:
+        interest = row.interest_due - waived.get(row.pk, ZERO)
+        part = Applied(
+            no=row.no, penalty=row.penalty_due, interest=interest, principal=row.principal_due
+        )
+        if part.total:
+            applied.append((row, part))
+    for row in rows:
+        if row.pk in waived and all(r.pk != row.pk for r, _a in applied):
+            applied.append((row, Applied(no=row.no, penalty=ZERO, interest=ZERO, principal=ZERO)))
+    split = Split(applied=applied, waived=waived)
+    return post_payment(
+        cooperative=cooperative,
+        actor=actor,
+        loan=loan,
+        rows=rows,
+        split=split,
+        value=value,
+        fee=quote.fee,
+        excess=ZERO,
+        excess_account=None,
+        source=source,
+        channel=channel,
+        key=key,
+        kind=Kind.PAYOFF,
+        on=day,
+        note=note,
+    )

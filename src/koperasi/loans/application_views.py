@@ -31,7 +31,6 @@ from koperasi.loans.forms import (
     RejectForm,
 )
 from koperasi.loans.models import (
-    ApplicationDocument,
     LoanApplication,
     LoanTransaction,
 )
@@ -548,15 +547,7 @@ def disburse(request: HttpRequest, application_id: int) -> HttpResponse:
 @staff_view(VIEW_LOANS)
 def document(request: HttpRequest, document_id: int) -> FileResponse:
     """A scanned document, streamed only to staff of the application's cooperative."""
-    # A read scoped to the cooperative (the selectors offer documents only through their
-    # application); another cooperative's id is a 404 like a missing one.
-    found = (
-        ApplicationDocument.objects.filter(cooperative=_coop(request), pk=document_id)
-        .only("file", "content_type", "title")
-        .first()
-    )
-    if found is None:
-        raise Http404
+    found = selectors.document(cooperative=_coop(request), document_id=document_id)
     try:
         handle = found.file.open("rb")
     except FileNotFoundError as exc:

@@ -26,12 +26,12 @@ from koperasi.audit import services as audit
 from koperasi.domain.errors import DomainError
 from koperasi.domain.money import ZERO, parse_amount, parse_rupiah_input
 from koperasi.domain.periods import month_bounds
-from koperasi.domain.repayment import penalty_increment
 from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.loans.models import Instalment, Loan, LoanTransaction
 from koperasi.loans.services import repayments
 from koperasi.loans.services.common import business_date
+from koperasi.loans.services.quality import earned_penalty
 from koperasi.loans.services.terms import penalty_rule
 from koperasi.members.models import Member
 from koperasi.tabular import FileRefused, RowError, file_error, read_rows, text
@@ -202,7 +202,9 @@ def _parse(file_name: str, content: bytes) -> list[tuple[int, str, Decimal]] | P
         try:
             value = _amount(raw_amount)
         except DomainError as exc:
-            errors.append(RowError(number, amount_label, exc.code, str(_amount_message(exc))))
+            errors.append(
+                RowError(number, amount_label, exc.code, str(ServiceError.from_domain(exc).message))
+            )
             continue
         if identifier:
             found.append((number, identifier, value))
@@ -227,17 +229,13 @@ def _amount(value: Any) -> Decimal:
     if isinstance(value, int):
         return parse_amount(value)
     if isinstance(value, float):
+        # An Excel number cell: its shortest repr is the figure the user typed (1250.5, not
+        # 1250.4999…); parse_amount then refuses anything finer than the sen.
         return parse_amount(Decimal(str(value)))
     raw = text(value)
     if _PLAIN_AMOUNT_RE.match(raw):
         return parse_amount(raw)
     return parse_rupiah_input(raw)
-
-
-def _amount_message(exc: DomainError) -> Any:
-    from koperasi.errors import DOMAIN_MESSAGES
-
-    return DOMAIN_MESSAGES.get(exc.code, exc.message)
 
 
 def _reconcile(
@@ -324,16 +322,6 @@ def _due_by_loan(loans: list[Loan], on: dt.date, through: dt.date) -> dict[int, 
     for row in rows.iterator():
         if row.version != by_id[row.loan_id].schedule_version:
             continue
-        owed = row.amount_due
-        if row.due_date < on and row.principal_due + row.interest_due > 0:
-            owed += penalty_increment(
-                rules[row.loan_id],
-                overdue=row.principal_due + row.interest_due,
-                payment=row.payment,
-                due_date=row.due_date,
-                assessed_through=row.penalty_through,
-                as_of=on,
-                already=row.penalty,
-            )
+        owed = row.amount_due + earned_penalty(rules[row.loan_id], row, on)
         out[row.loan_id] = out.get(row.loan_id, ZERO) + owed
     return out

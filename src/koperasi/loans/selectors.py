@@ -12,6 +12,7 @@ from koperasi.errors import NotFound
 from koperasi.ledger.models import Account
 from koperasi.ledger.selectors import cents, grouped_sums
 from koperasi.loans.models import (
+    ApplicationDocument,
     Instalment,
     Loan,
     LoanApplication,
@@ -69,6 +70,18 @@ def application(
 ) -> LoanApplication:
     query = applications(cooperative=cooperative, member=member).filter(pk=application_id)
     found = query.prefetch_related("collaterals", "guarantors__member", "documents").first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def document(*, cooperative: Cooperative, document_id: int) -> ApplicationDocument:
+    """An uploaded document; another cooperative's id is a 404 like a missing one."""
+    found = (
+        ApplicationDocument.objects.filter(cooperative=cooperative, pk=document_id)
+        .only("file", "content_type", "title")
+        .first()
+    )
     if found is None:
         raise NotFound()
     return found

@@ -318,6 +318,7 @@ def locked_account_for_loan(cooperative: Cooperative, account_id: int) -> Saving
 
 def check_loan_debit(account: SavingsAccount, amount: Decimal) -> None:
     """Refuse, before anything is written, an instalment the savings cannot cover."""
+    # Only sukarela accounts reach here; the date matters only for a time deposit's maturity.
     _check_can_pay_out(account, amount, dt.date.min)
 
 
@@ -351,13 +352,10 @@ def record_loan_movement(
     )
 
 
-def loan_movement(entry: JournalEntry, account_id: int) -> SavingsTransaction | None:
-    """The movement a loan entry made on this account (to reverse it)."""
-    return (
-        SavingsTransaction.objects.filter(journal_entry=entry, account_id=account_id)
-        .order_by("pk")
-        .first()
-    )
+def loan_movements(entry: JournalEntry) -> list[SavingsTransaction]:
+    """The movements a loan's entry made on savings accounts, in account order (the order
+    they are locked in to be reversed)."""
+    return list(SavingsTransaction.objects.filter(journal_entry=entry).order_by("account_id", "pk"))
 
 
 def _existing(cooperative: Cooperative, key: str) -> SavingsTransaction | None:

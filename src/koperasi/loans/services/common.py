@@ -46,13 +46,6 @@ def locked_loan(cooperative: Cooperative, loan_id: int) -> Loan:
     return loan
 
 
-def loan_of(cooperative: Cooperative, loan_id: int) -> Loan:
-    loan = Loan.objects.filter(cooperative=cooperative, pk=loan_id).first()
-    if loan is None:
-        raise NotFound(_("Loan not found."))
-    return loan
-
-
 def current_rows(loan: Loan) -> list[Instalment]:
     """The rows of the loan's current schedule, in due order (locked with the loan)."""
     return list(Instalment.objects.filter(loan=loan, version=loan.schedule_version).order_by("no"))
@@ -135,7 +128,7 @@ def key_reused() -> Conflict:
 def members_sukarela(
     cooperative: Cooperative, member_id: int, account_id: int | None
 ) -> SavingsAccount:
-    """The borrower's own sukarela account, locked (first in the lock order)."""
+    """The borrower's own sukarela account, locked (after the loan, in the lock order)."""
     if account_id is None:
         found = savings_selectors.sukarela_account_of(
             cooperative=cooperative, member=Member(pk=member_id)

@@ -82,28 +82,17 @@ def _disburse(
     autodebit: bool,
     business_date_: dt.date | None,
 ) -> Loan:
-    if (done := existing_txn(cooperative, idempotency_key)) is not None:
-        if done.kind != Kind.DISBURSEMENT or done.loan.application_id != application_id:
-            raise key_reused()
-        return done.loan
     if to not in Loan.Disbursement.values:
         raise ServiceError("invalid", _("Disburse in cash or to savings."), "to")
     application = (
-        LoanApplication.objects.filter(cooperative=cooperative, pk=application_id)
+        LoanApplication.objects.select_for_update(of=("self",))
         .select_related("product", "member")
+        .filter(cooperative=cooperative, pk=application_id)
         .first()
     )
     if application is None:
         raise NotFound(_("Loan application not found."))
-    account = None
-    if to == Loan.Disbursement.SAVINGS or autodebit:
-        account = members_sukarela(cooperative, application.member_id, savings_account_id)
-    application = (
-        LoanApplication.objects.select_for_update(of=("self",))
-        .select_related("product", "member")
-        .get(pk=application.pk)
-    )
-    # A retry that raced the original waited for the lock: answer with the original's loan.
+    # Under the application's lock, so a retry that raced the original finds its loan.
     if (done := existing_txn(cooperative, idempotency_key)) is not None:
         if done.kind != Kind.DISBURSEMENT or done.loan.application_id != application_id:
             raise key_reused()
@@ -115,6 +104,9 @@ def _disburse(
     if application.member.status != Member.Status.ACTIVE:
         # Approved while a member, but left (or died) before the money was paid out.
         raise ServiceError("member_inactive", _("Only active members may borrow."), "member")
+    account = None
+    if to == Loan.Disbursement.SAVINGS or autodebit:
+        account = members_sukarela(cooperative, application.member_id, savings_account_id)
     product = application.product
     on = business_date(cooperative, business_date_)
     schedule = product_schedule(

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -9,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from koperasi.domain.loan_quality import DIRAGUKAN, classify
 from koperasi.domain.money import ZERO
-from koperasi.domain.repayment import penalty_increment
+from koperasi.domain.repayment import PenaltyRule, penalty_increment
 from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.loans.models import (
@@ -36,6 +37,24 @@ Channel = LoanTransaction.Channel
 # ---------------------------------------------------------------- penalties and quality
 
 
+def earned_penalty(rule: PenaltyRule, row: Instalment, on: dt.date) -> Decimal:
+    """What an instalment's lateness has earned since it was last assessed, up to `on`; zero
+    when it is not overdue. The one place the quote, the payroll reconciliation and the
+    assessment ask."""
+    overdue = row.principal_due + row.interest_due
+    if row.due_date >= on or overdue <= 0:
+        return ZERO
+    return penalty_increment(
+        rule,
+        overdue=overdue,
+        payment=row.payment,
+        due_date=row.due_date,
+        assessed_through=row.penalty_through,
+        as_of=on,
+        already=row.penalty,
+    )
+
+
 def book_penalties(
     cooperative: Cooperative, actor: Any, loan: Loan, rows: list[Instalment], on: dt.date
 ) -> LoanTransaction | None:
@@ -51,20 +70,11 @@ def book_penalties(
     changed: list[Instalment] = []
     total = ZERO
     for row in rows:
-        overdue = row.principal_due + row.interest_due
-        if row.due_date >= on or overdue <= 0:
+        overdue = row.due_date < on and row.principal_due + row.interest_due > 0
+        # Never move penalty_through back (an earlier date adds nothing anyway).
+        if not overdue or (row.penalty_through is not None and row.penalty_through >= on):
             continue
-        if row.penalty_through is not None and row.penalty_through >= on:
-            continue
-        added = penalty_increment(
-            rule,
-            overdue=overdue,
-            payment=row.payment,
-            due_date=row.due_date,
-            assessed_through=row.penalty_through,
-            as_of=on,
-            already=row.penalty,
-        )
+        added = earned_penalty(rule, row, on)
         row.penalty += added
         row.penalty_through = on
         total += added
@@ -143,7 +153,7 @@ def refresh_quality(
 def assess(
     *, cooperative: Cooperative, actor: Any, loan_id: int, on: dt.date | None = None
 ) -> Loan:
-    """Penalties and quality of one loan as of a date (the day-end batch calls this in bulk)."""
+    """Penalties and quality of one loan as of a date."""
     loan = locked_loan(cooperative, loan_id)
     if loan.status != Loan.Status.ACTIVE:
         return loan
@@ -177,7 +187,11 @@ def _check_assessment_date(loan: Loan, on: dt.date) -> None:
 
 
 def assess_portfolio(*, cooperative: Cooperative, actor: Any, on: dt.date | None = None) -> int:
-    """Every active loan of the cooperative, one transaction per loan; returns the count."""
+    """Every active loan of the cooperative, one transaction per loan; returns the count.
+
+    A per-loan loop, fine for the demo and for a small cooperative; the day-end close (issue 4)
+    replaces it with set-based SQL over batches.
+    """
     day = business_date(cooperative, on)
     ids = list(
         Loan.objects.filter(cooperative=cooperative, status=Loan.Status.ACTIVE)

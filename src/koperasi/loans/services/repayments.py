@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from koperasi.audit import services as audit
 from koperasi.domain.money import ZERO, format_rupiah, round_half_up
-from koperasi.domain.repayment import Applied, Due, allocate, parse_order, penalty_increment
+from koperasi.domain.repayment import Applied, Due, allocate, parse_order
 from koperasi.errors import NotFound, ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.ledger.models import JournalEntry
@@ -40,12 +40,8 @@ from koperasi.loans.services.common import (
 from koperasi.loans.services.common import (
     amount as parse_money,
 )
-from koperasi.loans.services.quality import (
-    book_penalties,
-    refresh_quality,
-)
+from koperasi.loans.services.quality import book_penalties, earned_penalty, refresh_quality
 from koperasi.loans.services.terms import penalty_rule
-from koperasi.savings import selectors as savings_selectors
 from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsAccount
 from koperasi.tenancy.models import Cooperative
@@ -178,27 +174,20 @@ def _repay(
     on: dt.date | None,
     note: str,
 ) -> LoanTransaction:
-    if not key:
-        raise ServiceError("idempotency_key_required", _("An idempotency key is required."))
-    if channel not in Channel.values or channel == Channel.SYSTEM:
-        raise ServiceError("invalid", _("Unknown payment channel."), "channel")
     day = business_date(cooperative, on)
-    loan = locked_loan(cooperative, loan_id)
-    if (
-        retried := raced_retry(cooperative, key, loan_id, (Kind.REPAYMENT, Kind.PAYOFF))
-    ) is not None:
-        return retried
-    check_active(loan)
-    source = None
-    if channel == Channel.SAVINGS:
-        source = members_sukarela(
-            cooperative, loan.member_id, savings_account_id or loan.savings_account_id
-        )
-        savings.check_loan_debit(source, value)
-    if day < loan.disbursed_on:
-        raise ServiceError(
-            "before_disbursement", _("A repayment cannot be dated before the disbursement.")
-        )
+    prepared = _prepare(
+        cooperative,
+        loan_id,
+        key,
+        (Kind.REPAYMENT, Kind.PAYOFF),
+        channel,
+        savings_account_id,
+        value,
+        day,
+    )
+    if isinstance(prepared, LoanTransaction):
+        return prepared
+    loan, source = prepared
     rows = current_rows(loan)
     book_penalties(cooperative, actor, loan, rows, day)
     order = parse_order(loan.product.allocation_order)
@@ -210,14 +199,6 @@ def _repay(
         more, left = _allocate_rows(left, future, order, per_instalment=True)
         applied += more
     excess_account = None
-    if left > 0 and loan.product.overpayment == LoanProduct.Overpayment.PREPAYMENT:
-        # Everything is paid and still money is left: a typo far more often than a gift.
-        raise ServiceError(
-            "overpayment",
-            _("At most %(max)s can be paid on this loan now.")
-            % {"max": format_rupiah(value - left)},
-            "amount",
-        )
     if left > 0:
         excess, excess_account = left, _excess_account(cooperative, loan, channel, value - left)
     split = Split(applied=applied, waived={})
@@ -238,6 +219,39 @@ def _repay(
         on=day,
         note=note,
     )
+
+
+def _prepare(
+    cooperative: Cooperative,
+    loan_id: int,
+    key: str,
+    kinds: tuple[str, ...],
+    channel: str,
+    savings_account_id: int | None,
+    value: Decimal,
+    day: dt.date,
+) -> tuple[Loan, SavingsAccount | None] | LoanTransaction:
+    """What every payment checks first: the loan locked (then the savings it comes from), or
+    the movement a retry with the same key already made."""
+    if not key:
+        raise ServiceError("idempotency_key_required", _("An idempotency key is required."))
+    if channel not in Channel.values or channel == Channel.SYSTEM:
+        raise ServiceError("invalid", _("Unknown payment channel."), "channel")
+    loan = locked_loan(cooperative, loan_id)
+    if (retried := raced_retry(cooperative, key, loan_id, kinds)) is not None:
+        return retried
+    check_active(loan)
+    if day < loan.disbursed_on:
+        raise ServiceError(
+            "before_disbursement", _("A repayment cannot be dated before the disbursement.")
+        )
+    source = None
+    if channel == Channel.SAVINGS:
+        source = members_sukarela(
+            cooperative, loan.member_id, savings_account_id or loan.savings_account_id
+        )
+        savings.check_loan_debit(source, value)
+    return loan, source
 
 
 def raced_retry(
@@ -264,22 +278,22 @@ def check_active(loan: Loan) -> None:
 def _excess_account(
     cooperative: Cooperative, loan: Loan, channel: str, owed: Decimal
 ) -> SavingsAccount:
+    """The sukarela account that takes what a payment leaves over, if the product says so.
+
+    Anything left on a prepaying product (every instalment paid and still money left) is a
+    typo far more often than a gift, and cannot go back into the savings it came from.
+    """
     refuse = ServiceError(
         "overpayment",
         _("At most %(max)s can be paid on this loan now.") % {"max": format_rupiah(owed)},
         "amount",
     )
-    if channel == Channel.SAVINGS:
+    if channel == Channel.SAVINGS or loan.product.overpayment != LoanProduct.Overpayment.SAVINGS:
         raise refuse
-    account_id = loan.savings_account_id
-    found = (
-        savings_selectors.sukarela_account_of(cooperative=cooperative, member=loan.member)
-        if account_id is None
-        else None
-    )
-    if account_id is None and found is None:
-        raise refuse
-    return savings.locked_account_for_loan(cooperative, account_id or found.pk)  # type: ignore[union-attr]
+    try:
+        return members_sukarela(cooperative, loan.member_id, loan.savings_account_id)
+    except ServiceError as exc:
+        raise refuse from exc
 
 
 def post_payment(
@@ -434,18 +448,7 @@ def _quote(
     rule = penalty_rule(product)
     penalty = ZERO
     for row in rows:
-        pending = ZERO
-        if row.due_date < on and row.principal_due + row.interest_due > 0:
-            pending = penalty_increment(
-                rule,
-                overdue=row.principal_due + row.interest_due,
-                payment=row.payment,
-                due_date=row.due_date,
-                assessed_through=row.penalty_through,
-                as_of=on,
-                already=row.penalty,
-            )
-        penalty += row.penalty_due + pending
+        penalty += row.penalty_due + earned_penalty(rule, row, on)
     due = [r for r in rows if r.due_date <= on]
     future = [r for r in rows if r.due_date > on and r.amount_due > 0]
     interest = sum((r.interest_due for r in due), ZERO)
@@ -505,21 +508,20 @@ def pay_off(
 ) -> LoanTransaction:
     """Settle the whole loan early for exactly the settlement quote of the day."""
     value = parse_money(amount)
-    if not idempotency_key:
-        raise ServiceError("idempotency_key_required", _("An idempotency key is required."))
-    if channel not in Channel.values or channel == Channel.SYSTEM:
-        raise ServiceError("invalid", _("Unknown payment channel."), "channel")
-    loan = locked_loan(cooperative, loan_id)
-    if (retried := raced_retry(cooperative, idempotency_key, loan_id, (Kind.PAYOFF,))) is not None:
-        return retried
-    check_active(loan)
-    source = None
-    if channel == Channel.SAVINGS:
-        source = members_sukarela(
-            cooperative, loan.member_id, savings_account_id or loan.savings_account_id
-        )
-        savings.check_loan_debit(source, value)
     day = business_date(cooperative, business_date_)
+    prepared = _prepare(
+        cooperative,
+        loan_id,
+        idempotency_key,
+        (Kind.PAYOFF,),
+        channel,
+        savings_account_id,
+        value,
+        day,
+    )
+    if isinstance(prepared, LoanTransaction):
+        return prepared
+    loan, source = prepared
     rows = current_rows(loan)
     quote, waived = _quote(loan, rows, day)
     if value != quote.total:
@@ -567,11 +569,8 @@ def _settle(
         part = Applied(
             no=row.no, penalty=row.penalty_due, interest=interest, principal=row.principal_due
         )
-        if part.total:
+        if part.total or row.pk in waived:  # a row whose interest is waived changes too
             applied.append((row, part))
-    for row in rows:
-        if row.pk in waived and all(r.pk != row.pk for r, _a in applied):
-            applied.append((row, Applied(no=row.no, penalty=ZERO, interest=ZERO, principal=ZERO)))
     split = Split(applied=applied, waived=waived)
     return post_payment(
         cooperative=cooperative,

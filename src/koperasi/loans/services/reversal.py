@@ -31,7 +31,6 @@ from koperasi.loans.services.quality import (
     refresh_quality,
 )
 from koperasi.savings import services as savings
-from koperasi.savings.models import SavingsAccount
 from koperasi.tenancy.models import Cooperative
 
 Kind = LoanTransaction.Kind
@@ -58,27 +57,24 @@ def reverse_repayment(
     )
     if original is None:
         raise NotFound(_("Transaction not found."))
-    if (done := existing_txn(cooperative, idempotency_key)) is not None:
-        if done.reverses_id != original.pk:
-            raise key_reused()
-        return done
+    entry = original.journal_entry
+    # Repayments always have an entry; only cash-basis penalties do not.
+    if original.kind not in (Kind.REPAYMENT, Kind.PAYOFF) or entry is None:
+        raise ServiceError("not_reversible", _("Only repayments can be reversed here."))
     if not reason.strip():
         raise ServiceError("required", _("Give the reason for the reversal."), "reason")
-    if original.kind not in (Kind.REPAYMENT, Kind.PAYOFF):
-        raise ServiceError("not_reversible", _("Only repayments can be reversed here."))
-    _check_reversible(original, original.loan.schedule_version)
-    entry = original.journal_entry
-    if entry is None:  # repayments always have an entry; only cash-basis penalties do not
-        raise ServiceError("not_reversible", _("Only repayments can be reversed here."))
     loan = locked_loan(cooperative, original.loan_id)
-    legs = _savings_legs(cooperative, entry)
-    # Again under the loan's lock: a retry, a second reversal or a new repayment may have
-    # committed while this one waited for it.
+    # Under the loan's lock: a retry, a second reversal or a new repayment may have committed
+    # while this one waited for it.
     if (done := existing_txn(cooperative, idempotency_key)) is not None:
         if done.reverses_id != original.pk:
             raise key_reused()
         return done
     _check_reversible(original, loan.schedule_version)
+    legs = [
+        (savings.locked_account_for_loan(cooperative, leg.account_id), leg)
+        for leg in savings.loan_movements(entry)
+    ]
     for account, leg in legs:
         if account.balance - leg.amount < 0:
             raise ServiceError(
@@ -168,15 +164,6 @@ def _check_reversible(original: LoanTransaction, schedule_version: int) -> None:
 def _version_of(txn: LoanTransaction) -> int:
     versions = {item.get("version", 1) for item in txn.allocation}
     return max(versions) if versions else txn.loan.schedule_version
-
-
-def _savings_legs(
-    cooperative: Cooperative, entry: JournalEntry
-) -> list[tuple[SavingsAccount, Any]]:
-    from koperasi.savings.models import SavingsTransaction
-
-    legs = list(SavingsTransaction.objects.filter(journal_entry=entry).order_by("account_id"))
-    return [(savings.locked_account_for_loan(cooperative, leg.account_id), leg) for leg in legs]
 
 
 def credits_by_role(entry: JournalEntry) -> dict[str, Decimal]:

@@ -8,7 +8,7 @@ import holidays
 from koperasi.domain.errors import DomainError
 from koperasi.domain.repayment import PenaltyRule
 from koperasi.domain.schedule import PERIODS_PER_YEAR, LoanTerms, Schedule, build_schedule
-from koperasi.loans.models import Loan, LoanProduct
+from koperasi.loans.models import LoanProduct
 from koperasi.loans.simulation import service_error
 
 
@@ -76,7 +76,3 @@ def penalty_rule(product: LoanProduct) -> PenaltyRule:
         grace_days=product.penalty_grace_days,
         cap_pct=product.penalty_cap_pct,
     )
-
-
-def loan_terms_text(loan: Loan) -> str:
-    return f"{loan.method} {loan.rate}%/{loan.rate_period} x{loan.term}"

@@ -1,8 +1,13 @@
-"""`koperasi calc schedule`: a loan's instalment schedule, computed without touching any data.
+"""`koperasi calc`: calculators that touch no data (no database, no settings of a cooperative).
 
     koperasi calc schedule --principal 10000000 --rate 1.5 --rate-period month --months 12 \\
         --method anuitas [--rounding 1|100|1000] [--frequency monthly|weekly|daily] [--grace N] \\
         [--start YYYY-MM-DD] [--skip-holidays] [--json]
+    koperasi calc savings-interest --input FILE.json|- [--json]
+
+`schedule` prints a loan's instalment schedule. `savings-interest` prints a period's savings
+interest (saldo terendah, harian or rata-rata), the tax withheld from it and the net amount; its
+JSON input is described in `_calc_savings.py`.
 
 Bad input is one clear line on stderr and exit code 2, never a traceback.
 """
@@ -10,7 +15,7 @@ Bad input is one clear line on stderr and exit code 2, never a traceback.
 import json
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TextIO
 
 import holidays
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -30,6 +35,7 @@ from koperasi.domain.schedule import (
     build_schedule,
 )
 from koperasi.loans.presenters import schedule_json
+from koperasi.tenancy.management.commands import _calc_savings
 
 # LoanTerms field -> the option a person typed, so errors name what to fix.
 OPTION_FOR_FIELD = {
@@ -44,14 +50,21 @@ OPTION_FOR_FIELD = {
     "disbursed_on": "--start",
 }
 HEADERS = ("No", "Jatuh tempo", "Pokok", "Bunga", "Angsuran", "Sisa pokok")
+CALCULATIONS = ("schedule", "savings-interest")
 
 
 class Command(BaseCommand):
-    help = "Loan calculator: print an instalment schedule (flat, menurun or anuitas)."
+    help = (
+        "Calculators: a loan's instalment schedule (flat, menurun or anuitas), or a period's "
+        "savings interest with its tax."
+    )
     requires_system_checks: list[str] = []  # a pure calculation: no database, no checks
+    stealth_options = ("stdin",)  # call_command(..., stdin=StringIO(...)) for `--input -`
 
     def add_arguments(self, parser: CommandParser) -> None:
-        calculations = parser.add_subparsers(dest="calculation", required=True, metavar="schedule")
+        calculations = parser.add_subparsers(
+            dest="calculation", required=True, metavar=_choices(CALCULATIONS)
+        )
         schedule = calculations.add_parser(
             "schedule",
             help="instalment schedule of a loan",
@@ -101,7 +114,38 @@ class Command(BaseCommand):
         )
         schedule.add_argument("--json", action="store_true", help="machine-readable output")
 
+        interest = calculations.add_parser(
+            "savings-interest",
+            help="savings interest of a period, its tax and the net amount",
+            description=(
+                "Print a period's savings interest (terendah, harian or rata_rata), the tax "
+                "withheld from it (PP 15/2009 final tax, or PPh 23 for a legal entity) and the "
+                "net amount credited."
+            ),
+        )
+        interest.add_argument(
+            "--input",
+            required=True,
+            metavar="FILE.json",
+            help='the JSON input, or "-" for standard input',
+        )
+        interest.add_argument("--json", action="store_true", help="machine-readable output")
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["calculation"] == "savings-interest":
+            self._savings_interest(options["input"], options.get("stdin"), as_json=options["json"])
+        else:
+            self._schedule(options)
+
+    def _savings_interest(self, path: str, stdin: TextIO | None, *, as_json: bool) -> None:
+        result, individual = _calc_savings.run(path, stdin)
+        if as_json:
+            self.stdout.write(_calc_savings.as_json(result))
+        else:
+            for line in _calc_savings.as_lines(result, individual_member=individual):
+                self.stdout.write(line)
+
+    def _schedule(self, options: dict[str, Any]) -> None:
         start = _parse_start(options["start"])
         try:
             terms = LoanTerms(

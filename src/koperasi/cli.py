@@ -4,6 +4,9 @@
     koperasi serve [--port N]               production server (gunicorn + WhiteNoise)
     koperasi check [--coop CODE]            verify every bookkeeping invariant
     koperasi calc schedule --principal P --rate R --months N --method anuitas [--json]
+    koperasi calc savings-interest --input FILE.json [--json]
+    koperasi close-day --coop CODE [--to YYYY-MM-DD]   day-end close (catches up missed days)
+    koperasi close-month --coop CODE [--month YYYY-MM] month-end close and month lock
     koperasi worker                         background task worker
     koperasi import-members --coop CODE FILE
     koperasi create-cooperative --code C --name N --admin USER
@@ -22,6 +25,8 @@ ALIASES = {
     "worker": "db_worker",
     "import-members": "import_members",
     "create-cooperative": "create_cooperative",
+    "close-day": "close_day",
+    "close-month": "close_month",
 }
 
 

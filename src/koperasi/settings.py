@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "koperasi.ledger",
     "koperasi.savings",
     "koperasi.loans",
+    "koperasi.closing",
     "koperasi.web",
 ]
 

@@ -41,7 +41,7 @@ from decimal import (
 from typing import Literal, get_args
 
 from koperasi.domain.errors import DomainError
-from koperasi.domain.money import MAX_INTEGER_DIGITS
+from koperasi.domain.money import MAX_INTEGER_DIGITS, allocate_largest_remainder
 
 Method = Literal["terendah", "harian", "rata_rata"]
 METHODS: tuple[str, ...] = get_args(Method)  # ("terendah", "harian", "rata_rata")
@@ -153,6 +153,17 @@ def final_tax(gross_interest: Decimal, *, individual_member: bool = True) -> Dec
     else:
         rate = PPH23_RATE
     return _CTX.multiply(gross_interest, rate).quantize(CENT, rounding=ROUND_HALF_UP, context=_CTX)
+
+
+def member_tax(account_interest: Sequence[Decimal]) -> list[Decimal]:
+    """The final tax of one individual member whose threshold covers all their accounts: the
+    tax on the member's total, split over the accounts in proportion to their interest (largest
+    remainder), so the parts add up to the member's tax exactly."""
+    total = sum(account_interest, _ZERO)
+    tax = final_tax(total)
+    if not tax:
+        return [_ZERO for _ in account_interest]
+    return allocate_largest_remainder(tax, list(account_interest))
 
 
 def savings_interest(

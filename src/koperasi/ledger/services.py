@@ -40,11 +40,55 @@ class Line:
     credit: Decimal = ZERO
 
 
-def business_today(cooperative: Cooperative) -> dt.date:
+def local_today(cooperative: Cooperative) -> dt.date:
     """Today in the cooperative's own time zone (a Flores teller's day ends at WITA midnight)."""
     import zoneinfo
 
     return timezone.now().astimezone(zoneinfo.ZoneInfo(cooperative.time_zone)).date()
+
+
+def business_today(cooperative: Cooperative) -> dt.date:
+    """The date new work is posted on: today, or the day after the last closed day when the
+    day-end close has already run for today (work after the close belongs to the next day).
+
+    Inside a transaction the closed day is read afresh under a shared lock on the cooperative
+    row, held to the commit: a day-end close, which takes that row exclusively to mark the day
+    closed, waits for this work and then includes it, or this work sees the day closed and is
+    dated the next day. Either way nothing is lost.
+    """
+    closed = (
+        _days_closed_through(cooperative)
+        if connection.in_atomic_block
+        else cooperative.days_closed_through
+    )
+    today = local_today(cooperative)
+    if closed is not None and closed >= today:
+        return closed + dt.timedelta(days=1)
+    return today
+
+
+def _closed_through(cooperative: Cooperative) -> tuple[dt.date | None, dt.date | None]:
+    """(books closed through, days closed through), read afresh. On PostgreSQL under FOR KEY
+    SHARE, which blocks nothing but the close's FOR UPDATE (the member and loan counters take
+    FOR NO KEY UPDATE); SQLite write transactions are serialised anyway (BEGIN IMMEDIATE)."""
+    lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT books_closed_through, days_closed_through FROM tenancy_cooperative"
+            f" WHERE id = %s{lock}",
+            [cooperative.pk],
+        )
+        books, days = cursor.fetchone()
+    # SQLite hands dates back as text through a raw cursor.
+    books, days = (
+        dt.date.fromisoformat(value) if isinstance(value, str) else value for value in (books, days)
+    )
+    cooperative.books_closed_through, cooperative.days_closed_through = books, days
+    return books, days
+
+
+def _days_closed_through(cooperative: Cooperative) -> dt.date | None:
+    return _closed_through(cooperative)[1]
 
 
 def install_chart(*, cooperative: Cooperative) -> None:
@@ -78,18 +122,24 @@ def account_by_role(cooperative: Cooperative, role: str) -> Account:
         ) from exc
 
 
-def _check_open_period(cooperative: Cooperative, business_date: dt.date) -> None:
-    # Read afresh: a month may have been closed since the cooperative object was loaded.
-    closed_through = (
-        Cooperative.objects.filter(pk=cooperative.pk)
-        .values_list("books_closed_through", flat=True)
-        .get()
-    )
-    if closed_through is not None and business_date <= closed_through:
+def _check_open_period(
+    cooperative: Cooperative, business_date: dt.date, *, closing: bool = False
+) -> None:
+    # Read afresh: a month or a day may have been closed since the cooperative was loaded.
+    books, days = _closed_through(cooperative)
+    if books is not None and business_date <= books:
         raise ServiceError(
             "period_closed",
             _("The books are closed through %(date)s; choose a later date.")
-            % {"date": closed_through.strftime("%d/%m/%Y")},
+            % {"date": books.strftime("%d/%m/%Y")},
+            field="business_date",
+        )
+    # The close itself posts into the day it is closing.
+    if not closing and days is not None and business_date <= days:
+        raise ServiceError(
+            "day_closed",
+            _("The day-end close has run through %(date)s; choose a later date.")
+            % {"date": days.strftime("%d/%m/%Y")},
             field="business_date",
         )
 
@@ -145,8 +195,12 @@ def post_entry(
     allow_control: bool = False,
     reversal_of: JournalEntry | None = None,
     before_balances: Callable[[JournalEntry], None] | None = None,
+    closing: bool = False,
 ) -> JournalEntry:
     """Post a balanced entry, or return the entry already posted under this key.
+
+    Only the day-end and month-end close pass `closing=True`: they post into the day they are
+    closing, which other work may no longer do.
 
     Everything is checked before the first write, so a refusal leaves the caller's transaction
     usable. `before_balances` lets a sub-ledger write its own rows for the new entry before the
@@ -160,7 +214,7 @@ def post_entry(
         return existing
     business_date = business_date or business_today(cooperative)
     _validate_lines(cooperative, lines, allow_control)
-    _check_open_period(cooperative, business_date)
+    _check_open_period(cooperative, business_date, closing=closing)
     if connection.vendor == "sqlite":
         _check_sqlite_range(lines)
     # The busiest statements of the platform: written as SQL (no savepoints, no ORM query

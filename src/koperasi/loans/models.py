@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from koperasi.ledger.models import MONEY
@@ -338,10 +338,16 @@ class Instalment(models.Model):
     version = models.PositiveSmallIntegerField(default=1)
     no = models.PositiveSmallIntegerField()
     due_date = models.DateField()
+    # The interest of the row is earned over (period_start, due_date]: the day-end accrual
+    # recognises it day by day.
+    period_start = models.DateField(null=True, blank=True)
     principal = models.DecimalField(**MONEY)
     interest = models.DecimalField(**MONEY)
     payment = models.DecimalField(**MONEY)
     balance = models.DecimalField(**MONEY)
+    # Interest of this row recognised as income so far: by the accrual, or when paid before
+    # it was accrued. Never less than interest_paid; the difference is interest receivable.
+    interest_accrued = models.DecimalField(**MONEY, default=Decimal("0"))
     principal_paid = models.DecimalField(**MONEY, default=Decimal("0"))
     interest_paid = models.DecimalField(**MONEY, default=Decimal("0"))
     # Interest forgiven by an early payoff or taken over by a restructuring.
@@ -361,7 +367,13 @@ class Instalment(models.Model):
                 fields=["cooperative", "due_date"],
                 condition=Q(paid_on__isnull=True),
                 name="instalment_unpaid_due",
-            )
+            ),
+            # The rows still earning interest: the day-end accrual reads only these.
+            models.Index(
+                fields=["cooperative", "period_start"],
+                condition=Q(interest_accrued__lt=F("interest") - F("interest_waived")),
+                name="instalment_accruing",
+            ),
         ]
 
     @property
@@ -498,3 +510,46 @@ class WriteOffRequest(models.Model):
     decision_note = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+
+
+class LoanAccrual(models.Model):
+    """Interest one instalment earned on one day (the detail behind the day's accrual entry)."""
+
+    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="+")
+    instalment = models.ForeignKey(Instalment, on_delete=models.PROTECT, related_name="+")
+    business_date = models.DateField()
+    amount = models.DecimalField(**MONEY)
+    journal_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instalment", "business_date"], name="uniq_accrual_per_day"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["cooperative", "business_date"], name="accrual_coop_date"),
+            models.Index(fields=["loan", "business_date"], name="accrual_loan_date"),
+        ]
+
+
+class QualitySnapshot(models.Model):
+    """The portfolio by kolektibilitas class at a day-end, with the allowance it requires."""
+
+    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
+    business_date = models.DateField()
+    collectibility = models.PositiveSmallIntegerField()
+    loans = models.PositiveIntegerField()
+    outstanding = models.DecimalField(**MONEY)
+    collateral = models.DecimalField(**MONEY)
+    allowance = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["cooperative", "-business_date", "collectibility"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cooperative", "business_date", "collectibility"],
+                name="uniq_quality_snapshot",
+            )
+        ]

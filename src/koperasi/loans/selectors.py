@@ -237,10 +237,15 @@ def loan_violations(*, cooperative: Cooperative) -> list[str]:
             version=F("loan__schedule_version"),
         ),
         "loan_id",
-        ["principal", "principal_paid"],
+        ["principal", "principal_paid", "interest_accrued", "interest_paid"],
     )
-    for pk, number, outstanding, status in loans.values_list(
-        "pk", "number", "outstanding_principal", "status"
+    # A row never has more paid than recognised (interest paid early is recognised when paid).
+    for number, no in Instalment.objects.filter(
+        cooperative=cooperative, interest_paid__gt=F("interest_accrued")
+    ).values_list("loan__number", "no")[:20]:
+        problems.append(f"loan {number} instalment {no} has more interest paid than recognised")
+    for pk, number, outstanding, status, accrued in loans.values_list(
+        "pk", "number", "outstanding_principal", "status", "accrued_interest"
     ):
         (principal_moved,) = moved.get(pk, (ZERO,))
         if outstanding != principal_moved:
@@ -248,11 +253,16 @@ def loan_violations(*, cooperative: Cooperative) -> list[str]:
                 f"loan {number} outstanding {outstanding} != sum of its movements {principal_moved}"
             )
         if status == Loan.Status.ACTIVE:
-            scheduled, paid = current.get(pk, (ZERO, ZERO))
+            scheduled, paid, recognised, interest_paid = current.get(pk, (ZERO,) * 4)
             if outstanding != scheduled - paid:
                 problems.append(
                     f"loan {number} outstanding {outstanding} != unpaid principal of its "
                     f"schedule {scheduled - paid}"
+                )
+            if accrued != recognised - interest_paid:
+                problems.append(
+                    f"loan {number} interest receivable {accrued} != interest accrued and "
+                    f"unpaid on its schedule {recognised - interest_paid}"
                 )
         elif outstanding != 0:
             problems.append(f"loan {number} is {status} but still has {outstanding} outstanding")

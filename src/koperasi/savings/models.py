@@ -69,6 +69,11 @@ class SavingsAccount(models.Model):
         OPEN = "open", _("Open")
         CLOSED = "closed", _("Closed")
 
+    class OnMaturity(models.TextChoices):
+        # ARO (automatic roll-over) is the usual default for a time deposit.
+        ROLL_OVER = "rollover", _("Roll over for another term")
+        TO_SUKARELA = "sukarela", _("Pay into sukarela savings")
+
     cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
     member = models.ForeignKey(
         "members.Member", on_delete=models.PROTECT, related_name="savings_accounts"
@@ -79,6 +84,9 @@ class SavingsAccount(models.Model):
     opened_on = models.DateField()
     closed_on = models.DateField(null=True, blank=True)
     maturity_date = models.DateField(null=True, blank=True)
+    on_maturity = models.CharField(
+        _("at maturity"), max_length=8, choices=OnMaturity.choices, default=OnMaturity.ROLL_OVER
+    )
     # Σ of its transactions, maintained in the same transaction as each movement.
     balance = models.DecimalField(**MONEY, default=Decimal("0"))
 
@@ -109,6 +117,9 @@ class SavingsTransaction(models.Model):
         # Written by the loan ledger: a disbursement or excess paid in, an instalment paid out.
         LOAN_CREDIT = "loan_credit", _("From a loan")
         LOAN_DEBIT = "loan_debit", _("Loan repayment")
+        # Written by the month-end close.
+        INTEREST = "interest", _("Savings interest")
+        TAX = "tax", _("Final income tax")
 
     cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
     account = models.ForeignKey(
@@ -138,8 +149,49 @@ class SavingsTransaction(models.Model):
                 name="uniq_savings_txn_key",
             )
         ]
-        indexes = [models.Index(fields=["account", "business_date", "id"], name="savings_txn_stmt")]
+        indexes = [
+            models.Index(fields=["account", "business_date", "id"], name="savings_txn_stmt"),
+            # The day-end close reads one day's movements of the whole cooperative.
+            models.Index(fields=["cooperative", "business_date"], name="savings_txn_coop_date"),
+        ]
 
     @property
     def receipt_number(self) -> str:
         return f"KW-{self.pk:08d}"
+
+
+class SavingsDayBalance(models.Model):
+    """An account's balance at the end of a day on which it moved, written by the day-end close.
+
+    The month-end interest reads these rows (with the balance the month opened at) instead of
+    every movement; days without a row kept the previous balance.
+    """
+
+    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
+    account = models.ForeignKey(SavingsAccount, on_delete=models.PROTECT, related_name="+")
+    business_date = models.DateField()
+    balance = models.DecimalField(**MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "business_date"], name="uniq_day_balance")
+        ]
+        indexes = [
+            models.Index(fields=["cooperative", "business_date"], name="day_balance_coop_date")
+        ]
+
+
+class WajibBill(models.Model):
+    """The simpanan wajib a member owes for a month, issued by the month-end close."""
+
+    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
+    period = models.DateField(help_text="first day of the month billed")
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cooperative", "period", "member"], name="uniq_wajib_bill"
+            )
+        ]

@@ -614,8 +614,12 @@ def transfer(
     note: str = "",
     business_date: dt.date | None = None,
     channel: str = "teller",
+    closing: bool = False,
 ) -> tuple[SavingsTransaction, SavingsTransaction]:
-    """Move money between two accounts of the same member (e.g. sukarela → wajib)."""
+    """Move money between two accounts of the same member (e.g. sukarela → wajib).
+
+    The day-end close pays matured time deposits with `closing=True` (dated the day it closes).
+    """
     value = _amount(amount)
     if from_account_id == to_account_id:
         raise ServiceError("same_account", _("Choose two different accounts."), "to_account")
@@ -655,6 +659,7 @@ def transfer(
         idempotency_key=f"savings:{idempotency_key}",
         business_date=on,
         allow_control=True,
+        closing=closing,
     )
     out = _record_movement(
         account=source,

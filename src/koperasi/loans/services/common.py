@@ -1,6 +1,7 @@
 """Pieces every loan service uses: locking, numbering, amounts, the loan's own movements."""
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from koperasi.domain.errors import DomainError
 from koperasi.domain.money import parse_amount
+from koperasi.domain.schedule import Instalment as ScheduleRow
 from koperasi.errors import Conflict, NotFound, ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.ledger.models import Account, JournalEntry
@@ -49,6 +51,12 @@ def locked_loan(cooperative: Cooperative, loan_id: int) -> Loan:
 def current_rows(loan: Loan) -> list[Instalment]:
     """The rows of the loan's current schedule, in due order (locked with the loan)."""
     return list(Instalment.objects.filter(loan=loan, version=loan.schedule_version).order_by("no"))
+
+
+def period_starts(start: dt.date, rows: Sequence[ScheduleRow]) -> list[dt.date]:
+    """Where each row's interest period begins: the previous due date (the first row's at the
+    disbursement or restructuring)."""
+    return [start, *(row.due_date for row in rows[:-1])]
 
 
 def existing_txn(cooperative: Cooperative, key: str) -> LoanTransaction | None:
@@ -146,7 +154,14 @@ def members_sukarela(
     return account
 
 
-PAID_FIELDS = ("principal_paid", "interest_paid", "penalty_paid", "interest_waived", "paid_on")
+PAID_FIELDS = (
+    "principal_paid",
+    "interest_paid",
+    "penalty_paid",
+    "interest_waived",
+    "interest_accrued",
+    "paid_on",
+)
 
 
 def save_rows(rows: list[Instalment], fields: tuple[str, ...]) -> None:

@@ -27,6 +27,7 @@ from koperasi.loans.services.common import (
     key_reused,
     members_sukarela,
     next_number,
+    period_starts,
     record_txn,
 )
 from koperasi.loans.services.terms import product_schedule
@@ -151,13 +152,16 @@ def _disburse(
             loan=loan,
             version=1,
             no=row.no,
+            period_start=start,
             due_date=row.due_date,
             principal=row.principal,
             interest=row.interest,
             payment=row.payment,
             balance=row.balance,
         )
-        for row in schedule.instalments
+        for row, start in zip(
+            schedule.instalments, period_starts(on, schedule.instalments), strict=True
+        )
     )
     target = (
         account.product.gl_account

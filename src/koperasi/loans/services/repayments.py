@@ -5,7 +5,7 @@ member's savings account when one is involved, then the general-ledger rows insi
 """
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -62,6 +62,9 @@ class Split:
 
     applied: list[tuple[Instalment, Applied]]
     waived: dict[int, Decimal]
+    # Per row: interest recognised as income by this payment (negative: taken back), so a
+    # reversal can undo exactly that.
+    recognised: dict[int, Decimal] = field(default_factory=dict)
 
     @property
     def principal(self) -> Decimal:
@@ -86,6 +89,9 @@ class Split:
             out.setdefault(pk, {"id": pk, "principal": "0", "interest": "0", "penalty": "0"})[
                 "waived"
             ] = str(waived)
+        for pk, recognised in self.recognised.items():
+            if recognised:
+                out[pk]["recognised"] = str(recognised)
         return list(out.values())
 
 
@@ -115,20 +121,41 @@ def _allocate_rows(
     return [(by_no[a.no], a) for a in applied], left
 
 
-def _apply(split: Split, on: dt.date) -> list[Instalment]:
-    """Write the split onto its rows (in memory); returns the rows that changed."""
+def _apply(split: Split, on: dt.date) -> tuple[list[Instalment], Decimal, Decimal]:
+    """Write the split onto its rows (in memory).
+
+    Returns the rows that changed, the interest paid out of what was already accrued
+    (receivable), and the accrued interest taken back because it was waived. Interest paid
+    before it was accrued is recognised on the row there and then, so the day-end accrual
+    never counts it again.
+    """
     changed: dict[int, Instalment] = {}
+    from_accrued = ZERO
     for row, part in split.applied:
+        receivable = max(row.interest_accrued - row.interest_paid, ZERO)
+        taken = min(part.interest, receivable)
+        from_accrued += taken
+        if part.interest > taken:
+            row.interest_accrued += part.interest - taken
+            split.recognised[row.pk] = split.recognised.get(row.pk, ZERO) + part.interest - taken
         row.principal_paid += part.principal
         row.interest_paid += part.interest
         row.penalty_paid += part.penalty
         changed[row.pk] = row
+    written_back = ZERO
     for pk, waived in split.waived.items():
-        changed[pk].interest_waived += waived
+        row = changed[pk]
+        row.interest_waived += waived
+        # Interest accrued on a row that is now forgiven is no longer income.
+        excess = max(row.interest_accrued - row.interest_paid, ZERO)
+        if excess:
+            row.interest_accrued -= excess
+            split.recognised[pk] = split.recognised.get(pk, ZERO) - excess
+            written_back += excess
     for row in changed.values():
         if row.amount_due == 0 and row.paid_on is None:
             row.paid_on = on
-    return list(changed.values())
+    return list(changed.values()), from_accrued, written_back
 
 
 def repay(
@@ -319,10 +346,8 @@ def post_payment(
         raise ServiceError("allocation_error", _("The payment could not be allocated exactly."))
     if value <= 0:
         raise ServiceError("invalid_amount", _("Enter an amount greater than zero."), "amount")
-    from_accrued = min(interest, loan.accrued_interest)
+    changed, from_accrued, write_back = _apply(split, on)
     from_penalty_receivable = min(penalty, loan.penalty_receivable)
-    # A payoff waives interest that may already have been accrued: take it back out of income.
-    write_back = loan.accrued_interest - from_accrued if kind == Kind.PAYOFF else ZERO
     debit = (
         source.product.gl_account if source is not None else gl(cooperative, SOURCE_ROLE[channel])
     )
@@ -344,7 +369,6 @@ def post_payment(
         lines.append(ledger.Line(gl(cooperative, "loan_interest_income"), debit=write_back))
     if excess and excess_account is not None:
         lines.append(ledger.Line(excess_account.product.gl_account, credit=excess))
-    changed = _apply(split, on)
     loan.outstanding_principal -= principal
     loan.accrued_interest -= from_accrued + write_back
     loan.penalty_receivable -= from_penalty_receivable

@@ -107,6 +107,7 @@ def reverse_repayment(
         row.interest_paid -= Decimal(item["interest"])
         row.penalty_paid -= Decimal(item["penalty"])
         row.interest_waived -= Decimal(item.get("waived", "0"))
+        row.interest_accrued -= Decimal(item.get("recognised", "0"))
         if row.amount_due > 0:
             row.paid_on = None
         changed.append(row)

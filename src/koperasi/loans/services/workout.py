@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +37,7 @@ from koperasi.loans.services.common import (
     existing_txn,
     key_reused,
     locked_loan,
+    period_starts,
     record_txn,
     who,
 )
@@ -242,6 +244,9 @@ def decide_restructuring(
     book_penalties(cooperative, actor, loan, old_rows, on)
     carried_interest = sum((r.interest_due for r in old_rows if r.due_date <= on), ZERO)
     carried_penalty = sum((r.penalty_due for r in old_rows), ZERO)
+    # Interest already recognised but unpaid stays receivable: it is recognised on the new first
+    # row (which carries the unpaid interest), so the accrual does not count it twice.
+    carried_accrued = sum((max(r.interest_accrued - r.interest_paid, ZERO) for r in old_rows), ZERO)
     # The old rows stay exactly as they were (the history); only the current version is owed.
     version = loan.schedule_version + 1
     new_rows = [
@@ -250,15 +255,19 @@ def decide_restructuring(
             loan=loan,
             version=version,
             no=row.no,
+            period_start=start,
             due_date=row.due_date,
             principal=row.principal,
             interest=row.interest + (carried_interest if row.no == 1 else ZERO),
+            interest_accrued=carried_accrued if row.no == 1 else ZERO,
             payment=row.payment + (carried_interest if row.no == 1 else ZERO),
             balance=row.balance,
             penalty=carried_penalty if row.no == 1 else ZERO,
             penalty_through=on if row.no == 1 else None,
         )
-        for row in schedule.instalments
+        for row, start in zip(
+            schedule.instalments, period_starts(on, schedule.instalments), strict=True
+        )
     ]
     Instalment.objects.bulk_create(new_rows)
     loan.schedule_version = version
@@ -387,6 +396,10 @@ def decide_write_off(
             lines.append(ledger.Line(ledger.account_by_role(cooperative, income), debit=value))
 
     def record(entry: JournalEntry) -> None:
+        # Accrued interest left income above: on the rows too, nothing is recognised unpaid.
+        Instalment.objects.filter(
+            loan=loan, version=loan.schedule_version, interest_accrued__gt=F("interest_paid")
+        ).update(interest_accrued=F("interest_paid"))
         loan.outstanding_principal = ZERO
         loan.accrued_interest = ZERO
         loan.penalty_receivable = ZERO

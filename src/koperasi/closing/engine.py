@@ -1,0 +1,178 @@
+"""The close engine: runs each step of a day-end or month-end over id-range batches.
+
+Guarantees (DESIGN.md rule 8):
+- idempotent per (cooperative, business date, step): a step marked done is never run again;
+- resumable: each batch commits with a `CloseBatch` marker in the same transaction, so after a
+  crash the rerun skips exactly the batches already in the books and redoes the rest;
+- batches are fixed id ranges (`first_id` a multiple of the batch size), not "the next N rows",
+  so a rerun cuts the work the same way even when rows were added or changed meanwhile.
+
+Steps themselves live with their data (`loans/close_steps.py`, `savings/close_steps.py`); this
+module only knows their names, labels and two callables.
+"""
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Max, Min, QuerySet
+from django.utils import timezone
+from django.utils.functional import Promise
+
+from koperasi.closing.models import CloseBatch, CloseRun, CloseStep
+from koperasi.tenancy.models import Cooperative
+
+BATCH_SIZE = 50_000
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What a step's batch works on: one cooperative, one business date, ids first..last."""
+
+    cooperative: Cooperative
+    day: dt.date
+    step: str
+    first_id: int
+    last_id: int
+    actor: Any
+
+    def key(self, *parts: object) -> str:
+        """An idempotency key for an entry this batch posts (unique per step, day, batch)."""
+        tail = ":".join(str(p) for p in parts)
+        return f"close:{self.day.isoformat()}:{self.step}:{self.first_id}" + (
+            f":{tail}" if tail else ""
+        )
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    label: str | Promise
+    # The batches of this step for a day: (first_id, last_id) ranges, [(0, 0)] for one batch.
+    ranges: Callable[[Cooperative, dt.date], list[tuple[int, int]]]
+    # Does one batch inside a transaction; returns the rows it touched.
+    run_batch: Callable[[Batch], int]
+
+
+ProgressCallback = Callable[[str, int, int], None]
+
+
+def one_batch(_cooperative: Cooperative, _day: dt.date) -> list[tuple[int, int]]:
+    return [(0, 0)]
+
+
+def id_ranges(queryset: QuerySet[Any], size: int = BATCH_SIZE) -> list[tuple[int, int]]:
+    """Fixed ranges covering the ids of the queryset: [k·size, (k+1)·size − 1]."""
+    bounds = queryset.aggregate(low=Min("pk"), high=Max("pk"))
+    if bounds["low"] is None:
+        return []
+    first = bounds["low"] // size
+    last = bounds["high"] // size
+    return [(k * size, (k + 1) * size - 1) for k in range(first, last + 1)]
+
+
+def step_done(cooperative: Cooperative, day: dt.date, name: str) -> bool:
+    return CloseStep.objects.filter(
+        cooperative=cooperative, business_date=day, step=name, status=CloseStep.Status.DONE
+    ).exists()
+
+
+def run_steps(
+    *,
+    run: CloseRun,
+    day: dt.date,
+    steps: Sequence[Step],
+    actor: Any,
+    progress: ProgressCallback | None = None,
+) -> None:
+    """Run every step not yet done for the day, in order. A failing step is recorded with its
+    error (and re-raised); the steps before it stay done, so the rerun starts at it."""
+    cooperative = run.cooperative
+    for step in steps:
+        if step_done(cooperative, day, step.name):
+            continue
+        started = time.monotonic()
+        record = CloseStep.objects.create(
+            cooperative=cooperative, run=run, business_date=day, step=step.name
+        )
+        ranges = step.ranges(cooperative, day)
+        _set_progress(run, day, step.name, 0, len(ranges))
+        try:
+            for index, (first_id, last_id) in enumerate(ranges, start=1):
+                _run_batch(step, Batch(cooperative, day, step.name, first_id, last_id, actor))
+                _set_progress(run, day, step.name, index, len(ranges))
+                if progress is not None:
+                    progress(step.name, index, len(ranges))
+        except Exception as exc:
+            record.status = CloseStep.Status.FAILED
+            record.error = _message(exc)
+            record.finished_at = timezone.now()
+            record.seconds = time.monotonic() - started
+            record.save(update_fields=["status", "error", "finished_at", "seconds"])
+            raise
+        rows = sum(
+            CloseBatch.objects.filter(
+                cooperative=cooperative, business_date=day, step=step.name
+            ).values_list("rows", flat=True)
+        )
+        record.status = CloseStep.Status.DONE
+        record.rows = rows
+        record.finished_at = timezone.now()
+        record.seconds = time.monotonic() - started
+        record.save(update_fields=["status", "rows", "finished_at", "seconds"])
+
+
+def _run_batch(step: Step, batch: Batch) -> None:
+    with transaction.atomic():
+        if CloseBatch.objects.filter(
+            cooperative=batch.cooperative,
+            business_date=batch.day,
+            step=batch.step,
+            first_id=batch.first_id,
+        ).exists():
+            return  # committed by an earlier, interrupted run
+        rows = step.run_batch(batch)
+        CloseBatch.objects.create(
+            cooperative=batch.cooperative,
+            business_date=batch.day,
+            step=batch.step,
+            first_id=batch.first_id,
+            rows=rows,
+        )
+
+
+def _set_progress(run: CloseRun, day: dt.date, step: str, done: int, total: int) -> None:
+    run.current_date, run.current_step = day, step
+    run.done_batches, run.total_batches = done, total
+    CloseRun.objects.filter(pk=run.pk).update(
+        current_date=day, current_step=step, done_batches=done, total_batches=total
+    )
+
+
+def _message(exc: Exception) -> str:
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return str(message)[:2000]
+
+
+@contextmanager
+def exclusive(cooperative: Cooperative) -> Iterator[bool]:
+    """One close at a time per cooperative. On PostgreSQL a session advisory lock, released
+    by the server if the process dies (a crashed close never blocks the next one); SQLite
+    serialises writers anyway. Yields False when another close holds it."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        # Namespaced: 0x6B6F70 ("kop") in the high half, the cooperative in the low half.
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [0x6B6F70, cooperative.pk])
+        acquired = bool(cursor.fetchone()[0])
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [0x6B6F70, cooperative.pk])

@@ -12,12 +12,14 @@ module only knows their names, labels and two callables.
 """
 
 import datetime as dt
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
@@ -27,6 +29,18 @@ from koperasi.closing.models import CloseBatch, CloseRun, CloseStep
 from koperasi.tenancy.models import Cooperative
 
 BATCH_SIZE = 50_000
+
+
+def batch_size() -> int:
+    # Tests cut a small cooperative into many batches to exercise resuming.
+    return int(getattr(settings, "CLOSE_BATCH_SIZE", BATCH_SIZE))
+
+
+def _crash_point(step: str, index: int) -> None:
+    """Fault injection for the crash-and-resume test: KOPERASI_CLOSE_CRASH_AT="step:n" kills
+    the process inside batch n of the step, after its work and before its commit."""
+    if os.environ.get("KOPERASI_CLOSE_CRASH_AT") == f"{step}:{index}":
+        os._exit(9)
 
 
 @dataclass(frozen=True)
@@ -65,8 +79,9 @@ def one_batch(_cooperative: Cooperative, _day: dt.date) -> list[tuple[int, int]]
     return [(0, 0)]
 
 
-def id_ranges(queryset: QuerySet[Any], size: int = BATCH_SIZE) -> list[tuple[int, int]]:
+def id_ranges(queryset: QuerySet[Any], size: int | None = None) -> list[tuple[int, int]]:
     """Fixed ranges covering the ids of the queryset: [k·size, (k+1)·size − 1]."""
+    size = size or batch_size()
     bounds = queryset.aggregate(low=Min("pk"), high=Max("pk"))
     if bounds["low"] is None:
         return []
@@ -103,7 +118,8 @@ def run_steps(
         _set_progress(run, day, step.name, 0, len(ranges))
         try:
             for index, (first_id, last_id) in enumerate(ranges, start=1):
-                _run_batch(step, Batch(cooperative, day, step.name, first_id, last_id, actor))
+                batch = Batch(cooperative, day, step.name, first_id, last_id, actor)
+                _run_batch(step, batch, index)
                 _set_progress(run, day, step.name, index, len(ranges))
                 if progress is not None:
                     progress(step.name, index, len(ranges))
@@ -126,7 +142,7 @@ def run_steps(
         record.save(update_fields=["status", "rows", "finished_at", "seconds"])
 
 
-def _run_batch(step: Step, batch: Batch) -> None:
+def _run_batch(step: Step, batch: Batch, index: int) -> None:
     with transaction.atomic():
         if CloseBatch.objects.filter(
             cooperative=batch.cooperative,
@@ -136,6 +152,7 @@ def _run_batch(step: Step, batch: Batch) -> None:
         ).exists():
             return  # committed by an earlier, interrupted run
         rows = step.run_batch(batch)
+        _crash_point(step.name, index)
         CloseBatch.objects.create(
             cooperative=batch.cooperative,
             business_date=batch.day,

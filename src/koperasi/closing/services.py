@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from koperasi.audit import services as audit
 from koperasi.closing.engine import ProgressCallback, exclusive, run_steps, step_done
-from koperasi.closing.models import CloseRun
+from koperasi.closing.models import CloseBatch, CloseRun
 from koperasi.closing.steps import DAY_STEPS, MONTH_STEPS
 from koperasi.domain.periods import month_bounds
 from koperasi.errors import Conflict, ServiceError
@@ -22,6 +22,8 @@ from koperasi.ledger import services as ledger
 from koperasi.tenancy.models import Cooperative
 
 ONE_DAY = dt.timedelta(days=1)
+# The marker a day-end leaves when it closes a day to other work (a CloseBatch row).
+DAY_MARK = "day"
 
 
 def days_to_close(cooperative: Cooperative, to: dt.date) -> list[dt.date]:
@@ -31,8 +33,10 @@ def days_to_close(cooperative: Cooperative, to: dt.date) -> list[dt.date]:
     if closed is None:
         # The first close: only the target day (older days are history before the close).
         return [to]
-    first = closed if not all(step_done(cooperative, closed, s.name) for s in DAY_STEPS) else None
-    start = first or closed + ONE_DAY
+    interrupted = day_started(cooperative, closed) and not all(
+        step_done(cooperative, closed, s.name) for s in DAY_STEPS
+    )
+    start = closed if interrupted else closed + ONE_DAY
     return [start + dt.timedelta(days=n) for n in range((to - start).days + 1)]
 
 
@@ -156,7 +160,18 @@ def _mark_day_closed(cooperative: Cooperative, day: dt.date) -> None:
     if coop.days_closed_through is None or coop.days_closed_through < day:
         coop.days_closed_through = day
         coop.save(update_fields=["days_closed_through"])
+        # Marks the day as begun by the close, so a run interrupted before its steps finish
+        # is resumed at this day.
+        CloseBatch.objects.get_or_create(
+            cooperative=coop, business_date=day, step=DAY_MARK, first_id=0
+        )
     cooperative.days_closed_through = coop.days_closed_through
+
+
+def day_started(cooperative: Cooperative, day: dt.date) -> bool:
+    return CloseBatch.objects.filter(
+        cooperative=cooperative, business_date=day, step=DAY_MARK
+    ).exists()
 
 
 def _close_month(run: CloseRun, actor: Any, progress: ProgressCallback | None) -> None:

@@ -111,7 +111,9 @@ def pay_maturities(batch: Batch) -> int:
                     cooperative=cooperative,
                     actor=batch.actor,
                     member=account.member,
-                    kind=SavingsKind.SUKARELA,
+                    product=SavingsProduct.objects.get(
+                        cooperative=cooperative, kind=SavingsKind.SUKARELA, is_active=True
+                    ),
                     opened_on=day,
                 )
             services.transfer(

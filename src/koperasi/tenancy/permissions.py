@@ -22,6 +22,8 @@ IMPORT_PAYROLL = "loans.payroll"
 MANAGE_LOAN_PRODUCTS = "loans.products"
 VIEW_AUDIT = "audit.view"
 MANAGE_SETTINGS = "settings.manage"
+# Start a day-end or month-end close from the UI (the history is VIEW_LEDGER).
+RUN_CLOSE = "closing.run"
 
 _READ = {VIEW_MEMBERS, VIEW_SAVINGS, VIEW_LEDGER, VIEW_LOANS}
 _LENDING = {HANDLE_LOANS, APPROVE_LOANS, TRANSACT_LOANS, IMPORT_PAYROLL, MANAGE_LOAN_PRODUCTS}
@@ -30,12 +32,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
         _READ
         | {MANAGE_MEMBERS, IMPORT_MEMBERS, TRANSACT_SAVINGS, MANAGE_LEDGER, CLOSE_PERIOD}
-        | {VIEW_AUDIT, MANAGE_SETTINGS}
+        | {VIEW_AUDIT, MANAGE_SETTINGS, RUN_CLOSE}
         | _LENDING
     ),
     Role.MANAGER: frozenset(
         _READ
-        | {MANAGE_MEMBERS, IMPORT_MEMBERS, TRANSACT_SAVINGS, CLOSE_PERIOD, VIEW_AUDIT}
+        | {MANAGE_MEMBERS, IMPORT_MEMBERS, TRANSACT_SAVINGS, CLOSE_PERIOD, VIEW_AUDIT, RUN_CLOSE}
         | _LENDING
     ),
     Role.TELLER: frozenset(

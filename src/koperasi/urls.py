@@ -14,5 +14,6 @@ def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
 urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
+    path("k/<slug:code>/tutup-buku/", include("koperasi.closing.urls")),
     path("", include("koperasi.web.urls")),
 ]

@@ -155,7 +155,8 @@ def credit_interest(batch: Batch) -> int:
     accounts = list(
         _earning(cooperative)
         .filter(
-            member_id__range=(batch.first_id, batch.last_id),
+            member_id__gte=batch.first_id,
+            member_id__lte=batch.last_id,
             status=SavingsAccount.Status.OPEN,
         )
         .select_related("product")

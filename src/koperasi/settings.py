@@ -109,6 +109,9 @@ TEMPLATES = [
     }
 ]
 
+# Rows per batch of a close step (tests cut a small cooperative into many batches).
+CLOSE_BATCH_SIZE = int(os.environ.get("KOPERASI_CLOSE_BATCH_SIZE", "50000"))
+
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(

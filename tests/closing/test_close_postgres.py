@@ -1,0 +1,157 @@
+"""The close on PostgreSQL: a process killed mid-step resumes to the same books, and teller
+work during a close is either in the closed day or dated the next one."""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from django.db import connection, connections, transaction
+
+from koperasi.closing.models import CloseBatch, CloseRun
+from koperasi.ledger.models import Account
+from koperasi.loans.models import Instalment, Loan, LoanAccrual
+from koperasi.savings import services as savings
+from koperasi.savings.models import SavingsDayBalance
+from tests.closing.conftest import ON, close_days, make_loan, staff, start_closing_after, today_is
+from tests.conftest import make_coop, make_member, sukarela_account
+from tests.loans.conftest import check_books
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs PostgreSQL (processes and row locks)"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+CLOSE_TO = dt.date(2026, 1, 20)
+
+
+def _book(code):
+    coop = make_coop(code=code, name=f"KSP {code}")
+    people = staff(coop, suffix=code)
+    loans = [make_loan(coop, people) for _ in range(5)]
+    start_closing_after(coop, ON)
+    return coop, loans
+
+
+def _close_in_a_process(code, crash_at=None):
+    db = connection.settings_dict
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        KOPERASI_CLOSE_BATCH_SIZE="2",
+    )
+    env.pop("KOPERASI_CLOSE_CRASH_AT", None)
+    if crash_at:
+        env["KOPERASI_CLOSE_CRASH_AT"] = crash_at
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "koperasi.cli",
+            "close-day",
+            "--coop",
+            code,
+            "--to",
+            CLOSE_TO.isoformat(),
+            "--quiet",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _state(coop, loans):
+    return {
+        "balances": sorted(Account.objects.filter(cooperative=coop).values_list("code", "balance")),
+        "loans": [
+            Loan.objects.filter(pk=loan.pk).values_list("accrued_interest", "collectibility").get()
+            for loan in loans
+        ],
+        "rows": [
+            list(
+                Instalment.objects.filter(loan=loan)
+                .order_by("no")
+                .values_list("interest_accrued", "penalty")
+            )
+            for loan in loans
+        ],
+        "accruals": LoanAccrual.objects.filter(cooperative=coop).count(),
+    }
+
+
+def test_a_close_killed_mid_step_resumes_to_the_same_books():
+    crashed, crashed_loans = _book("crash")
+    calm, calm_loans = _book("calm")
+    # Five loans in batches of two ids: the accrual step of the first day has several batches.
+    killed = _close_in_a_process("crash", crash_at="loan_accrual:2")
+    assert killed.returncode == 9, killed.stderr
+    # Killed inside batch 2: batch 1 is in the books, batch 2 is not, and the books balance.
+    committed = CloseBatch.objects.filter(cooperative=crashed, step="loan_accrual")
+    assert committed.count() == 1
+    check_books(crashed)
+    run = CloseRun.objects.get(cooperative=crashed)
+    assert run.status == CloseRun.Status.RUNNING  # the process died without a word
+    resumed = _close_in_a_process("crash")
+    assert resumed.returncode == 0, resumed.stderr
+    run.refresh_from_db()
+    assert (run.status, run.error) == (CloseRun.Status.FAILED, "interrupted")
+    assert _close_in_a_process("calm").returncode == 0
+    for coop in (crashed, calm):
+        coop.refresh_from_db()
+        assert coop.days_closed_through == CLOSE_TO
+        check_books(coop)
+    assert _state(crashed, crashed_loans) == _state(calm, calm_loans)
+
+
+def test_teller_work_during_the_close_is_in_the_day_or_the_next():
+    day = dt.date(2026, 6, 30)
+    coop = make_coop(code="siang")
+    people = staff(coop, suffix="s")
+    member = make_member(coop, people["teller"])
+    account = sukarela_account(coop, member)
+    start_closing_after(coop, day - dt.timedelta(days=1))
+    deposited = {}
+
+    def teller():
+        try:
+            with today_is(day), transaction.atomic():
+                deposited["txn"] = savings.deposit(
+                    cooperative=coop,
+                    actor=people["teller"],
+                    account_id=account.pk,
+                    amount="250000",
+                    idempotency_key="during-close",
+                )
+                time.sleep(1.0)  # still open when the close starts
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=teller)
+    thread.start()
+    time.sleep(0.3)
+    with today_is(day):
+        close_days(coop, day)  # waits for the teller's transaction, then includes it
+    thread.join()
+    txn = deposited["txn"]
+    assert txn.business_date == day
+    balance = SavingsDayBalance.objects.get(account=account, business_date=day).balance
+    account.refresh_from_db()
+    assert balance == account.balance
+    with today_is(day):
+        later = savings.deposit(
+            cooperative=coop,
+            actor=people["teller"],
+            account_id=account.pk,
+            amount="1000",
+            idempotency_key="after-close",
+        )
+    assert later.business_date == day + dt.timedelta(days=1)
+    check_books(coop)

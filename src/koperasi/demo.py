@@ -193,6 +193,11 @@ def seed_demo(
     members.create_portal_login(
         cooperative=coop, actor=None, member=first, password=DEMO_PASSWORD, username="A0001"
     )
+    # The day-end close starts with last month: a manager closes the days from its first day
+    # (catching up), then the month (interest, tax, wajib bills), then the days of this month.
+    Cooperative.objects.filter(pk=coop.pk).update(
+        days_closed_through=add_months(today.replace(day=1), -1) - dt.timedelta(days=1)
+    )
     return coop
 
 

@@ -218,3 +218,12 @@ def test_after_the_month_lock_postings_into_it_are_refused(january, teller, memb
         deposit(coop, teller, account, "1000", dt.date(2026, 1, 31), "late")
     assert caught.value.code == "period_closed"
     assert Account.objects.get(cooperative=coop, code="2101").balance == 0
+
+
+def test_a_month_the_day_end_did_not_cover_is_refused(coop):
+    # The close history starts in the middle of January: January's interest cannot be known.
+    start_closing_after(coop, dt.date(2026, 1, 14))
+    close_days(coop, JAN[1])
+    with pytest.raises(ServiceError) as caught:
+        close_month(coop, 2026, 1)
+    assert caught.value.code == "days_not_closed_by_close"

@@ -86,6 +86,16 @@ def check_month_close(cooperative: Cooperative, last: dt.date) -> None:
             % {"date": last.strftime("%d/%m/%Y")},
             "month",
         )
+    if not day_started(cooperative, last.replace(day=1)):
+        # Interest needs each day's balances, which only the day-end records.
+        raise ServiceError(
+            "days_not_closed_by_close",
+            _(
+                "The day-end close did not run for every day of this month; its savings interest "
+                "cannot be computed. Close the next month instead."
+            ),
+            "month",
+        )
     books = cooperative.books_closed_through
     if books is not None and books >= last:
         raise ServiceError("already_closed", _("This month is already closed."), "month")

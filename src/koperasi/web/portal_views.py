@@ -1,5 +1,6 @@
 """The member portal (/saya/): a member's own savings, statements and profile, nothing else."""
 
+import calendar
 import datetime as dt
 from typing import Any
 
@@ -8,10 +9,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from koperasi.domain.money import ZERO
+from koperasi.domain.errors import DomainError
+from koperasi.domain.money import ZERO, parse_rupiah_input
 from koperasi.domain.periods import add_months
+from koperasi.domain.savings_interest import FINAL_TAX_THRESHOLD, BalanceSpan, savings_interest
 from koperasi.ledger import services as ledger
 from koperasi.savings import selectors as savings_selectors
+from koperasi.savings.models import SavingsProduct
 from koperasi.web.decorators import member_view
 
 STATEMENT_ROWS = 500  # a phone screen's worth many times over; narrow the dates for more
@@ -96,3 +100,101 @@ def portal_profile(request: HttpRequest) -> HttpResponse:
     return render(
         request, "web/portal_profile.html", {"member": member, "masked_nik": mask_nik(member.nik)}
     )
+
+
+class InterestSimulation(forms.Form):
+    """What a member's savings would earn this month: a starting balance and up to three
+    changes during the month, under the product's own method, rate and day count."""
+
+    product = forms.ChoiceField(label=_("Savings product"))
+    balance = forms.CharField(label=_("Balance at the start of the month"))
+    change_day_1 = forms.IntegerField(label=_("On day"), required=False, min_value=2, max_value=31)
+    change_balance_1 = forms.CharField(label=_("the balance becomes"), required=False)
+    change_day_2 = forms.IntegerField(label=_("On day"), required=False, min_value=2, max_value=31)
+    change_balance_2 = forms.CharField(label=_("the balance becomes"), required=False)
+    change_day_3 = forms.IntegerField(label=_("On day"), required=False, min_value=2, max_value=31)
+    change_balance_3 = forms.CharField(label=_("the balance becomes"), required=False)
+
+    def __init__(self, *args: Any, products: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.products = {str(p.pk): p for p in products}
+        self.fields["product"].choices = [
+            (str(p.pk), f"{p.name} ({p.get_interest_method_display()}, {p.annual_rate:.2f} %)")
+            for p in products
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        spans: list[BalanceSpan] = []
+        try:
+            spans.append(
+                BalanceSpan(1, parse_rupiah_input(data.get("balance") or "", allow_zero=True))
+            )
+        except DomainError as exc:
+            self.add_error("balance", exc.message)
+        for n in (1, 2, 3):
+            day, amount = data.get(f"change_day_{n}"), data.get(f"change_balance_{n}")
+            if day is None and not amount:
+                continue
+            if day is None or not amount:
+                self.add_error(f"change_day_{n}", _("Give both the day and the new balance."))
+                continue
+            try:
+                spans.append(BalanceSpan(day, parse_rupiah_input(amount, allow_zero=True)))
+            except DomainError as exc:
+                self.add_error(f"change_balance_{n}", exc.message)
+        data["spans"] = sorted(spans, key=lambda span: span.from_day)
+        return data
+
+
+@member_view
+def portal_interest_simulation(request: HttpRequest) -> HttpResponse:
+    """ "Simulasi jasa simpanan": the same calculation as the month-end close."""
+    member, coop = _member_context(request)
+    products = list(
+        SavingsProduct.objects.filter(cooperative=coop, is_active=True)
+        .exclude(interest_method=SavingsProduct.InterestMethod.NONE)
+        .order_by("code")
+    )
+    accounts = {
+        a.product_id: a for a in savings_selectors.accounts(cooperative=coop, member=member)
+    }
+    today = ledger.business_today(coop)
+    result = None
+    status = 200
+    if request.GET:
+        form = InterestSimulation(request.GET, products=products)
+        if form.is_valid():
+            product = form.products[form.cleaned_data["product"]]
+            days, year_days = (
+                (30, 360)
+                if product.day_count == SavingsProduct.DayCount.D30_360
+                else (calendar.monthrange(today.year, today.month)[1], 365)
+            )
+            try:
+                result = savings_interest(
+                    method=product.interest_method,
+                    annual_rate=product.annual_rate,
+                    days_in_period=days,
+                    year_days=year_days,
+                    balances=[s for s in form.cleaned_data["spans"] if s.from_day <= days],
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+                status = 400
+        else:
+            status = 400
+    else:
+        first = products[0] if products else None
+        account = accounts.get(first.pk) if first else None
+        form = InterestSimulation(
+            initial={"balance": f"{account.balance:.0f}" if account else "1000000"},
+            products=products,
+        )
+    context = {
+        "form": form,
+        "result": result,
+        "threshold": FINAL_TAX_THRESHOLD,
+        "month": today,
+    }
+    return render(request, "web/portal_interest.html", context, status=status)

@@ -23,6 +23,11 @@ portal_patterns = [
     path("rekening/<int:account_id>/", portal_views.portal_statement, name="portal_statement"),
     path("profil/", portal_views.portal_profile, name="portal_profile"),
     path("simulasi-pinjaman/", loan_views.portal_simulator, name="portal_loan_simulator"),
+    path(
+        "simulasi-jasa-simpanan/",
+        portal_views.portal_interest_simulation,
+        name="portal_interest_simulation",
+    ),
     path("pinjaman/", include("koperasi.loans.portal_urls")),
 ]
 

@@ -418,3 +418,24 @@ def test_matured_time_deposits(coop, teller, member):
     into = SavingsTransaction.objects.get(account__member=member, kind="transfer_in")
     assert (into.amount, into.business_date) == (D("5000000"), dt.date(2026, 1, 12))
     check_books(coop)
+
+
+def test_a_misconfigured_product_stops_the_step_naming_the_loan(coop, pp_loan):
+    from koperasi.loans.models import LoanProduct
+
+    LoanProduct.objects.filter(pk=pp_loan.product_id).update(penalty_rate=D("-1"))
+    with pytest.raises(ServiceError) as caught:
+        close_days(coop, dt.date(2026, 2, 20))
+    assert caught.value.code == "product_misconfigured"
+    assert pp_loan.number in caught.value.message and "PP" in caught.value.message
+    run = CloseRun.objects.get(cooperative=coop)
+    failed = CloseStep.objects.get(cooperative=coop, status="failed")
+    assert run.status == "failed" and pp_loan.number in run.error
+    assert (failed.step, failed.business_date) == ("loan_arrears", dt.date(2026, 2, 16))
+    check_books(coop)  # the failed batch left nothing behind
+    # Fixed, the next run resumes at the failed day and finishes.
+    LoanProduct.objects.filter(pk=pp_loan.product_id).update(penalty_rate=D("2"))
+    assert close_days(coop, dt.date(2026, 2, 20)).status == "done"
+    coop.refresh_from_db()
+    assert coop.days_closed_through == dt.date(2026, 2, 20)
+    check_books(coop)

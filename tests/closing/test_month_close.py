@@ -204,9 +204,7 @@ def test_closing_a_month_twice_is_refused_and_changes_nothing(january, teller, m
         close_month(coop, 2026, 1)
     assert caught.value.code == "already_closed"
     assert books_snapshot(coop) == before
-    assert SavingsAccount.objects.get(pk=account.pk).balance == D("1000000") + interest_of(
-        account
-    )
+    assert SavingsAccount.objects.get(pk=account.pk).balance == D("1000000") + interest_of(account)
 
 
 def test_after_the_month_lock_postings_into_it_are_refused(january, teller, member):
@@ -227,3 +225,14 @@ def test_a_month_the_day_end_did_not_cover_is_refused(coop):
     with pytest.raises(ServiceError) as caught:
         close_month(coop, 2026, 1)
     assert caught.value.code == "days_not_closed_by_close"
+
+
+def test_the_plain_month_lock_is_refused_once_the_day_end_runs(january):
+    from koperasi.ledger import services as ledger
+
+    close_days(january, JAN[1])
+    with pytest.raises(ServiceError) as caught:
+        ledger.close_month(cooperative=january, actor=None, year=2026, month=1)
+    assert caught.value.code == "use_month_end"
+    january.refresh_from_db()
+    assert january.books_closed_through == dt.date(2025, 12, 31)

@@ -38,6 +38,12 @@ class CloseRun(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["cooperative", "-created_at"], name="close_run_coop")]
+        constraints = [
+            # Two runs waiting at once would only make the second find nothing to do.
+            models.UniqueConstraint(
+                fields=["cooperative"], condition=Q(status="queued"), name="one_waiting_close"
+            )
+        ]
 
 
 class CloseStep(models.Model):

@@ -8,7 +8,7 @@ from the CLI and from the background task the UI starts.
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -107,13 +107,21 @@ def _new_run(cooperative: Cooperative, actor: Any, kind: str, target: dt.date) -
     # A run that is running is excluded by the lock in `execute`; one still waiting for the
     # worker would run after this one and find nothing to do, so refuse it clearly.
     if CloseRun.objects.filter(cooperative=cooperative, status=CloseRun.Status.QUEUED).exists():
-        raise Conflict(_("A close is already waiting to run for this cooperative."))
-    run = CloseRun.objects.create(
-        cooperative=cooperative,
-        kind=kind,
-        target=target,
-        started_by=actor if getattr(actor, "pk", None) else None,
-    )
+        raise Conflict(
+            "close_waiting", _("A close is already waiting to run for this cooperative.")
+        )
+    try:
+        with transaction.atomic():
+            run = CloseRun.objects.create(
+                cooperative=cooperative,
+                kind=kind,
+                target=target,
+                started_by=actor if getattr(actor, "pk", None) else None,
+            )
+    except IntegrityError as exc:  # one waiting run per cooperative (a unique index)
+        raise Conflict(
+            "close_waiting", _("A close is already waiting to run for this cooperative.")
+        ) from exc
     audit.record(
         cooperative=cooperative,
         actor=actor,
@@ -130,7 +138,7 @@ def execute(run: CloseRun, *, actor: Any, progress: ProgressCallback | None = No
     cooperative = run.cooperative
     with exclusive(cooperative) as acquired:
         if not acquired:
-            raise Conflict(_("Another close is running for this cooperative."))
+            raise Conflict("close_running", _("Another close is running for this cooperative."))
         # A run still marked running now was interrupted (its process died, freeing the lock).
         CloseRun.objects.filter(cooperative=cooperative, status=CloseRun.Status.RUNNING).exclude(
             pk=run.pk
@@ -191,7 +199,9 @@ def _close_month(run: CloseRun, actor: Any, progress: ProgressCallback | None) -
         return  # finished by an earlier run
     check_month_close(cooperative, last)
     run_steps(run=run, day=last, steps=MONTH_STEPS, actor=actor, progress=progress)
-    ledger.close_month(cooperative=cooperative, actor=actor, year=last.year, month=last.month)
+    ledger.close_month(
+        cooperative=cooperative, actor=actor, year=last.year, month=last.month, by_close=True
+    )
 
 
 def _fresh(cooperative: Cooperative) -> Cooperative:

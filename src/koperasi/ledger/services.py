@@ -473,9 +473,23 @@ def post_manual_entry(
 
 
 @transaction.atomic
-def close_month(*, cooperative: Cooperative, actor: Any, year: int, month: int) -> ClosedPeriod:
-    """Lock a month: later postings dated in it (or before it) are refused."""
+def close_month(
+    *, cooperative: Cooperative, actor: Any, year: int, month: int, by_close: bool = False
+) -> ClosedPeriod:
+    """Lock a month: later postings dated in it (or before it) are refused.
+
+    A cooperative that runs the day-end locks its months through the month-end close (which
+    credits savings interest and bills wajib first); locking one here would skip those.
+    """
     coop = Cooperative.objects.select_for_update().get(pk=cooperative.pk)
+    if coop.days_closed_through is not None and not by_close:
+        raise ServiceError(
+            "use_month_end",
+            _(
+                "This cooperative closes its months with the month-end close (savings interest, "
+                "tax, wajib bills): use the Closing page."
+            ),
+        )
     first_day, last_day = month_bounds(year, month)
     if coop.books_closed_through and last_day <= coop.books_closed_through:
         raise ServiceError("already_closed", _("This month is already closed."))

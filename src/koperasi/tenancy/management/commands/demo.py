@@ -32,4 +32,4 @@ class Command(BaseCommand):
         from koperasi.tenancy.management.commands.serve import serve
 
         self.stdout.write(self.style.SUCCESS(f"Open http://127.0.0.1:{options['port']}/"))
-        serve("127.0.0.1", options["port"], 2)
+        serve("127.0.0.1", options["port"], 2, with_worker=True)

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import subprocess
 import sys
 from typing import Any
 
@@ -17,19 +18,29 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
+        parser.add_argument(
+            "--with-worker", action="store_true", help="also run the background task worker"
+        )
         parser.add_argument("--no-migrate", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
-        serve(options["host"], options["port"], options["workers"])
+        serve(options["host"], options["port"], options["workers"], options["with_worker"])
 
 
-def serve(host: str, port: int, workers: int) -> None:
-    """Replace this process with gunicorn (settings are re-read from the same environment)."""
+def serve(host: str, port: int, workers: int, with_worker: bool = False) -> None:
+    """Replace this process with gunicorn (settings are re-read from the same environment).
+
+    `with_worker` also starts the background task worker (the close runs there) as a child in
+    the same process group, so Ctrl+C stops both; production runs `koperasi worker` as its own
+    service instead.
+    """
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "koperasi.settings")
     os.environ["KOPERASI_HOME"] = str(settings.KOPERASI_HOME)
+    if with_worker:
+        subprocess.Popen([sys.executable, "-m", "koperasi.cli", "worker"])
     os.execv(
         gunicorn,
         [

@@ -12,6 +12,13 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
+
+@pytest.fixture(autouse=True)
+def _english(settings: Any) -> None:
+    # The messages are asserted in English (the command speaks the configured language).
+    settings.LANGUAGE_CODE = "en"
+
+
 # The worked example: Rp 150.000 on days 1-2, Rp 650.000 on days 3-30, 12 % p.a., actual/365.
 EXAMPLE: dict[str, Any] = {
     "method": "harian",

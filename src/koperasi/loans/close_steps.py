@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import Case, Count, DecimalField, Exists, F, OuterRef, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from koperasi.bulk import update_rows
 from koperasi.closing.engine import Batch, id_ranges
 from koperasi.domain.errors import DomainError
 from koperasi.domain.loan_quality import ALLOWANCE_RATES, DPK, LANCAR, allowance
@@ -258,10 +259,10 @@ def assess_arrears(batch: Batch) -> int:
         refresh_quality(cooperative, loan, rows, day)
     save_rows(changed_rows, ("penalty", "penalty_through"))
     entry = _post_penalties(batch, booked) if booked else None
-    Loan.objects.bulk_update(
+    update_rows(
+        Loan,
         late,
         ["days_past_due", "collectibility", "doubtful_since", "assessed_on", "penalty_receivable"],
-        batch_size=2000,
     )
     LoanTransaction.objects.bulk_create(
         [

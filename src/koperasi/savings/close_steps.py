@@ -13,6 +13,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q
 
+from koperasi.bulk import update_rows
 from koperasi.closing.engine import Batch, id_ranges
 from koperasi.domain.periods import add_months
 from koperasi.domain.savings_interest import BalanceSpan, final_tax, member_tax, period_interest
@@ -278,7 +279,7 @@ def _post_interest(
                 )
             changed.append(account)
         SavingsTransaction.objects.bulk_create(movements, batch_size=5000)
-        SavingsAccount.objects.bulk_update(changed, ["balance"], batch_size=5000)
+        update_rows(SavingsAccount, changed, ["balance"])
 
     ledger.post_entry(
         cooperative=cooperative,

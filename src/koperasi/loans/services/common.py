@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
+from koperasi.bulk import update_rows
 from koperasi.domain.errors import DomainError
 from koperasi.domain.money import parse_amount
 from koperasi.domain.schedule import Instalment as ScheduleRow
@@ -165,10 +166,10 @@ PAID_FIELDS = (
 
 
 def save_rows(rows: list[Instalment], fields: tuple[str, ...]) -> None:
-    """Write changed schedule rows: a plain UPDATE each for the usual one or two (cheaper to
-    build and run than bulk_update's CASE), bulk_update for more."""
+    """Write changed schedule rows: a plain UPDATE each for the usual one or two, a set-based
+    update for more (koperasi.bulk)."""
     if len(rows) > 2:
-        Instalment.objects.bulk_update(rows, list(fields))
+        update_rows(Instalment, rows, fields)
         return
     for row in rows:
         Instalment.objects.filter(pk=row.pk).update(**{f: getattr(row, f) for f in fields})

@@ -160,7 +160,7 @@ def credit_interest(batch: Batch) -> int:
             member_id__lte=batch.last_id,
             status=SavingsAccount.Status.OPEN,
         )
-        .select_related("product")
+        .select_related("product__gl_account")
         .order_by("pk")
         .select_for_update(of=("self",))
     )

@@ -27,7 +27,6 @@ from koperasi.savings.models import (
     SavingsKind,
     SavingsProduct,
     SavingsTransaction,
-    WajibBill,
 )
 from koperasi.tenancy.models import Cooperative
 
@@ -296,20 +295,25 @@ def _post_interest(
 
 
 def bill_wajib(batch: Batch) -> int:
-    """The simpanan wajib each active member owes for the next month (idempotent)."""
+    """The simpanan wajib each active member owes for the next month: one INSERT … SELECT,
+    idempotent (a member already billed for the month is skipped)."""
     cooperative = batch.cooperative
     period = add_months(batch.day.replace(day=1), 1)
-    members = Member.objects.filter(cooperative=cooperative, status=Member.Status.ACTIVE).exclude(
-        pk__in=WajibBill.objects.filter(cooperative=cooperative, period=period).values("member_id")
-    )
-    bills = [
-        WajibBill(
-            cooperative=cooperative, member_id=pk, period=period, amount=cooperative.wajib_amount
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO savings_wajibbill (cooperative_id, member_id, period, amount)"
+            " SELECT %(coop)s, m.id, %(period)s, %(amount)s FROM members_member m"
+            " WHERE m.cooperative_id = %(coop)s AND m.status = %(active)s AND NOT EXISTS ("
+            "  SELECT 1 FROM savings_wajibbill b WHERE b.cooperative_id = %(coop)s"
+            "  AND b.period = %(period)s AND b.member_id = m.id)",
+            {
+                "coop": cooperative.pk,
+                "period": period,
+                "amount": cooperative.wajib_amount,
+                "active": Member.Status.ACTIVE,
+            },
         )
-        for pk in members.values_list("pk", flat=True).iterator()
-    ]
-    WajibBill.objects.bulk_create(bills, batch_size=5000)
-    return len(bills)
+        return max(cursor.rowcount, 0)
 
 
 def withholding_list(*, cooperative: Cooperative, year: int, month: int) -> list[dict[str, Any]]:

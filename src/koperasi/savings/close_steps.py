@@ -303,9 +303,10 @@ def bill_wajib(batch: Batch) -> int:
         cursor.execute(
             "INSERT INTO savings_wajibbill (cooperative_id, member_id, period, amount)"
             " SELECT %(coop)s, m.id, %(period)s, %(amount)s FROM members_member m"
-            " WHERE m.cooperative_id = %(coop)s AND m.status = %(active)s AND NOT EXISTS ("
-            "  SELECT 1 FROM savings_wajibbill b WHERE b.cooperative_id = %(coop)s"
-            "  AND b.period = %(period)s AND b.member_id = m.id)",
+            " WHERE m.cooperative_id = %(coop)s AND m.status = %(active)s"
+            # The unique index skips members already billed; an anti-join's plan depends on
+            # statistics of a table that grows by a million rows a month.
+            " ON CONFLICT (cooperative_id, period, member_id) DO NOTHING",
             {
                 "coop": cooperative.pk,
                 "period": period,

@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -311,6 +312,7 @@ def close_child(spec: dict[str, Any], queue: Any) -> None:
 
 
 def _close_in_child(spec: dict[str, Any]) -> dict[str, Any]:
+    code = code_versions()  # what this process is about to import
     S.setup_django()
     from django.db import connection
 
@@ -407,6 +409,7 @@ def _close_in_child(spec: dict[str, Any]) -> dict[str, Any]:
         "explain_ms": spec.get("explain_ms"),
         "explains": collector.plans,
         "profile": profile_summary(profiler) if profiler is not None else None,
+        "code": code,
     }
 
 
@@ -997,17 +1000,24 @@ def machine_info() -> dict[str, Any]:
 
 
 def code_versions() -> dict[str, str]:
+    """Last change and content hash of the measured code, which other work may be changing
+    while the benchmark runs: recorded at the start and by each close process."""
     src = Path(__file__).resolve().parent.parent / "src" / "koperasi"
     files = [
         *sorted((src / "closing").glob("*.py")),
         src / "loans" / "close_steps.py",
+        src / "loans" / "services" / "common.py",
+        src / "loans" / "services" / "quality.py",
         src / "savings" / "close_steps.py",
         src / "ledger" / "services.py",
+        src / "bulk.py",
     ]
     return {
         str(f.relative_to(src.parent.parent)): dt.datetime.fromtimestamp(
             f.stat().st_mtime, dt.UTC
         ).isoformat(timespec="seconds")
+        + " "
+        + hashlib.sha1(f.read_bytes()).hexdigest()[:10]
         for f in files
         if f.exists()
     }

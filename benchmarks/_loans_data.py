@@ -625,6 +625,8 @@ def load(
                 "penalty_paid",
                 "penalty_through",
                 "paid_on",
+                "period_start",
+                "interest_accrued",
             ],
             _instalment_lines(coop.pk, plans, schedules),
         )
@@ -823,7 +825,7 @@ def _loan_rows(
 def _instalment_lines(coop_id: int, plans: list[Plan], schedules: Schedules) -> Iterator[str]:
     """Text COPY lines; paid rows have principal and interest paid and `paid_on` set."""
     head = f"{coop_id}\t"
-    unpaid = "0.00\t0.00\t0.00\t0.00\t0.00\t\\N\t\\N\n"
+    unpaid = "0.00\t0.00\t0.00\t0.00\t0.00\t\\N\t\\N"
     for p in plans:
         schedules.rows(p.code, p.principal)
         text = schedules.text[(p.code, p.principal)]
@@ -831,11 +833,14 @@ def _instalment_lines(coop_id: int, plans: list[Plan], schedules: Schedules) -> 
         prefix = f"{head}{p.loan_id}\t1\t"
         for i in range(TERM):
             due = schedules.isoformat(dues[i])
+            # The interest period starts at the previous due date (the disbursement for no. 1).
+            start = schedules.isoformat(dues[i - 1] if i else p.disbursed)
             amounts, paid_part = text[i]
             if i < p.paid:
-                # Paid on the due date or up to three days before it.
+                # Paid on the due date or up to three days before it; recognised when paid.
                 paid_on = schedules.isoformat(dues[i] - dt.timedelta(days=(p.seq + i) % 4))
-                tail = f"{paid_part}\t0.00\t0.00\t0.00\t\\N\t{paid_on}\n"
+                interest_paid = paid_part.split("\t")[1]
+                tail = f"{paid_part}\t0.00\t0.00\t0.00\t\\N\t{paid_on}\t{start}\t{interest_paid}\n"
             else:
-                tail = unpaid
+                tail = f"{unpaid}\t{start}\t0.00\n"
             yield f"{prefix}{i + 1}\t{due}\t{amounts}\t{tail}"

@@ -240,8 +240,10 @@ def create_sukarela_accounts(cooperative: Any, count: int) -> list[int]:
         cursor.execute(
             """
             INSERT INTO savings_savingsaccount
-                (cooperative_id, member_id, product_id, number, status, opened_on, balance)
-            SELECT m.cooperative_id, m.id, %s, %s || '-' || m.number, 'open', m.joined_on, 0
+                (cooperative_id, member_id, product_id, number, status, opened_on, balance,
+                 on_maturity)
+            SELECT m.cooperative_id, m.id, %s, %s || '-' || m.number, 'open', m.joined_on, 0,
+                   'rollover'
             FROM members_member m
             WHERE m.cooperative_id = %s
             ORDER BY m.number

@@ -211,6 +211,9 @@ def assess_arrears(batch: Batch) -> int:
     cooperative, day = batch.cooperative, batch.day
     loans = _active(cooperative).filter(pk__range=(batch.first_id, batch.last_id))
     late_rows = Instalment.objects.filter(
+        # The batch's range repeated inside, so the plan reads only this batch's rows.
+        loan_id__gte=batch.first_id,
+        loan_id__lte=batch.last_id,
         loan=OuterRef("pk"),
         version=OuterRef("schedule_version"),
         paid_on__isnull=True,

@@ -155,3 +155,27 @@ def test_teller_work_during_the_close_is_in_the_day_or_the_next():
         )
     assert later.business_date == day + dt.timedelta(days=1)
     check_books(coop)
+
+
+def test_a_run_that_finds_another_close_running_is_refused_and_not_left_waiting():
+    from koperasi.closing import services as closing
+    from koperasi.errors import ServiceError
+
+    coop = make_coop(code="sibuk")
+    start_closing_after(coop, ON)
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:  # another process's close holds the lock
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [0x6B6F70, coop.pk])
+        run = closing.start_day_close(cooperative=coop, actor=None, to=CLOSE_TO)
+        with pytest.raises(ServiceError) as caught:
+            closing.execute(run, actor=None)
+        assert (caught.value.code, caught.value.status) == ("close_running", 409)
+        run.refresh_from_db()
+        assert run.status == CloseRun.Status.FAILED
+        # Nothing waits, so the next start is accepted.
+        closing.start_day_close(cooperative=coop, actor=None, to=CLOSE_TO)
+    finally:
+        other.close()
+    coop.refresh_from_db()
+    assert coop.days_closed_through == ON

@@ -28,12 +28,10 @@ from django.utils.functional import Promise
 from koperasi.closing.models import CloseBatch, CloseRun, CloseStep
 from koperasi.tenancy.models import Cooperative
 
-BATCH_SIZE = 50_000
-
 
 def batch_size() -> int:
-    # Tests cut a small cooperative into many batches to exercise resuming.
-    return int(getattr(settings, "CLOSE_BATCH_SIZE", BATCH_SIZE))
+    # settings.CLOSE_BATCH_SIZE (50,000; tests cut a small cooperative into many batches).
+    return int(settings.CLOSE_BATCH_SIZE)
 
 
 def _crash_point(step: str, index: int) -> None:
@@ -125,7 +123,7 @@ def run_steps(
                     progress(step.name, index, len(ranges))
         except Exception as exc:
             record.status = CloseStep.Status.FAILED
-            record.error = _message(exc)
+            record.error = error_text(exc)
             record.finished_at = timezone.now()
             record.seconds = time.monotonic() - started
             record.save(update_fields=["status", "error", "finished_at", "seconds"])
@@ -170,7 +168,8 @@ def _set_progress(run: CloseRun, day: dt.date, step: str, done: int, total: int)
     )
 
 
-def _message(exc: Exception) -> str:
+def error_text(exc: Exception) -> str:
+    """What a person reads about a failure: a service's own message, else the exception."""
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     return str(message)[:2000]
 

@@ -13,7 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from koperasi.audit import services as audit
-from koperasi.closing.engine import ProgressCallback, exclusive, run_steps, step_done
+from koperasi.closing.engine import (
+    ProgressCallback,
+    error_text,
+    exclusive,
+    run_steps,
+    step_done,
+)
 from koperasi.closing.models import CloseBatch, CloseRun
 from koperasi.closing.steps import DAY_STEPS, MONTH_STEPS
 from koperasi.domain.periods import month_bounds
@@ -104,12 +110,6 @@ def check_month_close(cooperative: Cooperative, last: dt.date) -> None:
 
 
 def _new_run(cooperative: Cooperative, actor: Any, kind: str, target: dt.date) -> CloseRun:
-    # A run that is running is excluded by the lock in `execute`; one still waiting for the
-    # worker would run after this one and find nothing to do, so refuse it clearly.
-    if CloseRun.objects.filter(cooperative=cooperative, status=CloseRun.Status.QUEUED).exists():
-        raise Conflict(
-            "close_waiting", _("A close is already waiting to run for this cooperative.")
-        )
     try:
         with transaction.atomic():
             run = CloseRun.objects.create(
@@ -118,7 +118,9 @@ def _new_run(cooperative: Cooperative, actor: Any, kind: str, target: dt.date) -
                 target=target,
                 started_by=actor if getattr(actor, "pk", None) else None,
             )
-    except IntegrityError as exc:  # one waiting run per cooperative (a unique index)
+    except IntegrityError as exc:
+        # One waiting run per cooperative (a unique index): a second would run after it and
+        # find nothing to do. A running one is excluded by the lock in `execute`.
         raise Conflict(
             "close_waiting", _("A close is already waiting to run for this cooperative.")
         ) from exc
@@ -138,7 +140,14 @@ def execute(run: CloseRun, *, actor: Any, progress: ProgressCallback | None = No
     cooperative = run.cooperative
     with exclusive(cooperative) as acquired:
         if not acquired:
-            raise Conflict("close_running", _("Another close is running for this cooperative."))
+            refusal = Conflict("close_running", _("Another close is running for this cooperative."))
+            # Not left waiting: a waiting run would block every later start.
+            CloseRun.objects.filter(pk=run.pk).update(
+                status=CloseRun.Status.FAILED,
+                finished_at=timezone.now(),
+                error=str(refusal.message),
+            )
+            raise refusal
         # A run still marked running now was interrupted (its process died, freeing the lock).
         CloseRun.objects.filter(cooperative=cooperative, status=CloseRun.Status.RUNNING).exclude(
             pk=run.pk
@@ -152,9 +161,8 @@ def execute(run: CloseRun, *, actor: Any, progress: ProgressCallback | None = No
             else:
                 _close_month(run, actor, progress)
         except Exception as exc:
-            message = str(getattr(exc, "message", "") or exc or type(exc).__name__)
             CloseRun.objects.filter(pk=run.pk).update(
-                status=CloseRun.Status.FAILED, finished_at=timezone.now(), error=message[:2000]
+                status=CloseRun.Status.FAILED, finished_at=timezone.now(), error=error_text(exc)
             )
             raise
         CloseRun.objects.filter(pk=run.pk).update(

@@ -15,11 +15,11 @@ from django.db import connection
 from django.db.models import Case, Count, DecimalField, Exists, F, OuterRef, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from koperasi.bulk import update_rows
+from koperasi.bulk import from_sen, to_sen, update_rows
 from koperasi.closing.engine import Batch, id_ranges
 from koperasi.domain.errors import DomainError
 from koperasi.domain.loan_quality import ALLOWANCE_RATES, DPK, LANCAR, allowance
-from koperasi.domain.money import ZERO
+from koperasi.domain.money import CENT, ZERO
 from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.ledger.models import Account
@@ -31,12 +31,10 @@ from koperasi.loans.models import (
     LoanTransaction,
     QualitySnapshot,
 )
-from koperasi.loans.services.common import gl, save_rows
+from koperasi.loans.services.common import gl, new_txn, save_rows
 from koperasi.loans.services.quality import earned_penalty, refresh_quality
 from koperasi.loans.services.terms import penalty_rule
 from koperasi.tenancy.models import Cooperative
-
-CENT = Decimal("0.01")
 
 
 def _active(cooperative: Cooperative) -> Any:
@@ -53,21 +51,16 @@ def _active(cooperative: Cooperative) -> Any:
 # and SAK EP practice do, so the books do not show income that will likely never come.
 _DIALECT = {
     "postgresql": {
-        "sen": "CAST(ROUND(({}) * 100) AS BIGINT)",
         "least": "LEAST",
         "greatest": "GREATEST",
         "days_to_day": "(CAST(%(day)s AS date) - i.period_start)",
         "days_to_due": "(i.due_date - i.period_start)",
-        "add_sen": "{col} + {sen} * 0.01",
     },
     "sqlite": {
-        "sen": "CAST(ROUND(({}) * 100) AS INTEGER)",
         "least": "MIN",
         "greatest": "MAX",
         "days_to_day": "CAST(julianday(%(day)s) - julianday(i.period_start) AS INTEGER)",
         "days_to_due": "CAST(julianday(i.due_date) - julianday(i.period_start) AS INTEGER)",
-        # Whole sen divided once: the double nearest the exact amount, as Python would store.
-        "add_sen": "(CAST(ROUND({col} * 100) AS INTEGER) + {sen}) / 100.0",
     },
 }
 
@@ -75,10 +68,7 @@ _DIALECT = {
 def _accrual_sql(vendor: str) -> str:
     """The increments of the batch's accruing rows into a temporary table `close_accrual`."""
     d = _DIALECT[vendor]
-
-    def sen(expression: str) -> str:
-        return d["sen"].format(expression)
-
+    sen = to_sen
     least, greatest = d["least"], d["greatest"]
     return f"""
 CREATE TEMP TABLE close_accrual AS
@@ -142,26 +132,24 @@ def accrue_interest(batch: Batch) -> int:
             for product_id, total_sen, _count in totals
         }
         entry_case = " ".join(f"WHEN {int(p)} THEN {int(e)}" for p, e in entries.items())
-        amount = "inc_sen * 0.01" if vendor == "postgresql" else "inc_sen / 100.0"
         cursor.execute(
             "INSERT INTO loans_loanaccrual"
             " (cooperative_id, loan_id, instalment_id, business_date, amount, journal_entry_id)"
-            f" SELECT %(coop)s, loan_id, instalment_id, %(day)s, {amount},"
+            f" SELECT %(coop)s, loan_id, instalment_id, %(day)s, {from_sen('inc_sen')},"
             f" CASE product_id {entry_case} END"
             " FROM close_accrual WHERE inc_sen > 0",
             params,
         )
-        add = _DIALECT[vendor]["add_sen"]
+        added = from_sen(f"{to_sen('accrued_interest')} + t.inc_sen")
         cursor.execute(
-            "UPDATE loans_loan SET accrued_interest = "
-            + add.format(col="accrued_interest", sen="t.inc_sen")
-            + " FROM (SELECT loan_id, SUM(inc_sen) AS inc_sen FROM close_accrual"
+            f"UPDATE loans_loan SET accrued_interest = {added}"
+            " FROM (SELECT loan_id, SUM(inc_sen) AS inc_sen FROM close_accrual"
             " WHERE inc_sen > 0 GROUP BY loan_id) t WHERE loans_loan.id = t.loan_id"
         )
+        added = from_sen(f"{to_sen('interest_accrued')} + t.inc_sen")
         cursor.execute(
-            "UPDATE loans_instalment SET interest_accrued = "
-            + add.format(col="interest_accrued", sen="t.inc_sen")
-            + " FROM close_accrual t WHERE loans_instalment.id = t.instalment_id"
+            f"UPDATE loans_instalment SET interest_accrued = {added}"
+            " FROM close_accrual t WHERE loans_instalment.id = t.instalment_id"
             " AND t.inc_sen > 0"
         )
         cursor.execute("DROP TABLE close_accrual")
@@ -269,20 +257,16 @@ def assess_arrears(batch: Batch) -> int:
     )
     LoanTransaction.objects.bulk_create(
         [
-            LoanTransaction(
-                cooperative=cooperative,
+            new_txn(
                 loan=loan,
                 kind=LoanTransaction.Kind.PENALTY,
                 channel=LoanTransaction.Channel.SYSTEM,
-                business_date=day,
+                entry=entry if loan.product.accounting == LoanProduct.Accounting.ACCRUAL else None,
+                key=f"penalty:{loan.pk}:{day.isoformat()}",
+                actor=batch.actor,
                 amount=added,
                 penalty=added,
-                outstanding_after=loan.outstanding_principal,
-                journal_entry=(
-                    entry if loan.product.accounting == LoanProduct.Accounting.ACCRUAL else None
-                ),
-                idempotency_key=f"penalty:{loan.pk}:{day.isoformat()}",
-                actor=batch.actor if getattr(batch.actor, "pk", None) else None,
+                on=day,
             )
             for loan, added in penalties
         ],

@@ -13,14 +13,15 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q
 
-from koperasi.bulk import update_rows
+from koperasi.bulk import from_sen, to_sen, update_rows
 from koperasi.closing.engine import Batch, id_ranges
+from koperasi.domain.money import ZERO
 from koperasi.domain.periods import add_months
 from koperasi.domain.savings_interest import BalanceSpan, final_tax, member_tax, period_interest
 from koperasi.ledger import services as ledger
 from koperasi.ledger.selectors import grouped_sums
 from koperasi.members.models import Member
-from koperasi.savings import services
+from koperasi.savings import selectors, services
 from koperasi.savings.models import (
     SavingsAccount,
     SavingsDayBalance,
@@ -30,7 +31,6 @@ from koperasi.savings.models import (
 )
 from koperasi.tenancy.models import Cooperative
 
-ZERO = Decimal("0")
 Kind = SavingsTransaction.Kind
 
 
@@ -43,12 +43,6 @@ def _earning(cooperative: Cooperative) -> Any:
 
 # ---------------------------------------------------------------- day-end
 
-_SEN = {
-    "postgresql": ("{}", "{}"),
-    # SQLite keeps decimals as doubles: add whole sen (exact integers), divide once at the end.
-    "sqlite": ("CAST(ROUND({} * 100) AS INTEGER)", "({}) / 100.0"),
-}
-
 
 def record_day_balances(batch: Batch) -> int:
     """The end-of-day balance of every interest-earning account that moved on the day.
@@ -56,9 +50,8 @@ def record_day_balances(batch: Batch) -> int:
     The balance now minus what was posted after the day: teller work dated the next day may
     already be in (the day was closed to it first).
     """
-    to_sen, from_sen = _SEN[connection.vendor]
-    balance = from_sen.format(
-        f"{to_sen.format('a.balance')} - COALESCE((SELECT SUM({to_sen.format('l.amount')})"
+    balance = from_sen(
+        f"{to_sen('a.balance')} - COALESCE((SELECT SUM({to_sen('l.amount')})"
         " FROM savings_savingstransaction l WHERE l.account_id = a.id"
         " AND l.business_date > %(day)s), 0)"
     )
@@ -87,7 +80,7 @@ def pay_maturities(batch: Batch) -> int:
         status=SavingsAccount.Status.OPEN,
         maturity_date__lte=day,
         balance__gt=0,
-    ).select_related("product")
+    ).select_related("product", "member")
     count = 0
     for account in due.order_by("pk"):
         if account.on_maturity == SavingsAccount.OnMaturity.ROLL_OVER:
@@ -96,26 +89,15 @@ def pay_maturities(batch: Batch) -> int:
                 maturity = add_months(maturity, account.product.term_months or 1)
             SavingsAccount.objects.filter(pk=account.pk).update(maturity_date=maturity)
         else:
-            sukarela = (
-                SavingsAccount.objects.filter(
-                    cooperative=cooperative,
-                    member_id=account.member_id,
-                    product__kind=SavingsKind.SUKARELA,
-                    status=SavingsAccount.Status.OPEN,
-                )
-                .order_by("pk")
-                .first()
+            sukarela = selectors.sukarela_account_of(
+                cooperative=cooperative, member=account.member
+            ) or services.open_account(
+                cooperative=cooperative,
+                actor=batch.actor,
+                member=account.member,
+                product=services._product(cooperative, SavingsKind.SUKARELA),
+                opened_on=day,
             )
-            if sukarela is None:
-                sukarela = services.open_account(
-                    cooperative=cooperative,
-                    actor=batch.actor,
-                    member=account.member,
-                    product=SavingsProduct.objects.get(
-                        cooperative=cooperative, kind=SavingsKind.SUKARELA, is_active=True
-                    ),
-                    opened_on=day,
-                )
             services.transfer(
                 cooperative=cooperative,
                 actor=batch.actor,

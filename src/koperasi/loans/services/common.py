@@ -80,7 +80,14 @@ def who(actor: Any) -> Any:
     return actor if getattr(actor, "pk", None) else None
 
 
-def record_txn(
+def record_txn(**fields: Any) -> LoanTransaction:
+    """Save a loan movement (see `new_txn` for its fields)."""
+    txn = new_txn(**fields)
+    txn.save(force_insert=True)
+    return txn
+
+
+def new_txn(
     *,
     loan: Loan,
     kind: str,
@@ -99,7 +106,8 @@ def record_txn(
     on: dt.date,
     reverses: LoanTransaction | None = None,
 ) -> LoanTransaction:
-    return LoanTransaction.objects.create(
+    """A loan movement, not yet saved (batch steps create many at once)."""
+    return LoanTransaction(
         cooperative_id=loan.cooperative_id,
         loan=loan,
         kind=kind,

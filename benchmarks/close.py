@@ -4,6 +4,8 @@
     .venv/bin/python benchmarks/close.py                          # full: 1M members, 300k loans
     .venv/bin/python benchmarks/close.py --compare-small          # + the same at 1/10 the size
     .venv/bin/python benchmarks/close.py --members 100000 --loans 30000 --explain rest
+    .venv/bin/python benchmarks/close.py --snapshot               # keeps a pre-month-end copy
+    .venv/bin/python benchmarks/close.py --month-end-from-snapshot  # the month-end again on it
 
 What it does, on a throw-away database `koperasi_close_bench` (dropped afterwards unless --keep):
 1. a cooperative through the tenancy services, then COPY (benchmarks/_close_data.py): members,
@@ -89,6 +91,20 @@ def drop_database() -> None:
 
     with psycopg.connect(S.server_url("postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{CLOSE_DB}" WITH (FORCE)')
+
+
+SNAPSHOT_DB = f"{CLOSE_DB}_month"
+
+
+def copy_database(source: str, target: str) -> None:
+    """`target` as a copy of `source` (CREATE DATABASE … TEMPLATE: a file copy, no rows)."""
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(S.server_url("postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
 
 
 # ---------------------------------------------------------------------------------------------
@@ -745,6 +761,9 @@ def scenario(
         )
         _log_close(out["rest_days_close"])
         save()
+    if args.snapshot:
+        log(f"snapshot before the month-end: {SNAPSHOT_DB}")
+        copy_database(CLOSE_DB, SNAPSHOT_DB)
     M.checkpoint()
     log(f"month-end close of {book.month_last:%m/%Y}")
     out["month_close"] = run_close(
@@ -767,6 +786,42 @@ def scenario(
         f"({out['check_after']['seconds']} s) {out['check_after']['samples'][:3]}"
     )
     out["written"] = written_by_closes(coop, book)
+    return out
+
+
+def month_end_from_snapshot(args: argparse.Namespace) -> dict[str, Any]:
+    """The month-end alone, again, on a copy of the database a --snapshot run kept just before
+    its month-end (migrated to the current code first): for trying changes to the month-end
+    without generating and day-closing the data again."""
+    from koperasi.members.models import Member
+    from koperasi.tenancy.models import Cooperative
+
+    log(f"restoring {CLOSE_DB} from {SNAPSHOT_DB} and migrating")
+    copy_database(SNAPSHOT_DB, CLOSE_DB)
+    S.migrate()
+    coop = Cooperative.objects.get()
+    last = coop.days_closed_through
+    out: dict[str, Any] = {
+        "members": Member.objects.filter(cooperative=coop).count(),
+        "from_snapshot": SNAPSHOT_DB,
+    }
+    M.checkpoint()
+    log(f"month-end close of {last:%m/%Y}")
+    out["month_close"] = run_close(
+        {
+            "coop": coop.code,
+            "kind": "month",
+            "year": last.year,
+            "month": last.month,
+            "label": "month-end",
+            "explain_ms": args.explain_ms if args.explain != "off" else None,
+            "profile": args.profile != "off",
+        }
+    )
+    _log_close(out["month_close"])
+    log("koperasi check after the close")
+    out["check_after"] = verify_books(coop)
+    log(f"check after: {out['check_after']['violations']} violation(s)")
     return out
 
 
@@ -863,9 +918,14 @@ def summarize(res: dict[str, Any]) -> list[dict[str, Any]]:
 
 def print_scenario(res: dict[str, Any]) -> None:
     width = 118
-    data = res["data"]
-    sav = data["savings"]
     print("-" * width)
+    if "data" in res:
+        print_data(res["data"])
+    _print_closes(res)
+
+
+def print_data(data: dict[str, Any]) -> None:
+    sav = data["savings"]
     print(
         f"Data: {data['members']:,} members; {sav['accounts']:,} savings accounts "
         f"({sav['accounts_by_product']}), {sav['movements']:,} movements, "
@@ -880,6 +940,9 @@ def print_scenario(res: dict[str, Any]) -> None:
     )
     print(f"  generation {data['timings_s']['total_s']} s: {data['timings_s']}")
     print(f"  COPY per table (s): {data['copy_s']}")
+
+
+def _print_closes(res: dict[str, Any]) -> None:
     for key in ("check_before", "check_after"):
         c = res.get(key)
         if c:
@@ -1085,6 +1148,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="cProfile the closes after the measured one (rest) or every close (all)",
     )
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    p.add_argument(
+        "--snapshot",
+        action="store_true",
+        help=f"keep a copy of the database just before the month-end ({SNAPSHOT_DB})",
+    )
+    p.add_argument(
+        "--month-end-from-snapshot",
+        action="store_true",
+        help="only the month-end again, on a copy of a --snapshot run's database",
+    )
     p.add_argument("--quick", action="store_true", help="smoke run: 20,000 members, 6,000 loans")
     args = p.parse_args(argv)
     if args.quick:
@@ -1120,6 +1193,13 @@ def main(argv: list[str] | None = None) -> int:
         def save() -> None:
             out.write_text(json.dumps(results, indent=2, default=str))
 
+        if args.month_end_from_snapshot:
+            results["main"] = month_end_from_snapshot(args)
+            results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+            print_scenario(results["main"])
+            save()
+            log(f"results written to {out}")
+            return 0 if results["main"]["check_after"]["violations"] == 0 else 1
         if args.compare_small:
             small = (max(args.members // 10, 100), max(args.loans // 10, 30))
             log(f"=== small scenario: {small[0]:,} members, {small[1]:,} loans")

@@ -236,3 +236,38 @@ def test_the_plain_month_lock_is_refused_once_the_day_end_runs(january):
     assert caught.value.code == "use_month_end"
     january.refresh_from_db()
     assert january.books_closed_through == dt.date(2025, 12, 31)
+
+
+def test_an_account_closed_while_the_month_end_runs_fails_the_batch_and_loses_nothing(
+    january, teller, member, monkeypatch
+):
+    """The accounts are read without a lock; one closed between the read and the credit fails
+    the batch (nothing written), and the rerun goes on."""
+    from koperasi.closing.models import CloseRun
+    from koperasi.savings import close_steps
+
+    coop = january
+    account = sukarela_account(coop, member, teller)
+    deposit(coop, teller, account, "1000000", dt.date(2026, 1, 1), "a")
+    close_days(coop, JAN[1])
+    read = close_steps._interest_accounts
+
+    def read_then_close(batch):
+        rows = read(batch)
+        # As another transaction would (here it is undone with the failed batch).
+        SavingsAccount.objects.filter(pk=account.pk).update(status="closed")
+        return rows
+
+    monkeypatch.setattr(close_steps, "_interest_accounts", read_then_close)
+    before = books_snapshot(coop)
+    with pytest.raises(ServiceError) as caught:
+        close_month(coop, 2026, 1)
+    assert caught.value.code == "account_closed"
+    run = CloseRun.objects.get(cooperative=coop, kind="month")
+    assert run.status == "failed" and "closed while the month-end ran" in run.error
+    assert books_snapshot(coop) == before
+    assert not SavingsTransaction.objects.filter(kind="interest").exists()
+    monkeypatch.undo()
+    assert close_month(coop, 2026, 1).status == "done"
+    assert interest_of(account) > 0
+    check_books(coop)

@@ -12,19 +12,20 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from koperasi.bulk import from_sen, to_sen, update_rows
+from koperasi.bulk import drop_temp_table, from_sen, load_temp_table, to_sen
 from koperasi.closing.engine import Batch, id_ranges
 from koperasi.domain.money import ZERO
 from koperasi.domain.periods import add_months
 from koperasi.domain.savings_interest import BalanceSpan, final_tax, member_tax, period_interest
+from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
-from koperasi.ledger.selectors import grouped_sums
 from koperasi.members.models import Member
 from koperasi.savings import selectors, services
 from koperasi.savings.models import (
     SavingsAccount,
-    SavingsDayBalance,
     SavingsKind,
     SavingsProduct,
     SavingsTransaction,
@@ -32,13 +33,6 @@ from koperasi.savings.models import (
 from koperasi.tenancy.models import Cooperative
 
 Kind = SavingsTransaction.Kind
-
-
-def _earning(cooperative: Cooperative) -> Any:
-    """Accounts of products that pay interest."""
-    return SavingsAccount.objects.filter(cooperative=cooperative).exclude(
-        product__interest_method=SavingsProduct.InterestMethod.NONE
-    )
 
 
 # ---------------------------------------------------------------- day-end
@@ -128,79 +122,125 @@ def _day_count(product: SavingsProduct, last_day: dt.date) -> tuple[int, int]:
     return last_day.day, 365
 
 
+_INTEREST_TABLE = "close_interest"
+
+
 def credit_interest(batch: Batch) -> int:
     """Interest for the month on every earning account of the batch's members, by each
     product's method, with the final tax withheld (per member or per account, by setting):
-    one entry for the batch, an interest and a tax movement per account."""
+    one entry for the batch, an interest and a tax movement per account.
+
+    A million accounts a month: the accounts are read as plain rows (no model objects), the
+    interest is computed by the domain function, and the results go into a temporary table
+    from which one UPDATE credits the balances and one INSERT per kind writes the movements.
+    """
     cooperative, last_day = batch.cooperative, batch.day
-    first_day = last_day.replace(day=1)
-    accounts = list(
-        _earning(cooperative)
-        .filter(
-            member_id__gte=batch.first_id,
-            member_id__lte=batch.last_id,
-            status=SavingsAccount.Status.OPEN,
-        )
-        .select_related("product__gl_account")
-        .order_by("pk")
-        .select_for_update(of=("self",))
-    )
+    products = {
+        p.pk: p
+        for p in SavingsProduct.objects.filter(cooperative=cooperative)
+        .exclude(interest_method=SavingsProduct.InterestMethod.NONE)
+        .select_related("gl_account")
+    }
+    if not products:
+        return 0
+    accounts = _interest_accounts(batch)
     if not accounts:
         return 0
-    ids = [a.pk for a in accounts]
-    # Posted on or after the first day, for the balance the month opened with.
-    since = grouped_sums(
-        SavingsTransaction.objects.filter(account_id__in=ids, business_date__gte=first_day),
-        "account_id",
-        ["amount"],
-    )
-    days: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
-    for account_id, on, balance in (
-        SavingsDayBalance.objects.filter(
-            account_id__in=ids, business_date__range=(first_day, last_day)
-        )
-        .order_by("account_id", "business_date")
-        .values_list("account_id", "business_date", "balance")
-    ):
-        days[account_id].append((on.day, balance))
+    spans = _day_spans(batch)
     gross: dict[int, Decimal] = {}
-    for account in accounts:
-        days_in_period, year_days = _day_count(account.product, last_day)
-        opening = account.balance - since.get(account.pk, (ZERO,))[0]
-        spans = [BalanceSpan(1, opening)]
-        for day_no, balance in days.get(account.pk, []):
+    for account_id, _member_id, product_id, opening in accounts:
+        product = products[product_id]
+        days_in_period, year_days = _day_count(product, last_day)
+        periods = [BalanceSpan(1, opening)]
+        for day_no, balance in spans.get(account_id, ()):
             if day_no > days_in_period:
                 break  # 30/360: the 31st is not a day of the period
             if day_no == 1:
-                spans[0] = BalanceSpan(1, balance)
+                periods[0] = BalanceSpan(1, balance)
             else:
-                spans.append(BalanceSpan(day_no, balance))
+                periods.append(BalanceSpan(day_no, balance))
         interest = period_interest(
-            method=account.product.interest_method,
-            annual_rate=account.product.annual_rate,
+            method=product.interest_method,
+            annual_rate=product.annual_rate,
             days_in_period=days_in_period,
             year_days=year_days,
-            balances=spans,
+            balances=periods,
         )
         if interest > 0:
-            gross[account.pk] = interest
+            gross[account_id] = interest
     if not gross:
         return 0
-    tax = _withholding(cooperative, accounts, gross)
-    _post_interest(batch, accounts, gross, tax)
+    owners = {account_id: member_id for account_id, member_id, _p, _o in accounts}
+    tax = _withholding(cooperative, owners, gross)
+    by_product = {account_id: product_id for account_id, _m, product_id, _o in accounts}
+    _post_interest(batch, products, by_product, gross, tax)
     return len(gross)
 
 
+def _interest_accounts(batch: Batch) -> list[tuple[int, int, int, Decimal]]:
+    """(account, member, product, opening balance of the month) of the batch's open earning
+    accounts: the balance now less what was posted from the first day on, in one statement
+    (one snapshot, so a teller's deposit committed meanwhile is in both or in neither)."""
+    since = to_sen("t.amount")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.id, a.member_id, a.product_id, {to_sen('a.balance')}"
+            f" - COALESCE((SELECT SUM({since}) FROM savings_savingstransaction t"
+            "   WHERE t.account_id = a.id AND t.business_date >= %(first)s), 0)"
+            " FROM savings_savingsaccount a"
+            " JOIN savings_savingsproduct p ON p.id = a.product_id"
+            " WHERE a.cooperative_id = %(coop)s AND a.member_id BETWEEN %(lo)s AND %(hi)s"
+            " AND a.status = %(open)s AND p.interest_method <> %(none)s ORDER BY a.id",
+            {
+                "coop": batch.cooperative.pk,
+                "first": batch.day.replace(day=1),
+                "lo": batch.first_id,
+                "hi": batch.last_id,
+                "open": SavingsAccount.Status.OPEN,
+                "none": SavingsProduct.InterestMethod.NONE,
+            },
+        )
+        return [
+            (account_id, member_id, product_id, Decimal(opening_sen).scaleb(-2))
+            for account_id, member_id, product_id, opening_sen in cursor.fetchall()
+        ]
+
+
+def _day_spans(batch: Batch) -> dict[int, list[tuple[int, Decimal]]]:
+    """The month's end-of-day balances of the batch's accounts: account → [(day, balance)]."""
+    spans: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT d.account_id, d.business_date, {to_sen('d.balance')}"
+            " FROM savings_savingsdaybalance d"
+            " JOIN savings_savingsaccount a ON a.id = d.account_id"
+            " WHERE a.cooperative_id = %(coop)s AND a.member_id BETWEEN %(lo)s AND %(hi)s"
+            " AND d.business_date BETWEEN %(first)s AND %(last)s"
+            " ORDER BY d.account_id, d.business_date",
+            {
+                "coop": batch.cooperative.pk,
+                "lo": batch.first_id,
+                "hi": batch.last_id,
+                "first": batch.day.replace(day=1),
+                "last": batch.day,
+            },
+        )
+        for account_id, on, balance_sen in cursor.fetchall():
+            day = on if isinstance(on, dt.date) else dt.date.fromisoformat(on)
+            spans[account_id].append((day.day, Decimal(balance_sen).scaleb(-2)))
+    return spans
+
+
 def _withholding(
-    cooperative: Cooperative, accounts: list[SavingsAccount], gross: dict[int, Decimal]
+    cooperative: Cooperative, owners: dict[int, int], gross: dict[int, Decimal]
 ) -> dict[int, Decimal]:
-    """Tax per account: the threshold per account, or (the default) on the member's total."""
+    """Tax per account: the threshold per account, or (the default) on the member's total.
+    `owners` maps each account to its member."""
     if cooperative.interest_tax_per_account:
         return {pk: final_tax(amount) for pk, amount in gross.items()}
     by_member: dict[int, list[int]] = defaultdict(list)
-    for account in accounts:
-        if account.pk in gross:
-            by_member[account.member_id].append(account.pk)
+    for pk in gross:
+        by_member[owners[pk]].append(pk)
     tax: dict[int, Decimal] = {}
     for pks in by_member.values():
         tax.update(zip(pks, member_tax([gross[pk] for pk in pks]), strict=True))
@@ -209,15 +249,15 @@ def _withholding(
 
 def _post_interest(
     batch: Batch,
-    accounts: list[SavingsAccount],
+    products: dict[int, SavingsProduct],
+    by_product: dict[int, int],
     gross: dict[int, Decimal],
     tax: dict[int, Decimal],
 ) -> None:
     cooperative, last_day = batch.cooperative, batch.day
     by_gl: dict[Any, Decimal] = defaultdict(lambda: ZERO)
-    for account in accounts:
-        if account.pk in gross:
-            by_gl[account.product.gl_account] += gross[account.pk] - tax[account.pk]
+    for pk, amount in gross.items():
+        by_gl[products[by_product[pk]].gl_account] += amount - tax[pk]
     total_gross = sum(gross.values(), ZERO)
     total_tax = sum(tax.values(), ZERO)
     lines = [
@@ -231,42 +271,64 @@ def _post_interest(
             ledger.Line(ledger.account_by_role(cooperative, "pph_payable"), credit=total_tax)
         )
     key = batch.key()
-    who = batch.actor if getattr(batch.actor, "pk", None) else None
+    memo = f"Jasa simpanan {last_day.strftime('%m/%Y')}"
 
     def record(entry: Any) -> None:
-        movements: list[SavingsTransaction] = []
-        changed: list[SavingsAccount] = []
-        for account in accounts:
-            if account.pk not in gross:
-                continue
-            for kind, amount in ((Kind.INTEREST, gross[account.pk]), (Kind.TAX, -tax[account.pk])):
-                if not amount:
-                    continue
-                account.balance += amount
-                movements.append(
-                    SavingsTransaction(
-                        cooperative=cooperative,
-                        account=account,
-                        kind=kind,
-                        amount=amount,
-                        balance_after=account.balance,
-                        business_date=last_day,
-                        journal_entry=entry,
-                        note=f"Jasa simpanan {last_day.strftime('%m/%Y')}",
-                        idempotency_key=f"{key}:{kind}",
-                        channel="system",
-                        actor=who,
-                    )
+        load_temp_table(
+            _INTEREST_TABLE,
+            [("account_id", "BIGINT"), ("gross_sen", "BIGINT"), ("tax_sen", "BIGINT")],
+            (
+                (pk, int(amount.scaleb(2)), int(tax[pk].scaleb(2)))
+                for pk, amount in sorted(gross.items())
+            ),
+        )
+        credited = from_sen(f"{to_sen('balance')} + t.gross_sen - t.tax_sen")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE savings_savingsaccount SET balance = {credited}"
+                f" FROM {_INTEREST_TABLE} t WHERE savings_savingsaccount.id = t.account_id"
+                " AND savings_savingsaccount.status = %s",
+                [SavingsAccount.Status.OPEN],
+            )
+            if cursor.rowcount != len(gross):
+                # Read open a moment ago, closed since: the batch is rolled back, and a
+                # rerun of the close computes it again without that account.
+                raise ServiceError(
+                    "account_closed",
+                    _("A savings account was closed while the month-end ran; run it again."),
                 )
-            changed.append(account)
-        SavingsTransaction.objects.bulk_create(movements, batch_size=5000)
-        update_rows(SavingsAccount, changed, ["balance"])
+            # Interest first, then the tax, so the ids follow the order on the statement.
+            for kind, amount, balance_after, only in (
+                (Kind.INTEREST, "t.gross_sen", f"{to_sen('a.balance')} + t.tax_sen", ""),
+                (Kind.TAX, "-t.tax_sen", to_sen("a.balance"), " WHERE t.tax_sen > 0"),
+            ):
+                cursor.execute(
+                    "INSERT INTO savings_savingstransaction (cooperative_id, account_id, kind,"
+                    " amount, balance_after, business_date, journal_entry_id, note,"
+                    " idempotency_key, channel, actor_id, created_at)"
+                    f" SELECT %(coop)s, t.account_id, %(kind)s, {from_sen(amount)},"
+                    f" {from_sen(balance_after)}, %(day)s, %(entry)s, %(note)s, %(key)s,"
+                    f" 'system', %(actor)s, %(now)s FROM {_INTEREST_TABLE} t"
+                    f" JOIN savings_savingsaccount a ON a.id = t.account_id{only}"
+                    " ORDER BY t.account_id",
+                    {
+                        "coop": cooperative.pk,
+                        "kind": kind,
+                        "day": last_day,
+                        "entry": entry.pk,
+                        "note": memo,
+                        "key": f"{key}:{kind}",
+                        "actor": getattr(batch.actor, "pk", None),
+                        "now": timezone.now(),
+                    },
+                )
+        drop_temp_table(_INTEREST_TABLE)
 
     ledger.post_entry(
         cooperative=cooperative,
         actor=batch.actor,
         lines=lines,
-        memo=f"Jasa simpanan {last_day.strftime('%m/%Y')}",
+        memo=memo,
         source="close",
         idempotency_key=key,
         business_date=last_day,

@@ -74,11 +74,13 @@ class SavingsAccount(models.Model):
         ROLL_OVER = "rollover", _("Roll over for another term")
         TO_SUKARELA = "sukarela", _("Pay into sukarela savings")
 
-    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
+    # No single-column indexes on cooperative and product: the composite indexes below start
+    # with them, and every index is one more write for each balance the month-end credits.
+    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT, db_index=False)
     member = models.ForeignKey(
         "members.Member", on_delete=models.PROTECT, related_name="savings_accounts"
     )
-    product = models.ForeignKey(SavingsProduct, on_delete=models.PROTECT)
+    product = models.ForeignKey(SavingsProduct, on_delete=models.PROTECT, db_index=False)
     number = models.CharField(_("account number"), max_length=30)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     opened_on = models.DateField()
@@ -121,9 +123,12 @@ class SavingsTransaction(models.Model):
         INTEREST = "interest", _("Savings interest")
         TAX = "tax", _("Final income tax")
 
-    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
+    # The busiest table (a movement per deposit, a million interest rows a month): no
+    # single-column indexes where a composite one starts with the column (cooperative:
+    # savings_txn_coop_date, account: savings_txn_stmt), none on actor (never searched by).
+    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT, db_index=False)
     account = models.ForeignKey(
-        SavingsAccount, on_delete=models.PROTECT, related_name="transactions"
+        SavingsAccount, on_delete=models.PROTECT, related_name="transactions", db_index=False
     )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     # Signed: positive adds to the balance, negative takes from it.
@@ -137,7 +142,9 @@ class SavingsTransaction(models.Model):
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
     )
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, db_index=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -167,8 +174,11 @@ class SavingsDayBalance(models.Model):
     every movement; days without a row kept the previous balance.
     """
 
-    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
-    account = models.ForeignKey(SavingsAccount, on_delete=models.PROTECT, related_name="+")
+    # Both covered by the composite indexes below, which start with them.
+    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT, db_index=False)
+    account = models.ForeignKey(
+        SavingsAccount, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     business_date = models.DateField()
     balance = models.DecimalField(**MONEY)
 
@@ -184,7 +194,8 @@ class SavingsDayBalance(models.Model):
 class WajibBill(models.Model):
     """The simpanan wajib a member owes for a month, issued by the month-end close."""
 
-    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
+    # uniq_wajib_bill starts with the cooperative: no index of its own.
+    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT, db_index=False)
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
     period = models.DateField(help_text="first day of the month billed")
     amount = models.DecimalField(**MONEY)

@@ -57,12 +57,14 @@ class Member(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["cooperative", "nik"], name="uniq_member_nik"),
             models.UniqueConstraint(fields=["cooperative", "number"], name="uniq_member_number"),
+            # Lists in registration order, one cooperative among many; unique, so that a row
+            # of another table can refer to (cooperative, member) together: its tenant must be
+            # its member's (savings migration 0005).
+            models.UniqueConstraint(fields=["cooperative", "id"], name="uniq_member_coop_id"),
         ]
         indexes = [
             models.Index(fields=["cooperative", "phone"], name="member_phone"),
             models.Index(fields=["cooperative", "name"], name="member_name"),
-            # Lists in registration order, one cooperative among many.
-            models.Index(fields=["cooperative", "id"], name="member_coop_id"),
         ]
 
     def __str__(self) -> str:

@@ -97,6 +97,8 @@ class SavingsAccount(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["cooperative", "number"], name="uniq_savings_number"),
             models.CheckConstraint(condition=models.Q(balance__gte=0), name="savings_no_overdraft"),
+            # Referred to by the movements' (cooperative, account) foreign key (migration 0005).
+            models.UniqueConstraint(fields=["cooperative", "id"], name="uniq_savings_coop_id"),
         ]
         indexes = [models.Index(fields=["cooperative", "product"], name="savings_coop_product")]
 
@@ -126,9 +128,18 @@ class SavingsTransaction(models.Model):
     # The busiest table (a movement per deposit, a million interest rows a month): no
     # single-column indexes where a composite one starts with the column (cooperative:
     # savings_txn_coop_date, account: savings_txn_stmt), none on actor (never searched by).
-    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT, db_index=False)
+    # On PostgreSQL one foreign key (account, cooperative) → the account's (id, cooperative)
+    # replaces the two single ones (migration 0005): the movement's tenant must be its
+    # account's, and each row costs one check at COMMIT instead of two.
+    cooperative = models.ForeignKey(
+        "tenancy.Cooperative", on_delete=models.PROTECT, db_index=False, db_constraint=False
+    )
     account = models.ForeignKey(
-        SavingsAccount, on_delete=models.PROTECT, related_name="transactions", db_index=False
+        SavingsAccount,
+        on_delete=models.PROTECT,
+        related_name="transactions",
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     # Signed: positive adds to the balance, negative takes from it.
@@ -194,9 +205,14 @@ class SavingsDayBalance(models.Model):
 class WajibBill(models.Model):
     """The simpanan wajib a member owes for a month, issued by the month-end close."""
 
-    # uniq_wajib_bill starts with the cooperative: no index of its own.
-    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT, db_index=False)
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
+    # uniq_wajib_bill starts with the cooperative: no index of its own. On PostgreSQL one
+    # foreign key (member, cooperative) → the member's (id, cooperative) (migration 0005).
+    cooperative = models.ForeignKey(
+        "tenancy.Cooperative", on_delete=models.PROTECT, db_index=False, db_constraint=False
+    )
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     period = models.DateField(help_text="first day of the month billed")
     amount = models.DecimalField(**MONEY)
 

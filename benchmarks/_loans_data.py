@@ -215,9 +215,12 @@ def bulk_load(*big_tables: str) -> Iterator[None]:
     with transaction.atomic(), connection.cursor() as cursor:
         saved: list[str] = []
         for table in big_tables:
+            # Not one a foreign key refers to (the tenant keys): it stays, as its index.
             cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = %s::regclass AND contype = 'u'",
+                "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+                "WHERE c.conrelid = %s::regclass AND c.contype = 'u' AND NOT EXISTS ("
+                " SELECT 1 FROM pg_constraint f WHERE f.contype = 'f'"
+                " AND f.conindid = c.conindid)",
                 [table],
             )
             for name, definition in cursor.fetchall():
@@ -225,7 +228,9 @@ def bulk_load(*big_tables: str) -> Iterator[None]:
                 cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
             cursor.execute(
                 "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
-                "FROM pg_index i WHERE i.indrelid = %s::regclass AND NOT i.indisprimary",
+                "FROM pg_index i WHERE i.indrelid = %s::regclass AND NOT i.indisprimary"
+                " AND NOT EXISTS (SELECT 1 FROM pg_constraint c"
+                "  WHERE c.conindid = i.indexrelid AND c.contype = 'u')",
                 [table],
             )
             for name, definition in cursor.fetchall():

@@ -252,8 +252,8 @@ def test_an_account_closed_while_the_month_end_runs_fails_the_batch_and_loses_no
     close_days(coop, JAN[1])
     read = close_steps._interest_accounts
 
-    def read_then_close(batch):
-        rows = read(batch)
+    def read_then_close(*args):
+        rows = read(*args)
         # As another transaction would (here it is undone with the failed batch).
         SavingsAccount.objects.filter(pk=account.pk).update(status="closed")
         return rows

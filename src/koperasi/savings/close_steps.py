@@ -143,12 +143,14 @@ def credit_interest(batch: Batch) -> int:
     }
     if not products:
         return 0
-    accounts = _interest_accounts(batch)
+    accounts = _interest_accounts(batch, list(products))
     if not accounts:
         return 0
     spans = _day_spans(batch)
     gross: dict[int, Decimal] = {}
-    for account_id, _member_id, product_id, opening in accounts:
+    owners: dict[int, int] = {}
+    by_product: dict[int, int] = {}
+    for account_id, member_id, product_id, opening in accounts:
         product = products[product_id]
         days_in_period, year_days = _day_count(product, last_day)
         periods = [BalanceSpan(1, opening)]
@@ -168,19 +170,20 @@ def credit_interest(batch: Batch) -> int:
         )
         if interest > 0:
             gross[account_id] = interest
+            owners[account_id] = member_id
+            by_product[account_id] = product_id
     if not gross:
         return 0
-    owners = {account_id: member_id for account_id, member_id, _p, _o in accounts}
     tax = _withholding(cooperative, owners, gross)
-    by_product = {account_id: product_id for account_id, _m, product_id, _o in accounts}
     _post_interest(batch, products, by_product, gross, tax)
     return len(gross)
 
 
-def _interest_accounts(batch: Batch) -> list[tuple[int, int, int, Decimal]]:
-    """(account, member, product, opening balance of the month) of the batch's open earning
-    accounts: the balance now less what was posted from the first day on, in one statement
-    (one snapshot, so a teller's deposit committed meanwhile is in both or in neither)."""
+def _interest_accounts(batch: Batch, product_ids: list[int]) -> list[tuple[int, int, int, Decimal]]:
+    """(account, member, product, opening balance of the month) of the batch's open accounts
+    in the earning products: the balance now less what was posted from the first day on, in
+    one statement (one snapshot, so a teller's deposit committed meanwhile is in both or in
+    neither)."""
     since = to_sen("t.amount")
     with connection.cursor() as cursor:
         cursor.execute(
@@ -188,16 +191,15 @@ def _interest_accounts(batch: Batch) -> list[tuple[int, int, int, Decimal]]:
             f" - COALESCE((SELECT SUM({since}) FROM savings_savingstransaction t"
             "   WHERE t.account_id = a.id AND t.business_date >= %(first)s), 0)"
             " FROM savings_savingsaccount a"
-            " JOIN savings_savingsproduct p ON p.id = a.product_id"
             " WHERE a.cooperative_id = %(coop)s AND a.member_id BETWEEN %(lo)s AND %(hi)s"
-            " AND a.status = %(open)s AND p.interest_method <> %(none)s ORDER BY a.id",
+            f" AND a.status = %(open)s AND a.product_id IN ({', '.join(map(str, product_ids))})"
+            " ORDER BY a.id",
             {
                 "coop": batch.cooperative.pk,
                 "first": batch.day.replace(day=1),
                 "lo": batch.first_id,
                 "hi": batch.last_id,
                 "open": SavingsAccount.Status.OPEN,
-                "none": SavingsProduct.InterestMethod.NONE,
             },
         )
         return [

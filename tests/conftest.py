@@ -77,14 +77,19 @@ def sukarela_account(coop, member, actor=None):
     )
 
 
+def gl_balances(coop=None):
+    """(code, balance) of every general-ledger account, sorted: the books as a reader sees them."""
+    accounts = Account.objects.all() if coop is None else Account.objects.filter(cooperative=coop)
+    return sorted((a.code, a.balance) for a in accounts)
+
+
 def books_snapshot(coop=None):
     """Everything that must not change when a request is refused."""
-    accounts = Account.objects.all() if coop is None else Account.objects.filter(cooperative=coop)
     return {
         "entries": JournalEntry.objects.count(),
         "postings": Posting.objects.count(),
         "savings_txns": SavingsTransaction.objects.count(),
-        "accounts": sorted(accounts.values_list("code", "balance")),
+        "accounts": gl_balances(coop),
         "savings": sorted(SavingsAccount.objects.values_list("number", "balance")),
     }
 

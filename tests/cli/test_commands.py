@@ -7,8 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from koperasi import cli
-from koperasi.ledger.models import Account
+from koperasi.ledger.models import Account, BalanceSlot
 from koperasi.savings.models import SavingsAccount
+from tests.conftest import gl_balances
 
 
 def test_check_passes_on_consistent_books(coop, funded_sukarela, capsys):
@@ -18,7 +19,8 @@ def test_check_passes_on_consistent_books(coop, funded_sukarela, capsys):
 
 def test_check_lists_each_violation_and_fails(coop, funded_sukarela, capsys):
     SavingsAccount.objects.filter(pk=funded_sukarela.pk).update(balance=Decimal("1.00"))
-    Account.objects.filter(cooperative=coop, code="1101").update(balance=Decimal("7.00"))
+    cash = Account.objects.get(cooperative=coop, code="1101")
+    BalanceSlot.objects.filter(account=cash).update(amount=Decimal("7.00"))
     with pytest.raises(CommandError) as err:
         call_command("books_check")
     assert err.value.returncode == 1
@@ -88,11 +90,9 @@ def test_demo_seed_is_consistent_and_idempotent(db):
     assert Loan.objects.filter(cooperative=coop).count() >= 3
     assert not Loan.objects.filter(cooperative=coop).exclude(application__status="disbursed")
     call_command("books_check", coop="demo")
-    before = Account.objects.filter(cooperative=coop).values_list("code", "balance")
+    before = gl_balances(coop)
     seed_demo(members_count=12, progress=lambda _m: None)
-    assert list(Account.objects.filter(cooperative=coop).values_list("code", "balance")) == list(
-        before
-    )
+    assert gl_balances(coop) == before
 
 
 def test_create_cooperative_command(db, capsys):

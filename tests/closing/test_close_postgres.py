@@ -12,12 +12,11 @@ import pytest
 from django.db import connection, connections, transaction
 
 from koperasi.closing.models import CloseBatch, CloseRun
-from koperasi.ledger.models import Account
 from koperasi.loans.models import Instalment, Loan, LoanAccrual
 from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsDayBalance
 from tests.closing.conftest import ON, close_days, make_loan, staff, start_closing_after, today_is
-from tests.conftest import make_coop, make_member, sukarela_account
+from tests.conftest import gl_balances, make_coop, make_member, sukarela_account
 from tests.loans.conftest import check_books
 
 pytestmark = [
@@ -70,7 +69,7 @@ def _close_in_a_process(code, crash_at=None):
 
 def _state(coop, loans):
     return {
-        "balances": sorted(Account.objects.filter(cooperative=coop).values_list("code", "balance")),
+        "balances": gl_balances(coop),
         "loans": [
             Loan.objects.filter(pk=loan.pk).values_list("accrued_interest", "collectibility").get()
             for loan in loans

@@ -21,7 +21,7 @@ from tests.closing.conftest import (
     start_closing_after,
     today_is,
 )
-from tests.conftest import books_snapshot, sukarela_account
+from tests.conftest import books_snapshot, gl_balances, sukarela_account
 from tests.loans.conftest import check_books
 
 pytestmark = pytest.mark.django_db
@@ -220,9 +220,7 @@ def _pay(cooperative, people, loan, day):
 
 def _state(cooperative, loan):
     return {
-        "balances": sorted(
-            Account.objects.filter(cooperative=cooperative).values_list("code", "balance")
-        ),
+        "balances": gl_balances(cooperative),
         "loan": (
             loan.accrued_interest,
             loan.penalty_receivable,

@@ -6,7 +6,7 @@ from django.db import DatabaseError, transaction
 
 from koperasi.errors import NotFound, ServiceError
 from koperasi.ledger import selectors, services
-from koperasi.ledger.models import Account, JournalEntry, Posting
+from koperasi.ledger.models import Account, BalanceSlot, JournalEntry, Posting
 from koperasi.ledger.services import Line
 from tests.conftest import books_snapshot
 
@@ -138,7 +138,9 @@ def test_posted_rows_cannot_be_updated_in_the_database(coop):
 
 def test_check_reports_a_tampered_balance(coop):
     post(coop)
-    Account.objects.filter(cooperative=coop, code="1101").update(balance=D("1.00"))
+    BalanceSlot.objects.filter(account__cooperative=coop, account__code="1101").update(
+        amount=D("1.00")
+    )
     problems = selectors.ledger_violations(cooperative=coop)
     assert any("1101" in p for p in problems)
 

@@ -5,11 +5,12 @@ from django.db import models
 
 
 class AuditLog(models.Model):
+    # Only audit_coop_recent is searched (every write adds a row, so every index costs).
     cooperative = models.ForeignKey(
-        "tenancy.Cooperative", on_delete=models.PROTECT, null=True, blank=True
+        "tenancy.Cooperative", on_delete=models.PROTECT, null=True, blank=True, db_index=False
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, db_index=False
     )
     action = models.CharField(max_length=60)
     object_type = models.CharField(max_length=60, blank=True)
@@ -17,7 +18,7 @@ class AuditLog(models.Model):
     summary = models.CharField(max_length=300, blank=True)
     data = models.JSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-id"]

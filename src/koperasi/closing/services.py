@@ -180,8 +180,9 @@ def _close_days(run: CloseRun, actor: Any, progress: ProgressCallback | None) ->
 
 @transaction.atomic
 def _mark_day_closed(cooperative: Cooperative, day: dt.date) -> None:
-    """From here on, new work is dated after the day. FOR UPDATE waits for teller work that
-    already read the day as open (it holds FOR KEY SHARE), so that work is in the day."""
+    """From here on, new work is dated after the day. The books lock waits for teller work that
+    already read the day as open (it holds the lock shared), so that work is in the day."""
+    ledger.lock_closed_dates(cooperative)
     coop = Cooperative.objects.select_for_update().get(pk=cooperative.pk)
     if coop.days_closed_through is None or coop.days_closed_through < day:
         coop.days_closed_through = day

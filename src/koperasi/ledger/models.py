@@ -1,6 +1,7 @@
 """Double-entry books: chart of accounts, immutable journal entries and their postings."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -31,8 +32,6 @@ class Account(models.Model):
     # A stable name services use to find an account ("cash", "pph_payable"), whatever its code.
     system_role = models.CharField(max_length=40, blank=True)
     is_active = models.BooleanField(default=True)
-    # Σ debit − Σ credit of all postings, maintained in the posting transaction.
-    balance = models.DecimalField(**MONEY, default=Decimal("0"))
 
     class Meta:
         ordering = ["cooperative", "code"]
@@ -49,6 +48,23 @@ class Account(models.Model):
         return f"{self.code} {self.name}"
 
     @property
+    def balance(self) -> Decimal:
+        """Σ debit − Σ credit of all postings: the sum of the account's balance slots, which
+        the posting transaction maintains (see `BalanceSlot`). Read once per instance;
+        `ledger.selectors.balances` reads many accounts in one query."""
+        if "_balance" not in self.__dict__:
+            amounts = BalanceSlot.objects.filter(account_id=self.pk).values_list(
+                "amount", flat=True
+            )
+            self.__dict__["_balance"] = sum(amounts, Decimal("0.00"))
+        balance: Decimal = self.__dict__["_balance"]
+        return balance
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        self.__dict__.pop("_balance", None)
+        super().refresh_from_db(*args, **kwargs)
+
+    @property
     def debit_normal(self) -> bool:
         return self.type in (self.Type.ASSET, self.Type.EXPENSE)
 
@@ -58,14 +74,43 @@ class Account(models.Model):
         return self.balance if self.debit_normal else -self.balance
 
 
-class JournalEntry(models.Model):
+class BalanceSlot(models.Model):
+    """A share of an account's maintained balance: the balance is the sum of the slots.
+
+    Every teller's deposit changes the same two accounts (cash and the savings control
+    account). With one balance row each, every posting would wait for the previous one's
+    commit to update it; instead each database session adds to its own slot (chosen by its
+    backend process, at most `SLOTS` per account), so concurrent postings do not queue. SQLite
+    serialises writers anyway and uses slot 0 only.
+    """
+
+    SLOTS = 32
+
     cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="balance_slots", db_index=False
+    )
+    slot = models.PositiveSmallIntegerField()
+    amount = models.DecimalField(**MONEY, default=Decimal("0"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "slot"], name="uniq_balance_slot")
+        ]
+
+
+class JournalEntry(models.Model):
+    # No single-column indexes where a composite starts with the column (cooperative) or
+    # nothing searches by it (actor): every index is one more write per entry.
+    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT, db_index=False)
     business_date = models.DateField(_("date"))
     source = models.CharField(_("source"), max_length=40)
     source_ref = models.CharField(max_length=60, blank=True)
     memo = models.CharField(_("description"), max_length=255)
     idempotency_key = models.CharField(max_length=200)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, db_index=False
+    )
     reversal_of = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
     )
@@ -91,7 +136,10 @@ class JournalEntry(models.Model):
 class Posting(models.Model):
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
     cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    # posting_account_date starts with the account.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="postings", db_index=False
+    )
     business_date = models.DateField()
     debit = models.DecimalField(**MONEY, default=Decimal("0"))
     credit = models.DecimalField(**MONEY, default=Decimal("0"))

@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 
 from koperasi.domain.money import ZERO
 from koperasi.errors import NotFound
-from koperasi.ledger.models import Account, ClosedPeriod, JournalEntry, Posting
+from koperasi.ledger.models import Account, BalanceSlot, ClosedPeriod, JournalEntry, Posting
 from koperasi.tenancy.models import Cooperative
 
 
@@ -45,6 +45,25 @@ def grouped_sums(
     return {row[0]: tuple(row[1:]) for row in rows}
 
 
+def held_balances(*, cooperative: Cooperative) -> dict[int, Decimal]:
+    """Every account's maintained balance (the sum of its slots) in one query: id → balance.
+    Accounts without postings are missing (their balance is 0)."""
+    sums = grouped_sums(
+        BalanceSlot.objects.filter(cooperative=cooperative), "account_id", ["amount"]
+    )
+    return {account_id: total for account_id, (total,) in sums.items()}
+
+
+def current_balance(account: Account, *, lock: bool = False) -> Decimal:
+    """One account's balance read afresh. `lock` takes the account row first (inside a
+    transaction): two writers that both decide from this balance (a write-off using the
+    allowance, the day-end resizing it) then take turns."""
+    if lock:
+        Account.objects.select_for_update().filter(pk=account.pk).values_list("pk").get()
+    account.__dict__.pop("_balance", None)
+    return account.balance
+
+
 @dataclass(frozen=True)
 class TrialBalanceRow:
     account: Account
@@ -70,7 +89,7 @@ def trial_balance(
     postable = Account.objects.filter(cooperative=cooperative, is_header=False).order_by("code")
     balances: dict[int, Decimal]
     if as_of is None:
-        balances = {a.pk: a.balance for a in postable}
+        balances = held_balances(cooperative=cooperative)
     else:
         sums = grouped_sums(
             Posting.objects.filter(cooperative=cooperative, business_date__lte=as_of),
@@ -179,11 +198,13 @@ def ledger_violations(*, cooperative: Cooperative) -> list[str]:
     for pk in short:
         problems.append(f"entry JU-{pk:07d} has fewer than two postings")
     sums = grouped_sums(postings, "account_id", ["debit", "credit"])
+    held = held_balances(cooperative=cooperative)
     for acc in Account.objects.filter(cooperative=cooperative):
         debit, credit = sums.get(acc.pk, (ZERO, ZERO))
-        if acc.balance != debit - credit:
+        balance = held.get(acc.pk, ZERO)
+        if balance != debit - credit:
             problems.append(
-                f"account {acc.code} balance {acc.balance} != sum of postings {debit - credit}"
+                f"account {acc.code} balance {balance} != sum of postings {debit - credit}"
             )
     foreign = Posting.objects.filter(cooperative=cooperative).exclude(
         account__cooperative=cooperative
@@ -209,7 +230,8 @@ def closed_periods(*, cooperative: Cooperative) -> QuerySet[ClosedPeriod]:
 
 def own_capital(*, cooperative: Cooperative) -> Decimal:
     """Equity on its credit side (modal sendiri): the base of the related-party loan cap."""
-    total = Account.objects.filter(
+    held = held_balances(cooperative=cooperative)
+    equity = Account.objects.filter(
         cooperative=cooperative, type=Account.Type.EQUITY, is_header=False
-    ).aggregate(total=Sum("balance"))["total"]
-    return cents(-(total or ZERO))
+    ).values_list("pk", flat=True)
+    return cents(-sum((held.get(pk, ZERO) for pk in equity), ZERO))

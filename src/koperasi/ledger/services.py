@@ -23,7 +23,7 @@ from koperasi.domain.money import ZERO
 from koperasi.domain.periods import month_bounds
 from koperasi.errors import NotFound, ServiceError
 from koperasi.ledger.chart import KSP_CHART
-from koperasi.ledger.models import Account, ClosedPeriod, JournalEntry, Posting
+from koperasi.ledger.models import Account, BalanceSlot, ClosedPeriod, JournalEntry, Posting
 from koperasi.tenancy.models import Cooperative
 
 CENT = Decimal("0.01")
@@ -51,10 +51,10 @@ def business_today(cooperative: Cooperative) -> dt.date:
     """The date new work is posted on: today, or the day after the last closed day when the
     day-end close has already run for today (work after the close belongs to the next day).
 
-    Inside a transaction the closed day is read afresh under a shared lock on the cooperative
-    row, held to the commit: a day-end close, which takes that row exclusively to mark the day
-    closed, waits for this work and then includes it, or this work sees the day closed and is
-    dated the next day. Either way nothing is lost.
+    Inside a transaction the closed day is read afresh under a shared lock, held to the commit:
+    a day-end close, which takes that lock exclusively to mark the day closed, waits for this
+    work and then includes it, or this work sees the day closed and is dated the next day.
+    Either way nothing is lost.
     """
     closed = (
         _days_closed_through(cooperative)
@@ -67,15 +67,26 @@ def business_today(cooperative: Cooperative) -> dt.date:
     return today
 
 
+# Advisory lock class of "the closed dates of a cooperative's books" (the object id is the
+# cooperative): work that posts holds it shared until its commit, a close takes it exclusively
+# to move the dates. Unlike a row lock on the cooperative, a shared advisory lock writes nothing,
+# so a thousand tellers holding it cost nothing.
+BOOKS_LOCK = 0x626B
+
+
 def _closed_through(cooperative: Cooperative) -> tuple[dt.date | None, dt.date | None]:
-    """(books closed through, days closed through), read afresh. On PostgreSQL under FOR KEY
-    SHARE, which blocks nothing but the close's FOR UPDATE (the member and loan counters take
-    FOR NO KEY UPDATE); SQLite write transactions are serialised anyway (BEGIN IMMEDIATE)."""
-    lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+    """(books closed through, days closed through), read afresh. On PostgreSQL under the shared
+    books lock (see `lock_closed_dates`), held to the commit; SQLite write transactions are
+    serialised anyway (BEGIN IMMEDIATE)."""
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and connection.in_atomic_block:
+            # Its own statement: the read below must see a close that committed while we waited.
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock_shared(%s, %s)", [BOOKS_LOCK, cooperative.pk]
+            )
         cursor.execute(
             "SELECT books_closed_through, days_closed_through FROM tenancy_cooperative"
-            f" WHERE id = %s{lock}",
+            " WHERE id = %s",
             [cooperative.pk],
         )
         books, days = cursor.fetchone()
@@ -85,6 +96,14 @@ def _closed_through(cooperative: Cooperative) -> tuple[dt.date | None, dt.date |
     )
     cooperative.books_closed_through, cooperative.days_closed_through = books, days
     return books, days
+
+
+def lock_closed_dates(cooperative: Cooperative) -> None:
+    """For a close about to move the closed dates: wait for the work in flight that read them
+    (it is then inside the closed day or month), and make later work read the new dates."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [BOOKS_LOCK, cooperative.pk])
 
 
 def _days_closed_through(cooperative: Cooperative) -> dt.date | None:
@@ -105,6 +124,11 @@ def install_chart(*, cooperative: Cooperative) -> None:
             is_control=control,
             system_role=role,
         )
+
+
+def remember_account(cooperative: Cooperative, role: str, account: Account) -> None:
+    """Keep an account with a system role that a caller read along with other rows."""
+    cooperative.__dict__.setdefault("_accounts_by_role", {})[role] = account
 
 
 def account_by_role(cooperative: Cooperative, role: str) -> Account:
@@ -144,7 +168,8 @@ def _check_open_period(
         )
 
 
-def _validate_lines(cooperative: Cooperative, lines: Sequence[Line], allow_control: bool) -> None:
+def check_lines(cooperative: Cooperative, lines: Sequence[Line], allow_control: bool) -> None:
+    """Refuse lines that `post_entry` would refuse (for a sub-ledger that checks first)."""
     if len(lines) < 2:
         raise ServiceError("entry_too_short", _("An entry needs at least two lines."))
     total_debit = total_credit = ZERO
@@ -213,7 +238,7 @@ def post_entry(
     if existing is not None:
         return existing
     business_date = business_date or business_today(cooperative)
-    _validate_lines(cooperative, lines, allow_control)
+    check_lines(cooperative, lines, allow_control)
     _check_open_period(cooperative, business_date, closing=closing)
     if connection.vendor == "sqlite":
         _check_sqlite_range(lines)
@@ -310,8 +335,9 @@ def _insert_postings(entry: JournalEntry, lines: Sequence[Line]) -> None:
         )
 
 
-# Balance changes of the entries posted inside `balances_at_end`, applied when it ends.
-_pending_balances: ContextVar[dict[int, Decimal] | None] = ContextVar(
+# Balance changes of the entries posted inside `balances_at_end`, applied when it ends:
+# (cooperative id, account id) → the signed change.
+_pending_balances: ContextVar[dict[tuple[int, int], Decimal] | None] = ContextVar(
     "ledger_pending_balances", default=None
 )
 
@@ -328,7 +354,7 @@ def balances_at_end() -> Iterator[None]:
     if _pending_balances.get() is not None:
         yield
         return
-    pending: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    pending: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
     token = _pending_balances.set(pending)
     try:
         yield
@@ -337,52 +363,83 @@ def balances_at_end() -> Iterator[None]:
     _apply_deltas(pending)
 
 
-def _apply_to_balances(lines: Sequence[Line]) -> None:
-    deltas: dict[int, Decimal] = defaultdict(lambda: ZERO)
+def _line_deltas(lines: Sequence[Line]) -> dict[tuple[int, int], Decimal]:
+    deltas: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
     for line in lines:
-        deltas[line.account.pk] += line.debit - line.credit
+        deltas[(line.account.cooperative_id, line.account.pk)] += line.debit - line.credit
+    return deltas
+
+
+def _apply_to_balances(lines: Sequence[Line]) -> None:
+    deltas = _line_deltas(lines)
     pending = _pending_balances.get()
     if pending is not None:
-        for pk, delta in deltas.items():
-            pending[pk] += delta
+        for key, delta in deltas.items():
+            pending[key] += delta
         return
     _apply_deltas(deltas)
 
 
-def _apply_deltas(deltas: dict[int, Decimal]) -> None:
-    """Add to the maintained balances, locking rows in primary-key order so two transactions
-    touching the same accounts never deadlock.
+# PostgreSQL: add to this session's slot of each account, creating it on first use. The rows
+# go in account order, so two transactions sharing a slot lock them in the same order.
+SLOT_UPSERT = (
+    f"INSERT INTO {BalanceSlot._meta.db_table} (cooperative_id, account_id, slot, amount)"
+    f" SELECT c, a, mod(pg_backend_pid(), {BalanceSlot.SLOTS}), d"
+    " FROM unnest(%s::bigint[], %s::bigint[], %s::numeric[]) AS t(c, a, d) ORDER BY a"
+    " ON CONFLICT (account_id, slot) DO UPDATE"
+    f" SET amount = {BalanceSlot._meta.db_table}.amount + EXCLUDED.amount"
+)
 
-    SQLite would add `balance + x` in floating point, so there the rows are read under the
-    write lock and the sum is done in Decimal.
+
+def _apply_deltas(deltas: dict[tuple[int, int], Decimal]) -> None:
+    """Add the changes to the accounts' maintained balances (their slots, see `BalanceSlot`).
+
+    SQLite would add `amount + x` in floating point, so there slot 0 is read under the write
+    lock (SQLite serialises writers) and the sum is done in Decimal.
     """
-    changed = sorted(pk for pk, delta in deltas.items() if delta)
+    changed = sorted((key for key, delta in deltas.items() if delta), key=lambda k: k[1])
     if not changed:
         return
     if connection.vendor != "sqlite":
-        # PostgreSQL adds numerics exactly: one UPDATE per account, no read needed.
         with connection.cursor() as cursor:
-            for pk in changed:
-                cursor.execute(
-                    f"UPDATE {Account._meta.db_table} SET balance = balance + %s WHERE id = %s",
-                    [deltas[pk], pk],
-                )
+            cursor.execute(
+                SLOT_UPSERT,
+                [[c for c, _a in changed], [a for _c, a in changed], [deltas[k] for k in changed]],
+            )
         return
-    accounts = list(
-        Account.objects.select_for_update().filter(pk__in=changed).order_by("pk").only("balance")
+    held = dict(
+        BalanceSlot.objects.filter(account_id__in=[a for _c, a in changed], slot=0).values_list(
+            "account_id", "amount"
+        )
     )
-    for account in accounts:
-        account.balance += deltas[account.pk]
-    Account.objects.bulk_update(accounts, ["balance"])
+    BalanceSlot.objects.bulk_create(
+        [
+            BalanceSlot(
+                cooperative_id=coop,
+                account_id=pk,
+                slot=0,
+                amount=held.get(pk, ZERO) + deltas[(coop, pk)],
+            )
+            for coop, pk in changed
+        ],
+        update_conflicts=True,
+        unique_fields=["account", "slot"],
+        update_fields=["amount"],
+    )
 
 
 def _check_sqlite_range(lines: Sequence[Line]) -> None:
     """Refuse, before any write, a balance beyond what SQLite keeps exactly."""
-    deltas: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for line in lines:
-        deltas[line.account.pk] += line.debit - line.credit
-    balances = Account.objects.filter(pk__in=deltas).values_list("pk", "balance")
-    if any(abs(balance + deltas[pk]) >= SQLITE_BALANCE_LIMIT for pk, balance in balances):
+    deltas = _line_deltas(lines)
+    held = dict(
+        BalanceSlot.objects.filter(account_id__in=[a for _c, a in deltas]).values_list(
+            "account_id", "amount"
+        )
+    )
+    if any(
+        abs(held.get(pk, ZERO) + delta) >= SQLITE_BALANCE_LIMIT
+        for (_c, pk), delta in deltas.items()
+    ):
         raise ServiceError(
             "too_large_for_sqlite",
             _("Balances of Rp 10 trillion or more need the PostgreSQL database."),
@@ -481,6 +538,7 @@ def close_month(
     A cooperative that runs the day-end locks its months through the month-end close (which
     credits savings interest and bills wajib first); locking one here would skip those.
     """
+    lock_closed_dates(cooperative)
     coop = Cooperative.objects.select_for_update().get(pk=cooperative.pk)
     if coop.days_closed_through is not None and not by_close:
         raise ServiceError(

@@ -22,8 +22,7 @@ from koperasi.domain.loan_quality import ALLOWANCE_RATES, DPK, LANCAR, allowance
 from koperasi.domain.money import CENT, ZERO
 from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
-from koperasi.ledger.models import Account
-from koperasi.ledger.selectors import grouped_sums
+from koperasi.ledger.selectors import current_balance, grouped_sums
 from koperasi.loans.models import (
     Instalment,
     Loan,
@@ -342,7 +341,8 @@ def adjust_allowance(batch: Batch) -> int:
     QualitySnapshot.objects.bulk_create(snapshots)
     account = ledger.account_by_role(cooperative, "loan_allowance")
     # A contra-asset: its credit balance (negative here) is the allowance held.
-    held = -Account.objects.filter(pk=account.pk).values_list("balance", flat=True).get()
+    # Locked, as a write-off using the allowance locks it: one decides after the other.
+    held = -current_balance(account, lock=True)
     change = required - held
     if change:
         expense = ledger.account_by_role(cooperative, "allowance_expense")

@@ -247,7 +247,8 @@ def _cash_movement(
         )
         return 201, _txn_json(txn)
 
-    return idempotent(request, caller, idempotency_key, run)
+    # The savings service is idempotent by the key and refuses it for another movement.
+    return idempotent(request, caller, idempotency_key, run, keyed_service=True)
 
 
 @router.post("/accounts/{account_id}/deposits", response={201: TransactionOut, **ERRORS})

@@ -7,19 +7,22 @@ withdrawals can never both spend the same rupiah.
 
 import datetime as dt
 from collections import defaultdict
+from contextlib import nullcontext
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
+from koperasi import sqlrows
 from koperasi.audit import services as audit
+from koperasi.audit.context import client_ip
 from koperasi.domain.errors import DomainError
 from koperasi.domain.money import ZERO, format_rupiah, parse_amount
 from koperasi.domain.periods import add_months
 from koperasi.errors import Conflict, NotFound, ServiceError
 from koperasi.ledger import services as ledger
-from koperasi.ledger.models import JournalEntry
+from koperasi.ledger.models import Account, BalanceSlot, JournalEntry
 from koperasi.members.models import Member
 from koperasi.savings.models import (
     SavingsAccount,
@@ -375,6 +378,18 @@ def _existing(cooperative: Cooperative, key: str) -> SavingsTransaction | None:
     )
 
 
+def _same_movement(
+    done: SavingsTransaction, account_id: int, amount: Decimal
+) -> SavingsTransaction:
+    """A retry's answer: the movement first made with its key, if it is the same movement."""
+    if done.account_id != account_id or done.amount != amount:
+        raise Conflict(
+            "idempotency_key_reused",
+            _("This idempotency key was already used for another posting."),
+        )
+    return done
+
+
 def _check_can_receive(
     cooperative: Cooperative, account: SavingsAccount, amount: Decimal, on: dt.date
 ) -> None:
@@ -470,6 +485,15 @@ def _record_movement(
     )
 
 
+def _cash_memo(account: SavingsAccount, amount: Decimal) -> str:
+    verb = "Setoran" if amount > 0 else "Penarikan"
+    return f"{verb} {account.product.name} {account.number} {account.member.name}"
+
+
+def _cash_summary(account: SavingsAccount, amount: Decimal) -> str:
+    return f"{account.number} {amount:+}"
+
+
 def _cash_movement(
     *,
     cooperative: Cooperative,
@@ -487,7 +511,6 @@ def _cash_movement(
     value = abs(amount)
     debit, credit = (cash, savings_gl) if amount > 0 else (savings_gl, cash)
     kind = Kind.DEPOSIT if amount > 0 else Kind.WITHDRAWAL
-    verb = "Setoran" if amount > 0 else "Penarikan"
     recorded: list[SavingsTransaction] = []
 
     def record_movement(entry: JournalEntry) -> None:
@@ -506,7 +529,7 @@ def _cash_movement(
             actor=actor,
             action=f"savings.{kind}",
             obj=txn,
-            summary=f"{account.number} {amount:+}",
+            summary=_cash_summary(account, amount),
         )
         recorded.append(txn)
 
@@ -514,7 +537,7 @@ def _cash_movement(
         cooperative=cooperative,
         actor=actor,
         lines=[ledger.Line(debit, debit=value), ledger.Line(credit, credit=value)],
-        memo=f"{verb} {account.product.name} {account.number} {account.member.name}",
+        memo=_cash_memo(account, amount),
         source="savings",
         source_ref=account.number,
         idempotency_key=f"savings:{idempotency_key}",
@@ -531,7 +554,6 @@ def _cash_movement(
     return recorded[0]
 
 
-@transaction.atomic
 def deposit(
     *,
     cooperative: Cooperative,
@@ -545,10 +567,46 @@ def deposit(
 ) -> SavingsTransaction:
     """Cash paid in at the teller (or by API): Dr cash, Cr the product's savings account."""
     value = _amount(amount)
+    done = _in_one_statement(
+        cooperative=cooperative,
+        actor=actor,
+        account_id=account_id,
+        amount=value,
+        idempotency_key=idempotency_key,
+        note=note,
+        business_date=business_date,
+        channel=channel,
+    )
+    if done is not None:
+        return done
+    return _deposit(
+        cooperative=cooperative,
+        actor=actor,
+        account_id=account_id,
+        value=value,
+        idempotency_key=idempotency_key,
+        note=note,
+        business_date=business_date,
+        channel=channel,
+    )
+
+
+@transaction.atomic
+def _deposit(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    account_id: int,
+    value: Decimal,
+    idempotency_key: str,
+    note: str,
+    business_date: dt.date | None,
+    channel: str,
+) -> SavingsTransaction:
     account = _locked_account(cooperative, account_id)
     # Checked under the account lock: a concurrent retry with this key waits, then finds it.
     if (done := _existing(cooperative, idempotency_key)) is not None:
-        return done
+        return _same_movement(done, account_id, value)
     on = business_date or ledger.business_today(cooperative)
     _check_can_receive(cooperative, account, value, on)
     txn = _cash_movement(
@@ -568,7 +626,6 @@ def deposit(
     return txn
 
 
-@transaction.atomic
 def withdraw(
     *,
     cooperative: Cooperative,
@@ -582,10 +639,46 @@ def withdraw(
 ) -> SavingsTransaction:
     """Cash paid out: Dr the product's savings account, Cr cash. Never below the minimum."""
     value = _amount(amount)
+    done = _in_one_statement(
+        cooperative=cooperative,
+        actor=actor,
+        account_id=account_id,
+        amount=-value,
+        idempotency_key=idempotency_key,
+        note=note,
+        business_date=business_date,
+        channel=channel,
+    )
+    if done is not None:
+        return done
+    return _withdraw(
+        cooperative=cooperative,
+        actor=actor,
+        account_id=account_id,
+        value=value,
+        idempotency_key=idempotency_key,
+        note=note,
+        business_date=business_date,
+        channel=channel,
+    )
+
+
+@transaction.atomic
+def _withdraw(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    account_id: int,
+    value: Decimal,
+    idempotency_key: str,
+    note: str,
+    business_date: dt.date | None,
+    channel: str,
+) -> SavingsTransaction:
     account = _locked_account(cooperative, account_id)
     # Checked under the account lock: a concurrent retry with this key waits, then finds it.
     if (done := _existing(cooperative, idempotency_key)) is not None:
-        return done
+        return _same_movement(done, account_id, -value)
     on = business_date or ledger.business_today(cooperative)
     if account.member.status != Member.Status.ACTIVE:
         raise ServiceError("member_inactive", _("This person is no longer a member."))
@@ -600,6 +693,160 @@ def withdraw(
         note=note,
         channel=channel,
     )
+
+
+# ---------------------------------------------------------------- one statement (PostgreSQL)
+
+# The account as `_in_one_statement` reads it (no lock), with what its checks and texts need,
+# and the cooperative's cash account.
+_AS_READ = (
+    (SavingsAccount, ("id", "cooperative_id", "member_id", "product_id", "number", "status",
+                      "balance", "maturity_date")),
+    (SavingsProduct, ("id", "cooperative_id", "code", "name", "kind", "minimum_balance",
+                      "gl_account_id")),
+    (Member, ("id", "cooperative_id", "number", "name", "status")),
+    (Account, ("id", "cooperative_id", "code", "is_header", "is_control", "is_active")),
+    (Account, None),
+)  # fmt: skip
+_ACCOUNT_AS_READ = (
+    "SELECT "
+    + ", ".join(sqlrows.columns(f"t{i}", model, names) for i, (model, names) in enumerate(_AS_READ))
+    + " FROM savings_savingsaccount t0 JOIN savings_savingsproduct t1 ON t1.id = t0.product_id"
+    " JOIN members_member t2 ON t2.id = t0.member_id"
+    " JOIN ledger_account t3 ON t3.id = t1.gl_account_id"
+    " JOIN ledger_account t4 ON t4.cooperative_id = t0.cooperative_id AND t4.system_role = 'cash'"
+    " WHERE t0.id = %s AND t0.cooperative_id = %s"
+)
+# Typed, so that the server resolves the function once and may keep the statement prepared.
+_CASH_MOVEMENT = (
+    "SELECT * FROM savings_cash_movement(%s::bigint, %s::bigint, %s::numeric, %s::numeric,"
+    " %s::text, %s::text, %s::text, %s::text, %s::integer, %s::date, %s::date, %s::text,"
+    " %s::text, %s::bigint, %s::bigint, %s::text, %s::inet, %s::integer, %s::integer)"
+)
+# What savings_cash_movement raises when the ordinary way should answer instead.
+_USE_ORDINARY_WAY = "KD409"
+
+
+def _account_as_read(cooperative: Cooperative, account_id: int) -> SavingsAccount | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_ACCOUNT_AS_READ, [account_id, cooperative.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    account, product, member, gl_account, cash = sqlrows.split(row, *_AS_READ)
+    product.gl_account = gl_account
+    account.product, account.member = product, member
+    ledger.remember_account(cooperative, "cash", cash)
+    return account
+
+
+def _in_one_statement(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    account_id: int,
+    amount: Decimal,
+    idempotency_key: str,
+    note: str,
+    business_date: dt.date | None,
+    channel: str,
+) -> SavingsTransaction | None:
+    """The teller's everyday movement, a cash deposit into sukarela or wajib savings or a cash
+    withdrawal from sukarela, as one call of the PostgreSQL function `savings_cash_movement`
+    (savings migration 0006), when the caller has no transaction open: the call is then the
+    whole transaction, and the balance rows are never locked while Python runs.
+
+    The account is read without a lock and checked with the same rules as the ordinary way;
+    the function re-checks under the row lock what those checks relied on. Anything else,
+    and anything unusual (a refusal, a retry, a closed day), returns None: the ordinary way
+    then answers it, so every error and every retry is answered in one place.
+    """
+    if connection.vendor != "postgresql" or not idempotency_key:
+        return None
+    blocks = connection.atomic_blocks
+    # Only as a transaction of its own. A test case's wrapping transaction stands in for none
+    # (as for Django's durable blocks); there the call runs in a savepoint.
+    if blocks and not getattr(blocks[-1], "_from_testcase", False):
+        return None
+    account = _account_as_read(cooperative, account_id)
+    if account is None or account.status != SavingsAccount.Status.OPEN:
+        return None
+    today = ledger.local_today(cooperative)
+    on = business_date or today
+    floor = None
+    try:
+        if amount > 0:
+            if account.product.kind not in (SavingsKind.SUKARELA, SavingsKind.WAJIB):
+                return None
+            _check_can_receive(cooperative, account, amount, on)
+        else:
+            if account.product.kind != SavingsKind.SUKARELA:
+                return None
+            if account.member.status != Member.Status.ACTIVE:
+                return None
+            _check_can_pay_out(account, -amount, on)
+            floor = account.product.minimum_balance
+        cash, savings_gl = ledger.account_by_role(cooperative, "cash"), account.product.gl_account
+        ledger.check_lines(
+            cooperative,
+            [ledger.Line(cash, debit=abs(amount)), ledger.Line(savings_gl, credit=abs(amount))],
+            allow_control=True,
+        )
+    except ServiceError:
+        return None
+    kind = Kind.DEPOSIT if amount > 0 else Kind.WITHDRAWAL
+    who = actor if getattr(actor, "pk", None) else None
+    note = note[:255]
+    with connection.cursor() as cursor:
+        try:
+            with transaction.atomic() if blocks else nullcontext():
+                cursor.execute(
+                    _CASH_MOVEMENT,
+                    [
+                        cooperative.pk,
+                        account.pk,
+                        amount,
+                        floor,
+                        kind,
+                        idempotency_key,
+                        note,
+                        channel,
+                        who.pk if who else None,
+                        today,
+                        business_date,
+                        _cash_memo(account, amount)[:255],
+                        account.number,
+                        cash.pk,
+                        savings_gl.pk,
+                        _cash_summary(account, amount)[:300],
+                        client_ip.get(),
+                        ledger.BOOKS_LOCK,
+                        BalanceSlot.SLOTS,
+                    ],
+                )
+                txn_id, entry_id, balance_after, on, created_at = cursor.fetchone()
+        except DatabaseError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) == _USE_ORDINARY_WAY:
+                return None
+            raise
+    account.balance = balance_after
+    txn = SavingsTransaction(
+        pk=txn_id,
+        cooperative_id=cooperative.pk,
+        account=account,
+        kind=kind,
+        amount=amount,
+        balance_after=balance_after,
+        business_date=on,
+        journal_entry_id=entry_id,
+        note=note,
+        idempotency_key=idempotency_key,
+        channel=channel,
+        actor=who,
+        created_at=created_at,
+    )
+    txn._state.adding, txn._state.db = False, connection.alias
+    return txn
 
 
 @transaction.atomic

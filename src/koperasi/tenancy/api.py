@@ -13,14 +13,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
 from django.contrib.auth import authenticate
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Header, Path, Query, Router, Schema, Status
 from ninja.security import HttpBearer
 from pydantic import AfterValidator, Field, PlainSerializer, WithJsonSchema
 
+from koperasi import sqlrows
 from koperasi.domain.money import CENT
 from koperasi.errors import Conflict, ServiceError
 from koperasi.members import selectors as member_selectors
@@ -144,11 +146,13 @@ def authorize(request: HttpRequest, permission: str, *, member_ok: bool = False)
     """
     token: ApiToken = request.auth  # type: ignore[attr-defined]
     coop, user = token.cooperative, token.user
-    if member_ok and selectors.staff_role(user, coop) is None:
+    # Read with the token (selectors.token_owner).
+    staff_role: str | None = getattr(token, "staff_role", None)
+    if member_ok and staff_role is None:
         own = member_selectors.member_for_user(user)
         if own is not None and own.cooperative_id == coop.pk:
             return Caller(token=token, cooperative=coop, user=user, member=own)
-    role = selectors.require_permission(user, coop, permission)
+    role = selectors.require_permission(user, coop, permission, role=staff_role)
     return Caller(token=token, cooperative=coop, user=user, role=role)
 
 
@@ -170,12 +174,19 @@ def idempotent(
     action: Callable[[str], tuple[int, dict[str, Any]]],
     *,
     required: bool = True,
+    keyed_service: bool = False,
 ) -> HttpResponse:
     """Run `action` once per Idempotency-Key; a retry gets the first status and JSON body back.
 
     The record is inserted first in the same transaction as the action, so a concurrent retry
     waits on the unique key and then replays; a refused action rolls back both the record and
     the books. `action` receives the key to hand the service and returns (status, JSON body).
+
+    `keyed_service` is for an action whose service is itself idempotent by the key it is given
+    and refuses the key for a different request (a savings movement): the action then runs in
+    a transaction of its own (so the service may use its one-statement way) and its answer is
+    stored after it; a retry that finds no stored answer simply runs the action again, which
+    returns the first result.
     """
     key = (key or "").strip()
     if not key:
@@ -195,6 +206,8 @@ def idempotent(
             "Idempotency-Key",
         )
     request_hash = _request_hash(request)
+    if keyed_service:
+        return _keyed_service(caller.cooperative, key, request_hash, action)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -203,19 +216,76 @@ def idempotent(
                 )
         except IntegrityError:
             first = IdempotencyRecord.objects.get(cooperative=caller.cooperative, key=key)
-            if first.request_hash != request_hash:
-                raise Conflict(
-                    "idempotency_key_reused",
-                    _("This Idempotency-Key was already used for a different request."),
-                    "Idempotency-Key",
-                ) from None
-            # The stored answer, unchanged: same status and body, nothing posted again.
-            return JsonResponse(first.response_body, status=first.status_code, safe=False)
+            return _stored_answer(first, request_hash)
         status, body = action(f"api:{key}")
         record.status_code = status
         record.response_body = body
         record.save(update_fields=["status_code", "response_body"])
     return JsonResponse(body, status=status, safe=False)
+
+
+def _stored_answer(first: IdempotencyRecord, request_hash: str) -> HttpResponse:
+    if first.request_hash != request_hash:
+        raise Conflict(
+            "idempotency_key_reused",
+            _("This Idempotency-Key was already used for a different request."),
+            "Idempotency-Key",
+        )
+    # The stored answer, unchanged: same status and body, nothing posted again.
+    return JsonResponse(first.response_body, status=first.status_code, safe=False)
+
+
+_RECORD_NAMES = ("id", "request_hash", "status_code", "response_body")
+_STORED = (
+    f"SELECT {sqlrows.columns('r', IdempotencyRecord, _RECORD_NAMES)}"
+    f" FROM {IdempotencyRecord._meta.db_table} r WHERE r.cooperative_id = %s AND r.key = %s"
+)
+
+
+def _keyed_service(
+    cooperative: Cooperative,
+    key: str,
+    request_hash: str,
+    action: Callable[[str], tuple[int, dict[str, Any]]],
+) -> HttpResponse:
+    with connection.cursor() as cursor:
+        cursor.execute(_STORED, [cooperative.pk, key])
+        row = cursor.fetchone()
+    if row is not None:
+        return _stored_answer(sqlrows.instance(IdempotencyRecord, _RECORD_NAMES, row), request_hash)
+    status, body = action(f"api:{key}")
+    if not _store_answer(cooperative, key, request_hash, status, body):
+        # A twin request stored its answer meanwhile; its action posted, and this one's found
+        # the key taken and answered alike. Unless the twin asked for something else.
+        winner = IdempotencyRecord.objects.filter(cooperative=cooperative, key=key).first()
+        if winner is not None:
+            return _stored_answer(winner, request_hash)
+    return JsonResponse(body, status=status, safe=False)
+
+
+def _store_answer(
+    cooperative: Cooperative, key: str, request_hash: str, status: int, body: dict[str, Any]
+) -> bool:
+    """Keep the answer for retries; False when the key has an answer already."""
+    table = IdempotencyRecord._meta.db_table
+    body_value = IdempotencyRecord._meta.get_field("response_body").get_db_prep_save(
+        body, connection
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (cooperative_id, key, request_hash, status_code,"
+            " response_body, created_at) VALUES (%s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (cooperative_id, key) DO NOTHING RETURNING id",
+            [
+                cooperative.pk,
+                key,
+                request_hash,
+                status,
+                body_value,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+            ],
+        )
+        return cursor.fetchone() is not None
 
 
 # ---------------------------------------------------------------- tokens

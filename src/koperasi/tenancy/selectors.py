@@ -2,9 +2,12 @@
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from koperasi import sqlrows
 from koperasi.errors import NotFound, PermissionDenied
 from koperasi.tenancy.models import ApiToken, Cooperative, StaffMembership
 from koperasi.tenancy.permissions import role_allows
@@ -34,9 +37,12 @@ def cooperative_by_code(code: str) -> Cooperative:
     return coop
 
 
-def require_permission(user: Any, cooperative: Cooperative, permission: str) -> str:
-    """The user's role; NotFound for a stranger, PermissionDenied for a role without it."""
-    role = staff_role(user, cooperative)
+def require_permission(
+    user: Any, cooperative: Cooperative, permission: str, *, role: str | None = None
+) -> str:
+    """The user's role (given, or looked up); NotFound for a stranger, PermissionDenied for a
+    role without it."""
+    role = role or staff_role(user, cooperative)
     if role is None:
         raise NotFound()
     if not role_allows(role, permission):
@@ -44,14 +50,36 @@ def require_permission(user: Any, cooperative: Cooperative, permission: str) -> 
     return role
 
 
-def token_owner(raw: str) -> ApiToken | None:
-    token = (
-        ApiToken.objects.filter(key_hash=hash_token(raw), revoked_at__isnull=True)
-        .select_related("user", "cooperative")
-        .first()
+# Every API request starts here: the token, its user and cooperative, and the user's staff role
+# there, in one plain statement (see koperasi.sqlrows).
+_TOKEN_PARTS = ((ApiToken, None), (get_user_model(), None), (Cooperative, None))
+_TOKEN_OWNER = (
+    "SELECT "
+    + ", ".join(
+        sqlrows.columns(f"t{i}", model, names) for i, (model, names) in enumerate(_TOKEN_PARTS)
     )
-    if token is None or not token.user.is_active:
+    + ", s.role FROM tenancy_apitoken t0"
+    f" JOIN {get_user_model()._meta.db_table} t1 ON t1.id = t0.user_id"
+    " JOIN tenancy_cooperative t2 ON t2.id = t0.cooperative_id"
+    " LEFT JOIN tenancy_staffmembership s ON s.user_id = t0.user_id"
+    " AND s.cooperative_id = t0.cooperative_id AND s.is_active"
+    " WHERE t0.key_hash = %s AND t0.revoked_at IS NULL"
+)
+
+
+def token_owner(raw: str) -> ApiToken | None:
+    """The live token for this raw value, with its user, cooperative and the user's active
+    staff role there (`token.staff_role`, None for a member's own login)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TOKEN_OWNER, [hash_token(raw)])
+        row = cursor.fetchone()
+    if row is None:
         return None
+    token, user, cooperative = sqlrows.split(row[:-1], *_TOKEN_PARTS)
+    if not user.is_active:
+        return None
+    token.user, token.cooperative = user, cooperative
+    token.staff_role = row[-1]
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
         # Coarse: a hot token must not turn every API read into a write.

@@ -369,13 +369,7 @@ def decide_write_off(
     # The allowance is a contra-asset: a credit balance (negative here) is what is available.
     # Read afresh under a row lock: the account remembered on the cooperative object may hold
     # an old balance, and two write-offs must not both use the same allowance.
-    available = -(
-        ledger_selectors.accounts(cooperative=cooperative)
-        .select_for_update()
-        .filter(pk=allowance.pk)
-        .values_list("balance", flat=True)
-        .get()
-    )
+    available = -ledger_selectors.current_balance(allowance, lock=True)
     from_allowance = min(principal, max(ZERO, available))
     lines = [ledger.Line(loan.product.gl_account, credit=principal)]
     if from_allowance:

@@ -28,17 +28,11 @@ def free_port() -> int:
 
 
 def start_gunicorn(port: int, workers: int, log_path: Path) -> subprocess.Popen[bytes]:
+    from koperasi.tenancy.management.commands.serve import gunicorn_options
+
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    cmd = [
-        str(gunicorn),
-        "koperasi.wsgi:application",
-        "-w",
-        str(workers),
-        "-b",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-    ]
+    # As `koperasi serve` runs it, without the access log.
+    cmd = [str(gunicorn), *gunicorn_options("127.0.0.1", port, workers), "--log-level", "warning"]
     with open(log_path, "wb") as log_file:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen(
             cmd, stdout=log_file, stderr=subprocess.STDOUT, env=os.environ.copy()

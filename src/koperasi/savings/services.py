@@ -379,10 +379,11 @@ def _existing(cooperative: Cooperative, key: str) -> SavingsTransaction | None:
 
 
 def _same_movement(
-    done: SavingsTransaction, account_id: int, amount: Decimal
+    done: SavingsTransaction, account_id: int, amount: Decimal, note: str
 ) -> SavingsTransaction:
-    """A retry's answer: the movement first made with its key, if it is the same movement."""
-    if done.account_id != account_id or done.amount != amount:
+    """A retry's answer: the movement first made with its key, if it is the same movement
+    (account, signed amount and note); the key used for anything else is refused."""
+    if done.account_id != account_id or done.amount != amount or done.note != note[:255]:
         raise Conflict(
             "idempotency_key_reused",
             _("This idempotency key was already used for another posting."),
@@ -606,7 +607,7 @@ def _deposit(
     account = _locked_account(cooperative, account_id)
     # Checked under the account lock: a concurrent retry with this key waits, then finds it.
     if (done := _existing(cooperative, idempotency_key)) is not None:
-        return _same_movement(done, account_id, value)
+        return _same_movement(done, account_id, value, note)
     on = business_date or ledger.business_today(cooperative)
     _check_can_receive(cooperative, account, value, on)
     txn = _cash_movement(
@@ -678,7 +679,7 @@ def _withdraw(
     account = _locked_account(cooperative, account_id)
     # Checked under the account lock: a concurrent retry with this key waits, then finds it.
     if (done := _existing(cooperative, idempotency_key)) is not None:
-        return _same_movement(done, account_id, -value)
+        return _same_movement(done, account_id, -value, note)
     on = business_date or ledger.business_today(cooperative)
     if account.member.status != Member.Status.ACTIVE:
         raise ServiceError("member_inactive", _("This person is no longer a member."))

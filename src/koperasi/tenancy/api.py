@@ -13,16 +13,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
 from django.contrib.auth import authenticate
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Header, Path, Query, Router, Schema, Status
 from ninja.security import HttpBearer
 from pydantic import AfterValidator, Field, PlainSerializer, WithJsonSchema
 
-from koperasi import sqlrows
 from koperasi.domain.money import CENT
 from koperasi.errors import Conflict, ServiceError
 from koperasi.members import selectors as member_selectors
@@ -183,10 +181,11 @@ def idempotent(
     the books. `action` receives the key to hand the service and returns (status, JSON body).
 
     `keyed_service` is for an action whose service is itself idempotent by the key it is given
-    and refuses the key for a different request (a savings movement): the action then runs in
-    a transaction of its own (so the service may use its one-statement way) and its answer is
-    stored after it; a retry that finds no stored answer simply runs the action again, which
-    returns the first result.
+    and refuses the key for anything but the same request (a savings movement compares
+    account, amount and note), and whose answer is made from what the first request stored:
+    no record is kept, the service answers a retry with the first movement (the same status
+    and body) and a different request with 409. The action then runs in a transaction of its
+    own, so the service may use its one-statement way.
     """
     key = (key or "").strip()
     if not key:
@@ -205,9 +204,10 @@ def idempotent(
             _("Use an Idempotency-Key of at most %(n)s plain characters.") % {"n": MAX_KEY_LENGTH},
             "Idempotency-Key",
         )
-    request_hash = _request_hash(request)
     if keyed_service:
-        return _keyed_service(caller.cooperative, key, request_hash, action)
+        status, body = action(f"api:{key}")
+        return JsonResponse(body, status=status, safe=False)
+    request_hash = _request_hash(request)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -233,59 +233,6 @@ def _stored_answer(first: IdempotencyRecord, request_hash: str) -> HttpResponse:
         )
     # The stored answer, unchanged: same status and body, nothing posted again.
     return JsonResponse(first.response_body, status=first.status_code, safe=False)
-
-
-_RECORD_NAMES = ("id", "request_hash", "status_code", "response_body")
-_STORED = (
-    f"SELECT {sqlrows.columns('r', IdempotencyRecord, _RECORD_NAMES)}"
-    f" FROM {IdempotencyRecord._meta.db_table} r WHERE r.cooperative_id = %s AND r.key = %s"
-)
-
-
-def _keyed_service(
-    cooperative: Cooperative,
-    key: str,
-    request_hash: str,
-    action: Callable[[str], tuple[int, dict[str, Any]]],
-) -> HttpResponse:
-    with connection.cursor() as cursor:
-        cursor.execute(_STORED, [cooperative.pk, key])
-        row = cursor.fetchone()
-    if row is not None:
-        return _stored_answer(sqlrows.instance(IdempotencyRecord, _RECORD_NAMES, row), request_hash)
-    status, body = action(f"api:{key}")
-    if not _store_answer(cooperative, key, request_hash, status, body):
-        # A twin request stored its answer meanwhile; its action posted, and this one's found
-        # the key taken and answered alike. Unless the twin asked for something else.
-        winner = IdempotencyRecord.objects.filter(cooperative=cooperative, key=key).first()
-        if winner is not None:
-            return _stored_answer(winner, request_hash)
-    return JsonResponse(body, status=status, safe=False)
-
-
-def _store_answer(
-    cooperative: Cooperative, key: str, request_hash: str, status: int, body: dict[str, Any]
-) -> bool:
-    """Keep the answer for retries; False when the key has an answer already."""
-    table = IdempotencyRecord._meta.db_table
-    body_value = IdempotencyRecord._meta.get_field("response_body").get_db_prep_save(
-        body, connection
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (cooperative_id, key, request_hash, status_code,"
-            " response_body, created_at) VALUES (%s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (cooperative_id, key) DO NOTHING RETURNING id",
-            [
-                cooperative.pk,
-                key,
-                request_hash,
-                status,
-                body_value,
-                connection.ops.adapt_datetimefield_value(timezone.now()),
-            ],
-        )
-        return cursor.fetchone() is not None
 
 
 # ---------------------------------------------------------------- tokens

@@ -1,7 +1,7 @@
 """A floor for the deposit: the same rows written by hand-written SQL, no Django.
 
 Per deposit it writes exactly what `savings.services.deposit` writes (journal entry, two postings,
-the savings movement with its running balance, the audit row, the account and GL balances), with
+the savings movement with its running balance, the audit row, the account and GL balance slots), with
 the idempotency check first and the two hot GL rows updated last, so they stay locked only for the
 commit. It tells how much of the gap to pgbench is the database work itself and how much is the
 application around it. The books stay consistent, so the same invariant checks cover it.
@@ -47,7 +47,12 @@ SQL_AUDIT = (
     "INSERT INTO audit_auditlog (cooperative_id, action, object_type, object_id, summary, data, "
     "created_at) VALUES (%s, 'savings.deposit', 'SavingsTransaction', %s, %s, '{}', now())"
 )
-SQL_GL = "UPDATE ledger_account SET balance = balance + %s WHERE id = %s"
+# The general-ledger balances as the service keeps them: this session's balance slot.
+SQL_GL = (
+    "INSERT INTO ledger_balanceslot (cooperative_id, account_id, slot, amount)"
+    " VALUES (%s, %s, mod(pg_backend_pid(), 32), %s) ON CONFLICT (account_id, slot)"
+    " DO UPDATE SET amount = ledger_balanceslot.amount + EXCLUDED.amount"
+)
 
 
 def floor_worker(
@@ -99,7 +104,7 @@ def floor_worker(
                 ).fetchone()[0]
                 cur.execute(SQL_AUDIT, [coop, str(txn), f"{number} +{amount}"])
                 for gl_id, change in gl_changes:  # hot rows last: locked only until commit
-                    cur.execute(SQL_GL, [change, gl_id])
+                    cur.execute(SQL_GL, [coop, gl_id, change])
 
         for _ in range(3):
             one()

@@ -114,12 +114,14 @@ CLOSE_BATCH_SIZE = int(os.environ.get("KOPERASI_CLOSE_BATCH_SIZE", "50000"))
 
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
-    # Parameters bound by the server, and a statement run five times on a connection prepared:
-    # PostgreSQL then parses and plans it once per connection instead of every time (measured:
-    # planning the teller's account read cost six times its execution). Behind a connection
-    # pooler in transaction mode, set KOPERASI_PG_PREPARE=0 unless it keeps prepared statements.
-    if env_flag("KOPERASI_PG_PREPARE", default=True):
-        DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+    # The hot statements (koperasi.sqlrows.hot_cursor) are prepared the fifth time a connection
+    # runs them: parsed and planned once per connection (measured: planning the teller's account
+    # read cost six times its execution). Django's own queries stay bound on the client and are
+    # planned for their parameters. Behind a connection pooler in transaction mode that does
+    # not keep prepared statements, set KOPERASI_PG_PREPARE=0.
+    DATABASES["default"]["OPTIONS"] = {
+        "prepare_threshold": 5 if env_flag("KOPERASI_PG_PREPARE", default=True) else None
+    }
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(
         "KOPERASI_TEST_DB", "test_koperasi"
     )

@@ -729,7 +729,7 @@ _USE_ORDINARY_WAY = "KD409"
 
 
 def _account_as_read(cooperative: Cooperative, account_id: int) -> SavingsAccount | None:
-    with connection.cursor() as cursor:
+    with sqlrows.hot_cursor() as cursor:
         cursor.execute(_ACCOUNT_AS_READ, [account_id, cooperative.pk])
         row = cursor.fetchone()
     if row is None:
@@ -798,7 +798,7 @@ def _in_one_statement(
     kind = Kind.DEPOSIT if amount > 0 else Kind.WITHDRAWAL
     who = actor if getattr(actor, "pk", None) else None
     note = note[:255]
-    with connection.cursor() as cursor:
+    with sqlrows.hot_cursor() as cursor:
         try:
             with transaction.atomic() if blocks else nullcontext():
                 cursor.execute(

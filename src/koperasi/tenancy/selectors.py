@@ -3,7 +3,6 @@
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -70,7 +69,7 @@ _TOKEN_OWNER = (
 def token_owner(raw: str) -> ApiToken | None:
     """The live token for this raw value, with its user, cooperative and the user's active
     staff role there (`token.staff_role`, None for a member's own login)."""
-    with connection.cursor() as cursor:
+    with sqlrows.hot_cursor() as cursor:
         cursor.execute(_TOKEN_OWNER, [hash_token(raw)])
         row = cursor.fetchone()
     if row is None:

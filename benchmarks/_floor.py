@@ -1,10 +1,11 @@
 """A floor for the deposit: the same rows written by hand-written SQL, no Django.
 
-Per deposit it writes exactly what `savings.services.deposit` writes (journal entry, two postings,
-the savings movement with its running balance, the audit row, the account and the GL balance
-slots), with the idempotency check first and the two hot GL rows updated last, so they stay locked only for the
-commit. It tells how much of the gap to pgbench is the database work itself and how much is the
-application around it. The books stay consistent, so the same invariant checks cover it.
+Per deposit it writes exactly what `savings.services.deposit` writes (journal entry, two
+postings, the savings movement with its running balance, the audit row, the account and the GL
+balance slots), with the idempotency check first and the two GL slots updated last, so they
+stay locked only for the commit. It tells how much of the gap to pgbench is the database work
+itself and how much is the application around it. The books stay consistent, so the same
+invariant checks cover it.
 """
 
 from __future__ import annotations

@@ -78,8 +78,9 @@ def test_it_writes_what_the_ordinary_way_writes(amount):
     # The same rows, but for the account they are about and the keys given.
     assert fast_rows["postings"] == slow_rows["postings"]
     assert fast_rows["entry"][:2] == slow_rows["entry"][:2]
-    assert fast_rows["entry"][3].replace(fast_account.number, "#").rsplit(" ", 1)[0] == (
-        slow_rows["entry"][3].replace(slow_account.number, "#").rsplit(" ", 1)[0]
+    assert (
+        fast_rows["entry"][3].replace(fast_account.number, "#").rsplit(" ", 1)[0]
+        == (slow_rows["entry"][3].replace(slow_account.number, "#").rsplit(" ", 1)[0])
     )
     assert fast_rows["movement"][1:9] == slow_rows["movement"][1:9]
     assert fast_rows["movement"][9] == "k-fast" and fast_rows["entry_key"] == "savings:k-fast"

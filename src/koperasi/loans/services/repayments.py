@@ -34,7 +34,7 @@ from koperasi.loans.services.common import (
     key_reused,
     locked_loan,
     members_sukarela,
-    record_txn,
+    new_txn,
     save_rows,
 )
 from koperasi.loans.services.common import (
@@ -323,7 +323,20 @@ def _excess_account(
         raise refuse from exc
 
 
-def post_payment(
+@dataclass
+class PaymentPlan:
+    """What a payment writes, worked out in memory: the loan and its rows already changed, the
+    entry's lines, and the movement (not saved; its entry is set when posted)."""
+
+    lines: list[ledger.Line]
+    changed: list[Instalment]
+    txn: LoanTransaction
+    memo: str
+    summary: str
+    data: dict[str, str]
+
+
+def plan_payment(
     *,
     cooperative: Cooperative,
     actor: Any,
@@ -340,7 +353,7 @@ def post_payment(
     kind: str,
     on: dt.date,
     note: str,
-) -> LoanTransaction:
+) -> PaymentPlan:
     principal, interest, penalty = split.principal, split.interest, split.penalty
     if principal + interest + penalty + fee + excess != value:  # pragma: no cover - invariant
         raise ServiceError("allocation_error", _("The payment could not be allocated exactly."))
@@ -375,6 +388,70 @@ def post_payment(
     if loan.outstanding_principal == 0 and all(r.amount_due == 0 for r in rows):
         loan.status = Loan.Status.CLOSED
         loan.closed_on = on
+    refresh_quality(cooperative, loan, rows, on)
+    txn = new_txn(
+        loan=loan,
+        kind=kind,
+        channel=channel,
+        entry=None,
+        key=key,
+        actor=actor,
+        amount=value,
+        principal=-principal,
+        interest=interest,
+        penalty=penalty,
+        fee=fee,
+        excess=excess,
+        allocation=split.rows_json(),
+        note=note,
+        on=on,
+    )
+    verb = "Pelunasan" if kind == Kind.PAYOFF else "Angsuran"
+    return PaymentPlan(
+        lines=lines,
+        changed=changed,
+        txn=txn,
+        memo=f"{verb} pinjaman {loan.number} {loan.member.name}",
+        summary=f"{loan.number} {format_rupiah(value)} ({channel})",
+        data={"principal": str(principal), "interest": str(interest), "penalty": str(penalty)},
+    )
+
+
+def post_payment(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    loan: Loan,
+    rows: list[Instalment],
+    split: Split,
+    value: Decimal,
+    fee: Decimal,
+    excess: Decimal,
+    excess_account: SavingsAccount | None,
+    source: SavingsAccount | None,
+    channel: str,
+    key: str,
+    kind: str,
+    on: dt.date,
+    note: str,
+) -> LoanTransaction:
+    plan = plan_payment(
+        cooperative=cooperative,
+        actor=actor,
+        loan=loan,
+        rows=rows,
+        split=split,
+        value=value,
+        fee=fee,
+        excess=excess,
+        excess_account=excess_account,
+        source=source,
+        channel=channel,
+        key=key,
+        kind=kind,
+        on=on,
+        note=note,
+    )
     recorded: list[LoanTransaction] = []
 
     def record(entry: JournalEntry) -> None:
@@ -396,35 +473,17 @@ def post_payment(
                 key=f"{key}:excess",
                 note=f"Kelebihan bayar {loan.number}",
             )
-        save_rows(changed, PAID_FIELDS)
-        refresh_quality(cooperative, loan, rows, on)
+        save_rows(plan.changed, PAID_FIELDS)
         loan.save(update_fields=LOAN_BALANCES)
-        recorded.append(
-            record_txn(
-                loan=loan,
-                kind=kind,
-                channel=channel,
-                entry=entry,
-                key=key,
-                actor=actor,
-                amount=value,
-                principal=-principal,
-                interest=interest,
-                penalty=penalty,
-                fee=fee,
-                excess=excess,
-                allocation=split.rows_json(),
-                note=note,
-                on=on,
-            )
-        )
+        plan.txn.journal_entry = entry
+        plan.txn.save(force_insert=True)
+        recorded.append(plan.txn)
 
-    verb = "Pelunasan" if kind == Kind.PAYOFF else "Angsuran"
     ledger.post_entry(
         cooperative=cooperative,
         actor=actor,
-        lines=lines,
-        memo=f"{verb} pinjaman {loan.number} {loan.member.name}",
+        lines=plan.lines,
+        memo=plan.memo,
         source="loans",
         source_ref=loan.number,
         idempotency_key=f"loan:{key}",
@@ -439,8 +498,8 @@ def post_payment(
         actor=actor,
         action=f"loans.{kind}",
         obj=loan,
-        summary=f"{loan.number} {format_rupiah(value)} ({channel})",
-        data={"principal": str(principal), "interest": str(interest), "penalty": str(penalty)},
+        summary=plan.summary,
+        data=plan.data,
     )
     return recorded[0]
 

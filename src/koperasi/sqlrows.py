@@ -11,10 +11,10 @@ search relies on that: a generic plan for its patterns was measured twenty times
 
 import functools
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
 
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.models import DEFERRED, Model
 
 M = TypeVar("M", bound=Model)
@@ -42,6 +42,19 @@ def hot_cursor() -> Iterator[Any]:
         yield wrapped
     finally:
         raw.close()
+
+
+def alone() -> AbstractContextManager[Any] | None:
+    """How to run a statement that must be its caller's whole transaction (a one-statement
+    posting): as it is when no transaction is open, in a savepoint inside a test case's
+    wrapping transaction (which stands in for none, as for Django's durable blocks); None when
+    the caller has a transaction of its own, which the statement must not end up part of."""
+    blocks = connection.atomic_blocks
+    if not blocks:
+        return nullcontext()
+    if getattr(blocks[-1], "_from_testcase", False):
+        return transaction.atomic()
+    return None
 
 
 def columns(alias: str, model: type[Model], names: Sequence[str] | None = None) -> str:

@@ -132,18 +132,18 @@ def remember_account(cooperative: Cooperative, role: str, account: Account) -> N
 
 
 def account_by_role(cooperative: Cooperative, role: str) -> Account:
-    """The account with this system role, remembered on the cooperative object (one request)."""
+    """The account with this system role, remembered on the cooperative object (one request):
+    the first miss reads every account with a role at once (a repayment asks for several)."""
     remembered: dict[str, Account] = cooperative.__dict__.setdefault("_accounts_by_role", {})
+    if role not in remembered:
+        for account in Account.objects.filter(cooperative=cooperative).exclude(system_role=""):
+            remembered.setdefault(account.system_role, account)
     if role in remembered:
         return remembered[role]
-    try:
-        remembered[role] = Account.objects.get(cooperative=cooperative, system_role=role)
-        return remembered[role]
-    except Account.DoesNotExist as exc:
-        raise ServiceError(
-            "account_missing",
-            _("The chart of accounts has no account for '%(role)s'.") % {"role": role},
-        ) from exc
+    raise ServiceError(
+        "account_missing",
+        _("The chart of accounts has no account for '%(role)s'.") % {"role": role},
+    )
 
 
 def _check_open_period(

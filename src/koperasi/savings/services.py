@@ -7,11 +7,11 @@ withdrawals can never both spend the same rupiah.
 
 import datetime as dt
 from collections import defaultdict
-from contextlib import nullcontext
 from decimal import Decimal
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from koperasi import sqlrows
@@ -722,7 +722,8 @@ _ACCOUNT_AS_READ = (
 _CASH_MOVEMENT = (
     "SELECT * FROM savings_cash_movement(%s::bigint, %s::bigint, %s::numeric, %s::numeric,"
     " %s::text, %s::text, %s::text, %s::text, %s::integer, %s::date, %s::date, %s::text,"
-    " %s::text, %s::bigint, %s::bigint, %s::text, %s::inet, %s::integer, %s::integer)"
+    " %s::text, %s::bigint, %s::bigint, %s::text, %s::inet, %s::integer, %s::integer,"
+    " %s::timestamptz)"
 )
 # What savings_cash_movement raises when the ordinary way should answer instead.
 _USE_ORDINARY_WAY = "KD409"
@@ -764,10 +765,8 @@ def _in_one_statement(
     """
     if connection.vendor != "postgresql" or not idempotency_key:
         return None
-    blocks = connection.atomic_blocks
-    # Only as a transaction of its own. A test case's wrapping transaction stands in for none
-    # (as for Django's durable blocks); there the call runs in a savepoint.
-    if blocks and not getattr(blocks[-1], "_from_testcase", False):
+    alone = sqlrows.alone()
+    if alone is None:
         return None
     account = _account_as_read(cooperative, account_id)
     if account is None or account.status != SavingsAccount.Status.OPEN:
@@ -800,7 +799,7 @@ def _in_one_statement(
     note = note[:255]
     with sqlrows.hot_cursor() as cursor:
         try:
-            with transaction.atomic() if blocks else nullcontext():
+            with alone:
                 cursor.execute(
                     _CASH_MOVEMENT,
                     [
@@ -823,6 +822,7 @@ def _in_one_statement(
                         client_ip.get(),
                         ledger.BOOKS_LOCK,
                         BalanceSlot.SLOTS,
+                        timezone.now(),
                     ],
                 )
                 txn_id, entry_id, balance_after, on, created_at = cursor.fetchone()

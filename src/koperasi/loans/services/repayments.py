@@ -175,12 +175,29 @@ def repay(
     What exceeds the amount due pays the next instalments in advance or goes to the member's
     sukarela savings, as the product says; more than the whole debt is refused.
     """
+    value = parse_money(amount)
+    if savings_account_id is None:
+        # Imported here: the one-statement way plans with this module's functions.
+        from koperasi.loans.services import one_statement
+
+        done = one_statement.repay(
+            cooperative=cooperative,
+            actor=actor,
+            loan_id=loan_id,
+            value=value,
+            key=idempotency_key,
+            channel=channel,
+            on=business_date_,
+            note=note,
+        )
+        if done is not None:
+            return done
     with transaction.atomic(), ledger.balances_at_end():
         return _repay(
             cooperative=cooperative,
             actor=actor,
             loan_id=loan_id,
-            value=parse_money(amount),
+            value=value,
             key=idempotency_key,
             channel=channel,
             savings_account_id=savings_account_id,

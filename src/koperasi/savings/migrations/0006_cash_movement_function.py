@@ -36,7 +36,8 @@ CREATE OR REPLACE FUNCTION savings_cash_movement(
     p_summary text,            -- the audit summary
     p_ip inet,
     p_books_lock integer,      -- ledger.services.BOOKS_LOCK
-    p_slots integer            -- ledger BalanceSlot.SLOTS
+    p_slots integer,           -- ledger BalanceSlot.SLOTS
+    p_now timestamptz          -- the rows' created_at, from the application's clock
 ) RETURNS TABLE (txn_id bigint, entry_id bigint, balance_after numeric, business_date date,
                  created_at timestamptz)
 LANGUAGE plpgsql AS $fn$
@@ -50,7 +51,7 @@ DECLARE
     v_entry bigint;
     v_txn bigint;
     v_after numeric;
-    v_now timestamptz := now();
+    v_now timestamptz := p_now;
     v_value numeric := abs(p_amount);
     v_slot integer := mod(pg_backend_pid(), p_slots);
 BEGIN

@@ -51,7 +51,7 @@ SQL_AUDIT = (
 # The general-ledger balances as the service keeps them: this session's balance slot.
 SQL_GL = (
     "INSERT INTO ledger_balanceslot (cooperative_id, account_id, slot, amount)"
-    " VALUES (%s, %s, mod(pg_backend_pid(), 32), %s) ON CONFLICT (account_id, slot)"
+    " VALUES (%s, %s, mod(pg_backend_pid(), %s), %s) ON CONFLICT (account_id, slot)"
     " DO UPDATE SET amount = ledger_balanceslot.amount + EXCLUDED.amount"
 )
 
@@ -59,7 +59,7 @@ SQL_GL = (
 def floor_worker(
     ctx: dict[str, Any], duration: float, seed: int, barrier: Any, results: Any
 ) -> None:
-    """ctx: cooperative_id, cash_id, gl_id, product_name, business_date, account_ids."""
+    """ctx: cooperative_id, cash_id, gl_id, product_name, business_date, account_ids, slots."""
     import psycopg
 
     report: dict[str, Any] = {"ok": 0, "errors": 0, "error_samples": [], "latencies_ms": []}
@@ -105,7 +105,7 @@ def floor_worker(
                 ).fetchone()[0]
                 cur.execute(SQL_AUDIT, [coop, str(txn), f"{number} +{amount}"])
                 for gl_id, change in gl_changes:  # hot rows last: locked only until commit
-                    cur.execute(SQL_GL, [coop, gl_id, change])
+                    cur.execute(SQL_GL, [coop, gl_id, ctx["slots"], change])
 
         for _ in range(3):
             one()
@@ -136,6 +136,7 @@ def floor_worker(
 
 def floor_context(coop: Any, ids: list[int]) -> dict[str, Any]:
     from koperasi.ledger import services as ledger
+    from koperasi.ledger.models import BalanceSlot
     from koperasi.savings.models import SavingsProduct
 
     product = SavingsProduct.objects.select_related("gl_account").get(
@@ -148,4 +149,5 @@ def floor_context(coop: Any, ids: list[int]) -> dict[str, Any]:
         "product_name": product.name,
         "business_date": ledger.business_today(coop),
         "account_ids": ids,
+        "slots": BalanceSlot.SLOTS,
     }

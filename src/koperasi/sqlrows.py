@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
 
-from django.db import connection, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import DEFERRED, Model
 
 M = TypeVar("M", bound=Model)
@@ -55,6 +55,35 @@ def alone() -> AbstractContextManager[Any] | None:
     if getattr(blocks[-1], "_from_testcase", False):
         return transaction.atomic()
     return None
+
+
+# What a one-statement posting raises when the ordinary way should answer instead.
+USE_ORDINARY_WAY = "KD409"
+
+
+def call_alone(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    """Run a one-statement posting (a PostgreSQL function returning one row) as its caller's
+    whole transaction; None when the caller has a transaction of its own or the function
+    sends the work the ordinary way (SQLSTATE KD409)."""
+    alone_ = alone()
+    if alone_ is None:
+        return None
+    with hot_cursor() as cursor:
+        try:
+            with alone_:
+                cursor.execute(sql, params)
+                row: tuple[Any, ...] = cursor.fetchone()
+        except DatabaseError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) == USE_ORDINARY_WAY:
+                return None
+            raise
+    return row
+
+
+def saved(instance: M) -> M:
+    """Mark an instance built from values a statement wrote as loaded from the database."""
+    instance._state.adding, instance._state.db = False, connection.alias
+    return instance
 
 
 def columns(alias: str, model: type[Model], names: Sequence[str] | None = None) -> str:

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from koperasi import sqlrows
 from koperasi.audit import services as audit
 from koperasi.domain.money import ZERO
 from koperasi.domain.periods import month_bounds
@@ -61,9 +62,13 @@ def business_today(cooperative: Cooperative) -> dt.date:
         if connection.in_atomic_block
         else cooperative.days_closed_through
     )
-    today = local_today(cooperative)
-    if closed is not None and closed >= today:
-        return closed + dt.timedelta(days=1)
+    return business_day(local_today(cooperative), closed)
+
+
+def business_day(today: dt.date, days_closed_through: dt.date | None) -> dt.date:
+    """Today, or the day after the last closed day when the close has already run for today."""
+    if days_closed_through is not None and days_closed_through >= today:
+        return days_closed_through + dt.timedelta(days=1)
     return today
 
 
@@ -309,9 +314,7 @@ def _insert_entry(
         created_at=created_at,
         **fields,
     )
-    entry._state.adding = False
-    entry._state.db = connection.alias
-    return entry
+    return sqlrows.saved(entry)
 
 
 def _insert_postings(entry: JournalEntry, lines: Sequence[Line]) -> None:

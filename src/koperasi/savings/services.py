@@ -10,7 +10,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -725,8 +725,6 @@ _CASH_MOVEMENT = (
     " %s::text, %s::bigint, %s::bigint, %s::text, %s::inet, %s::integer, %s::integer,"
     " %s::timestamptz)"
 )
-# What savings_cash_movement raises when the ordinary way should answer instead.
-_USE_ORDINARY_WAY = "KD409"
 
 
 def _account_as_read(cooperative: Cooperative, account_id: int) -> SavingsAccount | None:
@@ -763,10 +761,7 @@ def _in_one_statement(
     and anything unusual (a refusal, a retry, a closed day), returns None: the ordinary way
     then answers it, so every error and every retry is answered in one place.
     """
-    if connection.vendor != "postgresql" or not idempotency_key:
-        return None
-    alone = sqlrows.alone()
-    if alone is None:
+    if connection.vendor != "postgresql" or not idempotency_key or sqlrows.alone() is None:
         return None
     account = _account_as_read(cooperative, account_id)
     if account is None or account.status != SavingsAccount.Status.OPEN:
@@ -797,39 +792,34 @@ def _in_one_statement(
     kind = Kind.DEPOSIT if amount > 0 else Kind.WITHDRAWAL
     who = actor if getattr(actor, "pk", None) else None
     note = note[:255]
-    with sqlrows.hot_cursor() as cursor:
-        try:
-            with alone:
-                cursor.execute(
-                    _CASH_MOVEMENT,
-                    [
-                        cooperative.pk,
-                        account.pk,
-                        amount,
-                        floor,
-                        kind,
-                        idempotency_key,
-                        note,
-                        channel,
-                        who.pk if who else None,
-                        today,
-                        business_date,
-                        _cash_memo(account, amount)[:255],
-                        account.number,
-                        cash.pk,
-                        savings_gl.pk,
-                        _cash_summary(account, amount)[:300],
-                        client_ip.get(),
-                        ledger.BOOKS_LOCK,
-                        BalanceSlot.SLOTS,
-                        timezone.now(),
-                    ],
-                )
-                txn_id, entry_id, balance_after, on, created_at = cursor.fetchone()
-        except DatabaseError as exc:
-            if getattr(exc.__cause__, "sqlstate", None) == _USE_ORDINARY_WAY:
-                return None
-            raise
+    row = sqlrows.call_alone(
+        _CASH_MOVEMENT,
+        [
+            cooperative.pk,
+            account.pk,
+            amount,
+            floor,
+            kind,
+            idempotency_key,
+            note,
+            channel,
+            who.pk if who else None,
+            today,
+            business_date,
+            _cash_memo(account, amount)[:255],
+            account.number,
+            cash.pk,
+            savings_gl.pk,
+            _cash_summary(account, amount)[:300],
+            client_ip.get(),
+            ledger.BOOKS_LOCK,
+            BalanceSlot.SLOTS,
+            timezone.now(),
+        ],
+    )
+    if row is None:
+        return None
+    txn_id, entry_id, balance_after, on, created_at = row
     account.balance = balance_after
     txn = SavingsTransaction(
         pk=txn_id,
@@ -846,8 +836,7 @@ def _in_one_statement(
         actor=who,
         created_at=created_at,
     )
-    txn._state.adding, txn._state.db = False, connection.alias
-    return txn
+    return sqlrows.saved(txn)
 
 
 @transaction.atomic

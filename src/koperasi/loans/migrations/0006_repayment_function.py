@@ -66,8 +66,6 @@ DECLARE
     v_version text;
     v_schedule integer;
     v_rows text;
-    v_books date;
-    v_days date;
     v_entry bigint;
     v_txn bigint;
     v_now timestamptz := p_now;
@@ -90,28 +88,11 @@ BEGIN
         RAISE EXCEPTION 'idempotency key already used' USING ERRCODE = 'KD409';
     END IF;
 
-    -- The business date, under the shared books lock (ledger.services._closed_through).
-    PERFORM pg_advisory_xact_lock_shared(p_books_lock, p_cooperative::integer);
-    SELECT c.books_closed_through, c.days_closed_through INTO v_books, v_days
-      FROM tenancy_cooperative c WHERE c.id = p_cooperative;
-    IF p_day <= v_books OR p_day <= v_days THEN
-        RAISE EXCEPTION 'closed period' USING ERRCODE = 'KD409';
-    END IF;
-
-    INSERT INTO ledger_journalentry (cooperative_id, business_date, source, source_ref, memo,
-                                     idempotency_key, actor_id, created_at)
-    VALUES (p_cooperative, p_day, 'loans', p_source_ref, p_memo, 'loan:' || p_key, p_actor,
-            v_now)
-    ON CONFLICT (cooperative_id, idempotency_key) DO NOTHING
-    RETURNING id INTO v_entry;
-    IF v_entry IS NULL THEN
-        RAISE EXCEPTION 'entry key already used' USING ERRCODE = 'KD409';
-    END IF;
-    INSERT INTO ledger_posting (entry_id, cooperative_id, account_id, business_date, debit,
-                                credit)
-    SELECT v_entry, p_cooperative, l.account, p_day, l.debit, l.credit
-      FROM unnest(p_accounts, p_debits, p_credits) WITH ORDINALITY AS l(account, debit, credit, n)
-     ORDER BY l.n;
+    -- The date planned for must still be open (ledger migration 0006).
+    PERFORM ledger_open_day(p_cooperative, p_day, p_day, p_books_lock);
+    v_entry := ledger_write_entry(p_cooperative, p_day, 'loans', p_source_ref, p_memo,
+                                  'loan:' || p_key, p_actor, v_now, p_accounts, p_debits,
+                                  p_credits);
 
     UPDATE loans_instalment i
        SET principal_paid = r.principal_paid, interest_paid = r.interest_paid,
@@ -141,15 +122,8 @@ BEGIN
     VALUES (p_cooperative, p_actor, 'loans.' || p_kind, 'Loan', p_loan::text, p_summary,
             p_audit_data, p_ip, v_now);
 
-    -- Last, the general-ledger balances: this session's slot of each account, in account order.
-    INSERT INTO ledger_balanceslot (cooperative_id, account_id, slot, amount)
-    SELECT p_cooperative, l.account, mod(pg_backend_pid(), p_slots), sum(l.debit - l.credit)
-      FROM unnest(p_accounts, p_debits, p_credits) AS l(account, debit, credit)
-     GROUP BY l.account
-    HAVING sum(l.debit - l.credit) <> 0
-     ORDER BY l.account
-    ON CONFLICT (account_id, slot) DO UPDATE
-       SET amount = ledger_balanceslot.amount + EXCLUDED.amount;
+    -- Last, the general-ledger balances (held only to the commit from here).
+    PERFORM ledger_add_to_slots(p_cooperative, p_accounts, p_debits, p_credits, p_slots);
 
     -- Back to Django's default (every foreign key is DEFERRABLE INITIALLY DEFERRED), for a
     -- caller whose transaction goes on (a test case's).
@@ -178,6 +152,7 @@ class Migration(migrations.Migration):
         ("loans", "0005_interest_accrual"),
         ("ledger", "0005_fewer_indexes"),
         ("audit", "0002_fewer_indexes"),
+        ("ledger", "0006_sql_writers"),
     ]
 
     operations = [migrations.RunPython(create, drop)]

@@ -12,7 +12,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from django.db import DatabaseError, connection
+from django.db import connection
 from django.utils import timezone
 
 from koperasi import sqlrows
@@ -59,7 +59,6 @@ _TYPES = (  # noqa: SIM905
 ).split()
 # Typed, so that the server resolves the function once and may keep the statement prepared.
 _POST = "SELECT * FROM loans_post_repayment(" + ", ".join(f"%s::{t}" for t in _TYPES) + ")"
-_USE_ORDINARY_WAY = "KD409"
 
 
 def repay(
@@ -78,8 +77,7 @@ def repay(
         return None
     if channel not in (Channel.TELLER, Channel.API) or value <= 0:
         return None
-    alone = sqlrows.alone()
-    if alone is None:
+    if sqlrows.alone() is None:
         return None
     read = _loan_as_read(cooperative, loan_id)
     if read is None:
@@ -87,7 +85,7 @@ def repay(
     loan, loan_version, books, days = read
     if loan.status != Loan.Status.ACTIVE:
         return None
-    day = on or _business_day(cooperative, days)
+    day = on or ledger.business_day(ledger.local_today(cooperative), days)
     if (books is not None and day <= books) or (days is not None and day <= days):
         return None
     if day < loan.disbursed_on:
@@ -127,65 +125,59 @@ def repay(
         return None
     txn = plan.txn
     changed = plan.changed
-    with sqlrows.hot_cursor() as cursor:
-        try:
-            with alone:
-                cursor.execute(
-                    _POST,
-                    [
-                        cooperative.pk,
-                        loan.pk,
-                        loan_version,
-                        rows_version,
-                        day,
-                        key,
-                        txn.actor_id,
-                        plan.memo[:255],
-                        loan.number,
-                        [line.account.pk for line in plan.lines],
-                        [line.debit for line in plan.lines],
-                        [line.credit for line in plan.lines],
-                        [r.pk for r in changed],
-                        [r.principal_paid for r in changed],
-                        [r.interest_paid for r in changed],
-                        [r.penalty_paid for r in changed],
-                        [r.interest_waived for r in changed],
-                        [r.interest_accrued for r in changed],
-                        [r.paid_on for r in changed],
-                        loan.outstanding_principal,
-                        loan.accrued_interest,
-                        loan.penalty_receivable,
-                        loan.status,
-                        loan.closed_on,
-                        loan.days_past_due,
-                        loan.collectibility,
-                        loan.doubtful_since,
-                        txn.kind,
-                        txn.channel,
-                        txn.amount,
-                        txn.principal,
-                        txn.interest,
-                        txn.penalty,
-                        txn.fee,
-                        txn.excess,
-                        json.dumps(txn.allocation),
-                        txn.note,
-                        plan.summary[:300],
-                        json.dumps(plan.data),
-                        client_ip.get(),
-                        ledger.BOOKS_LOCK,
-                        BalanceSlot.SLOTS,
-                        timezone.now(),
-                    ],
-                )
-                txn_id, entry_id, created_at = cursor.fetchone()
-        except DatabaseError as exc:
-            if getattr(exc.__cause__, "sqlstate", None) == _USE_ORDINARY_WAY:
-                return None
-            raise
+    row = sqlrows.call_alone(
+        _POST,
+        [
+            cooperative.pk,
+            loan.pk,
+            loan_version,
+            rows_version,
+            day,
+            key,
+            txn.actor_id,
+            plan.memo[:255],
+            loan.number,
+            [line.account.pk for line in plan.lines],
+            [line.debit for line in plan.lines],
+            [line.credit for line in plan.lines],
+            [r.pk for r in changed],
+            [r.principal_paid for r in changed],
+            [r.interest_paid for r in changed],
+            [r.penalty_paid for r in changed],
+            [r.interest_waived for r in changed],
+            [r.interest_accrued for r in changed],
+            [r.paid_on for r in changed],
+            loan.outstanding_principal,
+            loan.accrued_interest,
+            loan.penalty_receivable,
+            loan.status,
+            loan.closed_on,
+            loan.days_past_due,
+            loan.collectibility,
+            loan.doubtful_since,
+            txn.kind,
+            txn.channel,
+            txn.amount,
+            txn.principal,
+            txn.interest,
+            txn.penalty,
+            txn.fee,
+            txn.excess,
+            json.dumps(txn.allocation),
+            txn.note,
+            plan.summary[:300],
+            json.dumps(plan.data),
+            client_ip.get(),
+            ledger.BOOKS_LOCK,
+            BalanceSlot.SLOTS,
+            timezone.now(),
+        ],
+    )
+    if row is None:
+        return None
+    txn_id, entry_id, created_at = row
     txn.pk, txn.journal_entry_id, txn.created_at = txn_id, entry_id, created_at
-    txn._state.adding, txn._state.db = False, connection.alias
-    return txn
+    return sqlrows.saved(txn)
 
 
 def _loan_as_read(
@@ -211,14 +203,6 @@ def _rows_as_read(loan: Loan) -> tuple[list[Instalment], str]:
     for row in rows:
         row.loan = loan
     return rows, ",".join(row[0] for row in found)
-
-
-def _business_day(cooperative: Cooperative, days_closed: dt.date | None) -> dt.date:
-    # As ledger.business_today, from the closed day read with the loan.
-    today = ledger.local_today(cooperative)
-    if days_closed is not None and days_closed >= today:
-        return days_closed + dt.timedelta(days=1)
-    return today
 
 
 def _penalty_to_book(loan: Loan, rows: list[Instalment], day: dt.date) -> bool:

@@ -9,7 +9,8 @@ SQLSTATE KD409 when anything differs or is unusual (a retry of a key already use
 day or month), so that the caller goes the ordinary way, which answers every such case.
 
 It writes what the ordinary way writes for the same movement, row for row (a test compares
-them): the journal entry and its two postings, the movement with its running balance, the
+them): the journal entry and its two postings (through the ledger's SQL writers, ledger
+migration 0006), the movement with its running balance, the
 account's balance, the audit record and the two general-ledger balance slots.
 """
 
@@ -45,15 +46,13 @@ DECLARE
     v_status text;
     v_member_status text;
     v_balance numeric;
-    v_books date;
-    v_days date;
     v_on date;
+    v_accounts bigint[];
     v_entry bigint;
     v_txn bigint;
     v_after numeric;
     v_now timestamptz := p_now;
     v_value numeric := abs(p_amount);
-    v_slot integer := mod(pg_backend_pid(), p_slots);
 BEGIN
     -- Called as a transaction of its own: foreign keys are checked as each row is written,
     -- not at the commit, while the balance slots are held.
@@ -76,31 +75,13 @@ BEGIN
         RAISE EXCEPTION 'balance changed' USING ERRCODE = 'KD409';
     END IF;
 
-    -- The closed dates, under the shared books lock (ledger.services._closed_through); in a
-    -- statement of its own so that it sees a close that committed while we waited.
-    PERFORM pg_advisory_xact_lock_shared(p_books_lock, p_cooperative::integer);
-    SELECT c.books_closed_through, c.days_closed_through INTO v_books, v_days
-      FROM tenancy_cooperative c WHERE c.id = p_cooperative;
-    v_on := coalesce(p_on, greatest(p_today, v_days + 1));
-    IF v_on <= v_books OR v_on <= v_days THEN
-        RAISE EXCEPTION 'closed period' USING ERRCODE = 'KD409';
-    END IF;
-
-    INSERT INTO ledger_journalentry (cooperative_id, business_date, source, source_ref, memo,
-                                     idempotency_key, actor_id, created_at)
-    VALUES (p_cooperative, v_on, 'savings', p_source_ref, p_memo, 'savings:' || p_key,
-            p_actor, v_now)
-    ON CONFLICT (cooperative_id, idempotency_key) DO NOTHING
-    RETURNING id INTO v_entry;
-    IF v_entry IS NULL THEN
-        RAISE EXCEPTION 'entry key already used' USING ERRCODE = 'KD409';
-    END IF;
-    INSERT INTO ledger_posting (entry_id, cooperative_id, account_id, business_date, debit,
-                                credit)
-    VALUES (v_entry, p_cooperative, CASE WHEN p_amount > 0 THEN p_cash ELSE p_savings_gl END,
-            v_on, v_value, 0),
-           (v_entry, p_cooperative, CASE WHEN p_amount > 0 THEN p_savings_gl ELSE p_cash END,
-            v_on, 0, v_value);
+    v_on := ledger_open_day(p_cooperative, p_on, p_today, p_books_lock);
+    -- Cash in: Dr cash, Cr savings; cash out the other way round.
+    v_accounts := CASE WHEN p_amount > 0 THEN ARRAY[p_cash, p_savings_gl]
+                       ELSE ARRAY[p_savings_gl, p_cash] END;
+    v_entry := ledger_write_entry(p_cooperative, v_on, 'savings', p_source_ref, p_memo,
+                                  'savings:' || p_key, p_actor, v_now, v_accounts,
+                                  ARRAY[v_value, 0], ARRAY[0, v_value]);
 
     UPDATE savings_savingsaccount SET balance = balance + p_amount WHERE id = p_account
     RETURNING balance INTO v_after;
@@ -115,13 +96,9 @@ BEGIN
     VALUES (p_cooperative, p_actor, 'savings.' || p_kind, 'SavingsTransaction', v_txn::text,
             p_summary, '{}', p_ip, v_now);
 
-    -- Last, the general-ledger balances: this session's slot of each account, in account order.
-    INSERT INTO ledger_balanceslot (cooperative_id, account_id, slot, amount)
-    SELECT p_cooperative, t.account, v_slot, t.change
-      FROM (VALUES (p_cash, p_amount), (p_savings_gl, -p_amount)) AS t(account, change)
-     ORDER BY t.account
-    ON CONFLICT (account_id, slot) DO UPDATE
-       SET amount = ledger_balanceslot.amount + EXCLUDED.amount;
+    -- Last, the general-ledger balances (held only to the commit from here).
+    PERFORM ledger_add_to_slots(p_cooperative, v_accounts, ARRAY[v_value, 0], ARRAY[0, v_value],
+                                p_slots);
 
     -- Back to Django's default (every foreign key is DEFERRABLE INITIALLY DEFERRED), for a
     -- caller whose transaction goes on (a test case's).
@@ -150,6 +127,7 @@ class Migration(migrations.Migration):
         ("savings", "0005_tenant_foreign_keys"),
         ("ledger", "0005_fewer_indexes"),
         ("audit", "0002_fewer_indexes"),
+        ("ledger", "0006_sql_writers"),
     ]
 
     operations = [migrations.RunPython(create, drop)]

@@ -61,11 +61,13 @@ $fn$;
 
 -- The lines' balance changes, added to this session's slot of each account in account order
 -- (ledger.services.SLOT_UPSERT); called last, so the slots are held only to the commit.
+-- PL/pgSQL rather than SQL: its statement's plan is kept for the session.
 CREATE OR REPLACE FUNCTION ledger_add_to_slots(
     p_cooperative bigint, p_accounts bigint[], p_debits numeric[], p_credits numeric[],
     p_slots integer
 ) RETURNS void
-LANGUAGE sql AS $fn$
+LANGUAGE plpgsql AS $fn$
+BEGIN
     INSERT INTO ledger_balanceslot (cooperative_id, account_id, slot, amount)
     SELECT p_cooperative, l.account, mod(pg_backend_pid(), p_slots), sum(l.debit - l.credit)
       FROM unnest(p_accounts, p_debits, p_credits) AS l(account, debit, credit)
@@ -74,6 +76,7 @@ LANGUAGE sql AS $fn$
      ORDER BY l.account
     ON CONFLICT (account_id, slot) DO UPDATE
        SET amount = ledger_balanceslot.amount + EXCLUDED.amount;
+END
 $fn$;
 """
 

@@ -105,6 +105,20 @@ def selector(book: Any, queries: int) -> dict[str, Any]:
     return result
 
 
+def summary(book: Any, queries: int) -> dict[str, Any]:
+    """`loans.selectors.portfolio_summary` (active loans by class: count and outstanding), the
+    portfolio summary's own request; read from the heap since its index carries no amount."""
+    from koperasi.loans.selectors import portfolio_summary
+
+    timings = []
+    portfolio_summary(cooperative=book.cooperative)  # warm-up
+    for _ in range(queries):
+        t0 = time.perf_counter()
+        portfolio_summary(cooperative=book.cooperative)
+        timings.append((time.perf_counter() - t0) * 1000)
+    return M.latency_summary(timings)
+
+
 def _explain(book: Any, field: dict[str, str]) -> dict[str, Any]:
     """EXPLAIN ANALYZE of the selector's first page, one value per kind (the last one)."""
     from django.db import connection

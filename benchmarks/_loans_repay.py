@@ -26,7 +26,7 @@ from _workers import combine, run_processes
 
 WARMUP = 3
 # Upper bound of repayments per second used to size each worker's share of loans.
-MAX_RATE = 600
+MAX_RATE = 2000
 
 Work = list[tuple[int, Decimal]]
 

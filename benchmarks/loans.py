@@ -150,6 +150,8 @@ def measure_portfolio(args: argparse.Namespace, book: D.LoanBook, results: dict[
     log(f"portfolio selector, {args.queries} first pages per variant")
     results["portfolio"]["selector"] = P.selector(book, args.queries)
     log(f"selector p95 {results['portfolio']['selector']['overall']['p95_ms']} ms")
+    results["portfolio"]["summary"] = P.summary(book, max(args.queries // 5, 10))
+    log(f"summary by class p95 {results['portfolio']['summary']['p95_ms']} ms")
     log("portfolio staff page (lending:portfolio)")
     results["portfolio"]["page"] = P.page(book, args.queries)
     log(_availability(results["portfolio"]["page"]))
@@ -211,6 +213,17 @@ def summarize(results: dict[str, Any], max_clients: int) -> list[dict[str, Any]]
                 "unit": "",
                 "target": "no violations",
                 "met": books["ok"],
+            }
+        )
+    summary = results.get("portfolio", {}).get("summary")
+    if summary is not None:
+        rows.append(
+            {
+                "figure": "portfolio summary by class (own request) p95",
+                "value": summary["p95_ms"],
+                "unit": "ms",
+                "target": "(info)",
+                "met": None,
             }
         )
     labels = {"selector": "portfolio selector", "page": "portfolio page", "api": "portfolio API"}

@@ -1,10 +1,13 @@
-"""A plain cash repayment in one statement (PostgreSQL's `loans_post_repayment`).
+"""A cash repayment in one statement (PostgreSQL's `loans_repay`).
 
-It must write exactly what the ordinary way writes, and leave every unusual case (penalties to
-book, money left over, a refusal, a retry, a loan written meanwhile) to the ordinary way.
+It must write exactly what the ordinary way writes, row for row, for every kind of payment it
+makes (on time, part, ahead, late with each kind of penalty, accrual and cash basis, money left
+to savings, the last payment closing the loan, both kolektibilitas regimes), and leave every
+unusual case (a retry, a refusal, a closed day) to the ordinary way.
 """
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -15,10 +18,13 @@ from koperasi.audit.models import AuditLog
 from koperasi.errors import ServiceError
 from koperasi.ledger.models import Posting
 from koperasi.loans import services as loans
-from koperasi.loans.models import Instalment, Loan, LoanTransaction
-from koperasi.loans.services import one_statement
-from tests.conftest import books_snapshot, make_member, sukarela_account
-from tests.loans.conftest import check_books, disbursed_loan
+from koperasi.loans.models import Instalment, Loan, LoanProduct, LoanTransaction
+from koperasi.savings import services as savings
+from koperasi.savings.models import SavingsTransaction
+from koperasi.tenancy import services as tenancy
+from koperasi.tenancy.models import Cooperative, Role
+from tests.conftest import books_snapshot, make_member, make_user, sukarela_account
+from tests.loans.conftest import analysed_application, check_books, disbursed_loan
 
 pytestmark = [
     pytest.mark.skipif(
@@ -34,7 +40,11 @@ def _member(coop, teller):
     member = make_member(coop, teller)
     member.joined_on = dt.date(2025, 1, 10)
     member.save(update_fields=["joined_on"])
-    sukarela_account(coop, member, teller)
+    account = sukarela_account(coop, member, teller)
+    savings.deposit(
+        cooperative=coop, actor=teller, account_id=account.pk, amount=D("1000000"),
+        idempotency_key=f"fund-{member.pk}",
+    )  # fmt: skip
     return member
 
 
@@ -50,71 +60,165 @@ def _ordinary(coop, teller, loan, amount, key, on):
         return _repay(coop, teller, loan, amount, key, on)
 
 
-def _written(txn):
-    """What a repayment wrote, without ids, keys and times."""
-    stored = LoanTransaction.objects.get(pk=txn.pk)
-    loan = Loan.objects.get(pk=stored.loan_id)
-    audit = AuditLog.objects.filter(object_type="Loan", object_id=str(loan.pk)).latest("id")
-    allocation = [{k: v for k, v in item.items() if k != "id"} for item in stored.allocation]
+def _one_statement(coop, teller, loan, amount, key, on):
+    """The repayment, asserting that it was the function's single statement."""
+    with CaptureQueriesContext(connection) as queries:
+        txn = _repay(coop, teller, loan, amount, key, on)
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert len(sql) == 1 and "loans_repay(" in sql[0], [q[:90] for q in sql]
+    return txn
+
+
+def _written(loan):
+    """What the loan's movements wrote, without ids, keys, numbers and times."""
+    loan = Loan.objects.get(pk=loan.pk)
+    number = loan.number
+    txns = list(LoanTransaction.objects.filter(loan=loan).order_by("id"))
+    entries = [t.journal_entry_id for t in txns if t.journal_entry_id]
     return {
-        "txn": (stored.kind, stored.channel, stored.business_date, stored.amount,
-                stored.principal, stored.interest, stored.penalty, stored.fee, stored.excess,
-                stored.outstanding_after, stored.note, stored.actor_id, allocation),
+        "txns": [
+            (t.kind, t.channel, t.business_date, t.amount, t.principal, t.interest, t.penalty,
+             t.fee, t.excess, t.outstanding_after, t.note, t.actor_id, t.journal_entry_id is None,
+             [{k: v for k, v in item.items() if k != "id"} for item in t.allocation])
+            for t in txns
+        ],
         "postings": [
-            (p.account.code, p.debit, p.credit, p.business_date)
-            for p in Posting.objects.filter(entry_id=stored.journal_entry_id)
-            .select_related("account").order_by("id")
+            (_plain(p.entry.memo, number).split(" #")[0], p.entry.business_date,
+             p.entry.source, p.account.code, p.debit, p.credit)
+            for p in Posting.objects.filter(entry_id__in=entries)
+            .select_related("account", "entry").order_by("entry_id", "id")
         ],
         "loan": (loan.outstanding_principal, loan.accrued_interest, loan.penalty_receivable,
                  loan.status, loan.closed_on, loan.days_past_due, loan.collectibility,
                  loan.doubtful_since, loan.assessed_on),
         "rows": [
-            (r.no, r.principal_paid, r.interest_paid, r.penalty_paid, r.interest_waived,
-             r.interest_accrued, r.paid_on, r.penalty, r.penalty_through)
-            for r in Instalment.objects.filter(loan=loan).order_by("no")
+            (r.version, r.no, r.principal_paid, r.interest_paid, r.penalty_paid,
+             r.interest_waived, r.interest_accrued, r.paid_on, r.penalty, r.penalty_through)
+            for r in Instalment.objects.filter(loan=loan).order_by("version", "no")
         ],
-        "audit": (audit.action, audit.summary.replace(loan.number, "#"), audit.data,
-                  audit.actor_id),
-        "entry": stored.journal_entry.memo.replace(loan.number, "#").rsplit(" ", 3)[0],
+        "audit": [
+            (a.action, _plain(a.summary, number), a.data, a.actor_id)
+            for a in AuditLog.objects.filter(object_type="Loan", object_id=str(loan.pk))
+            .exclude(action__in=["loans.disburse", "loans.disbursement"]).order_by("id")
+        ],
+        "savings": [
+            (s.kind, s.amount, s.balance_after - s.account.balance, s.business_date,
+             s.note.replace(number, "#"), s.channel)
+            for s in SavingsTransaction.objects.filter(account__member_id=loan.member_id)
+            .exclude(kind="deposit").select_related("account").order_by("id")
+        ],
     }  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("amount", "on"),
-    [
-        (D("118000"), dt.date(2026, 2, 15)),  # the first instalment, on its due date
-        (D("50000"), dt.date(2026, 2, 20)),  # part of it
-        (D("300000"), dt.date(2026, 2, 15)),  # more: the next rows in advance
-    ],
-)
-def test_it_writes_what_the_ordinary_way_writes(
-    coop, product, officer, manager, teller, amount, on
-):
-    fast_loan = disbursed_loan(coop, _member(coop, teller), product, officer, manager, teller, ON)
-    slow_loan = disbursed_loan(coop, _member(coop, teller), product, officer, manager, teller, ON)
-    fast = _repay(coop, teller, fast_loan, amount, "k-fast", on)
-    slow = _ordinary(coop, teller, slow_loan, amount, "k-slow", on)
+def _plain(text, number):
+    """A memo or summary without the numbers that differ between twins."""
+    return re.sub(r"JU-\d+|KP-\d+", "#", text.replace(number, "#"))
+
+
+def _twins(coop, people, code, principal, **kw):
+    """Two loans alike in everything but the borrower."""
+    product = LoanProduct.objects.get(cooperative=coop, code=code)
+    made = []
+    for _ in range(2):
+        borrower = _member(coop, people["teller"])
+        extra = {}
+        if product.requires_collateral:
+            extra["collaterals"] = [loans.CollateralInput("shm", "SHM", principal)]
+        if product.min_guarantors:
+            extra["guarantor_ids"] = [make_member(coop, people["teller"]).pk]
+        application = analysed_application(
+            coop, borrower, product, people["officer"], principal=principal, **extra, **kw
+        )
+        loans.approve(
+            cooperative=coop, actor=people["manager"], role=Role.MANAGER,
+            application_id=application.pk,
+        )  # fmt: skip
+        made.append(
+            loans.disburse(
+                cooperative=coop,
+                actor=people["teller"],
+                application_id=application.pk,
+                idempotency_key=f"d-{application.pk}",
+                business_date_=ON,
+            )  # fmt: skip
+        )
+    return made
+
+
+@pytest.fixture
+def people(coop):
+    return {
+        "officer": make_user("petugas", coop, Role.LOAN_OFFICER),
+        "manager": make_user("manajer", coop, Role.MANAGER),
+        "teller": make_user("kasir", coop, Role.TELLER),
+    }
+
+
+def _owed(loan):
+    return sum((r.amount_due for r in Instalment.objects.filter(loan=loan)), D(0))
+
+
+# Payments (amount, date) made one after another on each twin; None: everything still owed.
+SCENARIOS = {
+    # PU: declining balance, cash basis, 0,1 %/day after 3 days capped at 10 % of the instalment.
+    "PU on its due date": ("PU", "1200000", [("118000", "2026-02-15")]),
+    "PU part, then the rest": ("PU", "1200000", [("50000", "2026-02-20"), ("68000", "2026-02-25")]),
+    "PU ahead": ("PU", "1200000", [("300000", "2026-02-10")]),
+    "PU late, penalty per day": (
+        "PU", "1200000", [("10000", "2026-03-01"), ("200000", "2026-03-20"), ("5000", "2026-03-21")]
+    ),
+    "PU late past the cap": ("PU", "1200000", [("120000", "2026-09-30")]),
+    "PU paid off ahead": ("PU", "1200000", [("118000", "2026-02-15"), (None, "2026-02-20")]),
+    # PP: annuity, accrual basis, 2 %/month after 7 days: the penalty gets its own entry.
+    "PP late, penalty per month": (
+        "PP", "6000000", [("100000", "2026-04-01"), ("1200000", "2026-05-20")]
+    ),
+    # PD: flat, a flat penalty once per missed instalment, money left over goes to savings.
+    "PD late, flat penalty": ("PD", "1000000", [("50000", "2026-03-01")]),
+    "PD more than due: to savings": ("PD", "1000000", [("2000000", "2026-02-15")]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_it_writes_what_the_ordinary_way_writes(coop, people, scenario):
+    code, principal, payments = SCENARIOS[scenario]
+    fast, slow = _twins(coop, people, code, principal)
+    teller = people["teller"]
+    for n, (amount, on) in enumerate(payments):
+        day = dt.date.fromisoformat(on)
+        value = D(amount) if amount is not None else _owed(fast)
+        done = _one_statement(coop, teller, fast, value, f"fast-{n}", day)
+        _ordinary(coop, teller, slow, value, f"slow-{n}", day)
+        assert done.pk and done.journal_entry_id and done.amount == value
     assert _written(fast) == _written(slow)
-    assert (
-        fast.pk
-        and fast.journal_entry_id
-        and fast.outstanding_after == (Loan.objects.get(pk=fast_loan.pk).outstanding_principal)
-    )
+    if payments[-1][0] is None:
+        assert Loan.objects.get(pk=fast.pk).status == Loan.Status.CLOSED
     check_books(coop)
 
 
-def test_a_plain_repayment_is_two_reads_and_one_call(coop, product, officer, manager, teller):
-    loan = disbursed_loan(coop, _member(coop, teller), product, officer, manager, teller, ON)
-    _repay(coop, teller, loan, D("118000"), "k1", dt.date(2026, 2, 15))  # the chart remembered
-    with CaptureQueriesContext(connection) as queries:
-        _repay(coop, teller, loan, D("116500"), "k2", dt.date(2026, 3, 15))
-    sql = [q["sql"] for q in queries.captured_queries]
-    assert len(sql) == 3 and "loans_post_repayment" in sql[2], [q[:90] for q in sql]
+@pytest.mark.parametrize(
+    ("payments", "klass"),
+    [
+        ([("100000", "2026-05-20")], 3),  # principal overdue > 3 months: Kurang Lancar
+        ([("100000", "2026-08-20")], 4),  # > 6 months, collateral covers the debt: Diragukan
+    ],
+)
+def test_the_ksp_regime_classes_as_the_ordinary_way(coop, people, payments, klass):
+    tenancy.update_cooperative(cooperative=coop, actor=None, collectibility_regime="ksp")
+    coop = Cooperative.objects.get(pk=coop.pk)
+    fast, slow = _twins(coop, people, "PP", "6000000")
+    for n, (amount, on) in enumerate(payments):
+        day = dt.date.fromisoformat(on)
+        _one_statement(coop, people["teller"], fast, D(amount), f"fast-{n}", day)
+        _ordinary(coop, people["teller"], slow, D(amount), f"slow-{n}", day)
+    assert _written(fast) == _written(slow)
+    assert Loan.objects.get(pk=fast.pk).collectibility == klass
+    check_books(coop)
 
 
 def test_unusual_cases_get_the_ordinary_answer(coop, product, officer, manager, teller):
     loan = disbursed_loan(coop, _member(coop, teller), product, officer, manager, teller, ON)
-    first = _repay(coop, teller, loan, D("118000"), "pay-1", dt.date(2026, 2, 15))
+    first = _one_statement(coop, teller, loan, D("118000"), "pay-1", dt.date(2026, 2, 15))
 
     # A retry returns the first movement and posts nothing.
     before = books_snapshot(coop)
@@ -127,30 +231,40 @@ def test_unusual_cases_get_the_ordinary_answer(coop, product, officer, manager, 
     assert refused.value.code == "overpayment"
     assert books_snapshot(coop) == before
 
-    # Late with a penalty to book first: the ordinary way books it and then allocates.
-    late = _repay(coop, teller, loan, D("118000"), "late", dt.date(2026, 4, 1))
-    kinds = list(LoanTransaction.objects.filter(loan=loan).values_list("kind", flat=True))
-    assert "penalty" in kinds and late.penalty > 0
+    # A date before the disbursement, and a closed day: refused with the ordinary message.
+    with pytest.raises(ServiceError) as early:
+        _repay(coop, teller, loan, D("1000"), "early", dt.date(2026, 1, 1))
+    assert early.value.code == "before_disbursement"
+    Cooperative.objects.filter(pk=coop.pk).update(days_closed_through=dt.date(2026, 2, 28))
+    with pytest.raises(ServiceError) as closed:
+        _repay(coop, teller, loan, D("1000"), "closed", dt.date(2026, 2, 20))
+    assert closed.value.code == "day_closed"
+    assert books_snapshot(coop) == before
+
+    # A paid-off loan: nothing owed.
+    _repay(coop, teller, loan, _owed(loan), "all", dt.date(2026, 3, 2))
+    assert Loan.objects.get(pk=loan.pk).status == Loan.Status.CLOSED
+    after = books_snapshot(coop)
+    with pytest.raises(ServiceError) as paid:
+        _repay(coop, teller, loan, D("1000"), "more", dt.date(2026, 3, 3))
+    assert paid.value.code == "loan_closed"
+    assert books_snapshot(coop) == after
     check_books(coop)
 
 
-def test_a_loan_written_meanwhile_goes_the_ordinary_way(
-    coop, product, officer, manager, teller, monkeypatch
-):
-    """What was read may be stale when the function locks the loan: it refuses (KD409) and the
-    ordinary way plans again from the locked loan."""
-    loan = disbursed_loan(coop, _member(coop, teller), product, officer, manager, teller, ON)
-    read_rows = one_statement._rows_as_read
-
-    def read_then_pay(found):
-        seen = read_rows(found)
-        _ordinary(coop, teller, loan, D("118000"), "meanwhile", dt.date(2026, 2, 15))
-        return seen
-
-    monkeypatch.setattr(one_statement, "_rows_as_read", read_then_pay)
-    second = _repay(coop, teller, loan, D("118000"), "now", dt.date(2026, 2, 15))
-    rows = list(Instalment.objects.filter(loan=loan).order_by("no")[:2])
-    # Both paid, each its own instalment: the second did not pay the first row again.
-    assert [r.amount_due for r in rows] == [D("0"), D("0")]
-    assert second.principal == D("-100000.00")
+def test_a_payment_after_a_reversal_the_same_day(coop, people):
+    """A reversed late payment and the payment made again that day: the same rows, penalties
+    and keys either way."""
+    teller, manager = people["teller"], people["manager"]
+    day = dt.date(2026, 3, 20)
+    loans_ = _twins(coop, people, "PU", "1200000")
+    for loan, pay in zip(loans_, (_one_statement, _ordinary), strict=True):
+        paid = pay(coop, teller, loan, D("150000"), f"late-{loan.pk}", day)
+        loans.reverse_repayment(
+            cooperative=coop, actor=manager, transaction_id=paid.pk, reason="salah input",
+            idempotency_key=f"rev-{loan.pk}",
+        )  # fmt: skip
+        pay(coop, teller, loan, D("150000"), f"again-{loan.pk}", day)
+    fast, slow = (_written(loan) for loan in loans_)
+    assert fast == slow
     check_books(coop)

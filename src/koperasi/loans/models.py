@@ -259,13 +259,19 @@ class Loan(models.Model):
         CASH = "cash", _("Cash")
         SAVINGS = "savings", _("To sukarela savings")
 
-    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
+    # No single-column indexes where a composite index below starts with the cooperative and
+    # the column, or nothing searches by it (a savings account): fewer index writes per loan.
+    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT, db_index=False)
     number = models.CharField(_("loan number"), max_length=30)
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="loans")
-    product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT)
+    product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT, db_index=False)
     application = models.OneToOneField(LoanApplication, on_delete=models.PROTECT)
     officer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,
     )
     # Terms fixed at disbursement (a restructuring changes them and keeps the old schedule).
     principal = models.DecimalField(_("principal"), **MONEY)
@@ -280,7 +286,12 @@ class Loan(models.Model):
     disbursed_to = models.CharField(max_length=8, choices=Disbursement.choices)
     # The member's sukarela account: disbursement target and standing instruction source.
     savings_account = models.ForeignKey(
-        "savings.SavingsAccount", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "savings.SavingsAccount",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     autodebit = models.BooleanField(_("standing instruction from savings"), default=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
@@ -318,11 +329,10 @@ class Loan(models.Model):
             models.Index(fields=["cooperative", "collectibility", "id"], name="loan_by_class"),
             models.Index(fields=["cooperative", "officer", "id"], name="loan_by_officer"),
             models.Index(fields=["cooperative", "days_past_due"], name="loan_by_dpd"),
-            # The portfolio summary by class reads only this index (PostgreSQL INCLUDE).
+            # The portfolio summary by class. It carries no amount: a repayment that changes
+            # no indexed column is a HOT update (no index written), see docs/performance.md.
             models.Index(
-                fields=["cooperative", "status", "collectibility"],
-                include=["outstanding_principal"],
-                name="loan_quality_summary",
+                fields=["cooperative", "status", "collectibility"], name="loan_quality_summary"
             ),
         ]
 
@@ -333,8 +343,11 @@ class Loan(models.Model):
 class Instalment(models.Model):
     """One row of a loan's schedule; rows of superseded versions stay as history."""
 
-    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="instalments")
+    # uniq_instalment starts with the loan; the cooperative is searched with a due date.
+    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT, db_index=False)
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="instalments", db_index=False
+    )
     version = models.PositiveSmallIntegerField(default=1)
     no = models.PositiveSmallIntegerField()
     due_date = models.DateField()
@@ -411,8 +424,11 @@ class LoanTransaction(models.Model):
         API = "api", "API"
         SYSTEM = "system", _("System")
 
-    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="transactions")
+    # uniq_loan_txn_key starts with the cooperative, loan_txn_history with the loan.
+    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT, db_index=False)
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="transactions", db_index=False
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.TELLER)
     business_date = models.DateField()
@@ -438,7 +454,9 @@ class LoanTransaction(models.Model):
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
     )
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, db_index=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

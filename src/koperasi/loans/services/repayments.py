@@ -24,6 +24,7 @@ from koperasi.loans.models import (
     LoanProduct,
     LoanTransaction,
 )
+from koperasi.loans.services import one_statement
 from koperasi.loans.services.common import (
     LOAN_BALANCES,
     PAID_FIELDS,
@@ -177,9 +178,8 @@ def repay(
     """
     value = parse_money(amount)
     if savings_account_id is None:
-        # Imported here: the one-statement way plans with this module's functions.
-        from koperasi.loans.services import one_statement
-
+        # Cash at the teller or by API: on PostgreSQL one statement does it all, unless it is
+        # the ordinary way's to answer (loans/services/one_statement.py).
         done = one_statement.repay(
             cooperative=cooperative,
             actor=actor,

@@ -641,6 +641,23 @@ def test_a_refused_payment_does_not_use_up_its_key(staff, book):
     assert staff["teller"].post(url, {"amount": "1000"}, key="k").status_code == 201
 
 
+def test_a_retried_payment_gets_the_first_answer_and_another_under_its_key_409(staff, book):
+    """The service itself tells a retry from another request under the same key (the API
+    keeps no record for repayments)."""
+    url = f"/loans/loans/{book['loan']}/repayments"
+    first = staff["teller"].post(url, {"amount": "1000", "note": "loket 2"}, key="pay-k")
+    before = books_snapshot()
+    again = staff["teller"].post(url, {"amount": "1000", "note": "loket 2"}, key="pay-k")
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    for changed in ({"amount": "2000", "note": "loket 2"}, {"amount": "1000", "note": "lain"}):
+        refused = staff["teller"].post(url, changed, key="pay-k")
+        assert refused.status_code == 409
+        assert codes(refused) == ["idempotency_key_reused"]
+    assert books_snapshot() == before
+    assert IdempotencyRecord.objects.count() == 0
+
+
 # ---------------------------------------------------------------- tenancy
 
 

@@ -474,7 +474,9 @@ def repay(
             )
         return 201, _txn_json(txn)
 
-    return idempotent(request, caller, idempotency_key, run)
+    # The service tells a retry (the first movement) from another request under the same key
+    # (409), so no record is kept and a cash repayment can take its one-statement way.
+    return idempotent(request, caller, idempotency_key, run, keyed_service=True)
 
 
 @router.get("/loans/{loan_id}/settlement-quote", response={200: QuoteOut, **ERRORS})

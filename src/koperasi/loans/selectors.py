@@ -4,7 +4,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from koperasi.audit.models import AuditLog
 from koperasi.domain.money import ZERO
@@ -210,9 +211,18 @@ def arrears(*, loan: Loan, as_of: dt.date) -> ArrearsView:
 
 
 def portfolio_summary(*, cooperative: Cooperative) -> list[tuple[int, int, Decimal]]:
-    """(class, number of loans, outstanding) for active loans (an index-only scan on
-    PostgreSQL: the `loan_quality_summary` index carries the outstanding amount)."""
+    """(class, number of loans, outstanding) for active loans: one pass over the loans on
+    PostgreSQL (no index carries the amount, so that a repayment's update of the loan writes
+    no index; docs/performance.md)."""
     active = Loan.objects.filter(cooperative=cooperative, status=Loan.Status.ACTIVE)
+    if connection.vendor == "postgresql":
+        rows = (
+            active.order_by()
+            .values("collectibility")
+            .annotate(n=Count("id"), total=Sum("outstanding_principal"))
+            .values_list("collectibility", "n", "total")
+        )
+        return sorted(rows)
     counts = dict(
         active.order_by()
         .values("collectibility")

@@ -230,7 +230,7 @@ def _repay(
         day,
     )
     if isinstance(prepared, LoanTransaction):
-        return prepared
+        return _same_payment(prepared, value, channel, note)
     loan, source = prepared
     rows = current_rows(loan)
     book_penalties(cooperative, actor, loan, rows, day)
@@ -305,6 +305,17 @@ def raced_retry(
     lock (the key was free when first looked up)."""
     done = existing_txn(cooperative, key)
     if done is not None and (done.loan_id != loan_id or done.kind not in kinds):
+        raise key_reused()
+    return done
+
+
+def _same_payment(
+    done: LoanTransaction, value: Decimal, channel: str, note: str
+) -> LoanTransaction:
+    """A retry's answer: the first movement, if the retry asks for the same payment; a key
+    used for another amount, channel or note is refused (so the API needs no record of its
+    own to tell a retry from a different request)."""
+    if (done.amount, done.channel, done.note) != (value, channel, note[:255]):
         raise key_reused()
     return done
 

@@ -304,3 +304,34 @@ def test_any_payments_write_what_the_ordinary_way_writes(coop, people, code, pay
         assert answers[0] == answers[1]
     assert _written(fast) == _written(slow)
     check_books(coop)
+
+
+@pytest.mark.parametrize(
+    ("closed_to", "payments"),
+    [
+        # Interest accrued by the day-end, then paid: part from the receivable, the rest
+        # recognised on its row when paid.
+        (dt.date(2026, 2, 10), [("200000", "2026-02-11"), ("551000", "2026-02-16")]),
+        # Late and accrued: the penalty entry, then receivable and income in one payment.
+        (dt.date(2026, 3, 25), [("700000", "2026-03-26")]),
+    ],
+)
+def test_interest_accrued_by_the_day_end_is_taken_from_the_receivable(
+    coop, people, closed_to, payments
+):
+    from tests.closing.conftest import close_days, start_closing_after, today_is
+
+    fast, slow = _twins(coop, people, "PP", "6000000")
+    start_closing_after(coop, ON)
+    with today_is(closed_to + dt.timedelta(days=1)):
+        close_days(coop, closed_to)
+    coop = Cooperative.objects.get(pk=coop.pk)
+    assert Loan.objects.get(pk=fast.pk).accrued_interest > 0
+    for n, (amount, on) in enumerate(payments):
+        day = dt.date.fromisoformat(on)
+        _one_statement(coop, people["teller"], fast, D(amount), f"fast-{n}", day)
+        _ordinary(coop, people["teller"], slow, D(amount), f"slow-{n}", day)
+    assert _written(fast) == _written(slow)
+    lines = {code for *_memo, code, _d, credit in _written(fast)["postings"] if credit}
+    assert "1301" in lines  # interest receivable credited
+    check_books(coop)

@@ -335,3 +335,19 @@ def test_interest_accrued_by_the_day_end_is_taken_from_the_receivable(
     lines = {code for *_memo, code, _d, credit in _written(fast)["postings"] if credit}
     assert "1301" in lines  # interest receivable credited
     check_books(coop)
+
+
+def test_a_request_without_an_address_is_audited_without_one(
+    coop, product, officer, manager, teller
+):
+    """Behind a unix socket REMOTE_ADDR is empty: stored as NULL, as Django stores it."""
+    from koperasi.audit.context import client_ip
+
+    loan = disbursed_loan(coop, _member(coop, teller), product, officer, manager, teller, ON)
+    token = client_ip.set("")
+    try:
+        _one_statement(coop, teller, loan, D("118000"), "no-ip", dt.date(2026, 2, 15))
+    finally:
+        client_ip.reset(token)
+    audit = AuditLog.objects.filter(object_type="Loan", action="loans.repayment").get()
+    assert audit.ip_address is None

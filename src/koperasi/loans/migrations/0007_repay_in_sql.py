@@ -102,8 +102,8 @@ CREATE OR REPLACE FUNCTION loans_repay(
     p_ksp_first integer[],
     p_ksp_second integer[],
     p_ksp_loss_months integer,   -- KSP_DOUBTFUL_TO_LOSS_MONTHS
-    p_ksp_cover_salvageable numeric,  -- KSP_COLLATERAL_SALVAGEABLE
-    p_ksp_cover_other numeric,        -- KSP_COLLATERAL_NOT_SALVAGEABLE
+    p_ksp_cover numeric[],       -- KSP_COLLATERAL_SALVAGEABLE and _NOT_SALVAGEABLE as
+    p_ksp_cover_of numeric[],    --   fractions (numerator, denominator), kept exact
     p_ip inet,
     p_books_lock integer,        -- ledger.services.BOOKS_LOCK
     p_slots integer,             -- ledger BalanceSlot.SLOTS
@@ -160,7 +160,7 @@ DECLARE
     v_class integer;
     v_first integer;
     v_second integer;
-    v_cover numeric;
+    v_cover integer;
     v_limit date;
     v_entry bigint;
     v_txn bigint;
@@ -386,39 +386,17 @@ BEGIN
 
     -- The entry's lines (repayments.plan_payment), in its order.
     v_from_penalty_receivable := least(v_penalty, l.penalty_receivable);
-    v_accounts := ARRAY[v_cash];
-    v_debits := ARRAY[v_value];
-    v_credits := ARRAY[0.00];
-    IF v_principal <> 0 THEN
-        v_accounts := v_accounts || pr.gl_account_id;
-        v_debits := v_debits || 0.00;
-        v_credits := v_credits || v_principal;
-    END IF;
-    IF v_from_accrued <> 0 THEN
-        v_accounts := v_accounts || v_interest_receivable;
-        v_debits := v_debits || 0.00;
-        v_credits := v_credits || v_from_accrued;
-    END IF;
-    IF v_interest - v_from_accrued <> 0 THEN
-        v_accounts := v_accounts || v_interest_income;
-        v_debits := v_debits || 0.00;
-        v_credits := v_credits || (v_interest - v_from_accrued);
-    END IF;
-    IF v_from_penalty_receivable <> 0 THEN
-        v_accounts := v_accounts || v_penalty_receivable;
-        v_debits := v_debits || 0.00;
-        v_credits := v_credits || v_from_penalty_receivable;
-    END IF;
-    IF v_penalty - v_from_penalty_receivable <> 0 THEN
-        v_accounts := v_accounts || v_penalty_income;
-        v_debits := v_debits || 0.00;
-        v_credits := v_credits || (v_penalty - v_from_penalty_receivable);
-    END IF;
-    IF v_excess <> 0 THEN
-        v_accounts := v_accounts || v_excess_gl;
-        v_debits := v_debits || 0.00;
-        v_credits := v_credits || v_excess;
-    END IF;
+    SELECT array_agg(x.account ORDER BY x.k), array_agg(x.debit ORDER BY x.k),
+           array_agg(x.credit ORDER BY x.k)
+      INTO v_accounts, v_debits, v_credits
+      FROM (VALUES (1, v_cash, v_value, 0.00),
+                   (2, pr.gl_account_id, 0.00, v_principal),
+                   (3, v_interest_receivable, 0.00, v_from_accrued),
+                   (4, v_interest_income, 0.00, v_interest - v_from_accrued),
+                   (5, v_penalty_receivable, 0.00, v_from_penalty_receivable),
+                   (6, v_penalty_income, 0.00, v_penalty - v_from_penalty_receivable),
+                   (7, v_excess_gl, 0.00, v_excess)) AS x(k, account, debit, credit)
+     WHERE x.debit <> 0 OR x.credit <> 0;
     IF array_position(v_accounts, NULL) IS NOT NULL THEN
         RAISE EXCEPTION 'account missing' USING ERRCODE = 'KD409';
     END IF;
@@ -462,14 +440,14 @@ BEGIN
         END IF;
         v_first := p_ksp_first[i];
         v_second := p_ksp_second[i];
-        v_cover := CASE WHEN l.salvageable THEN p_ksp_cover_salvageable
-                        ELSE p_ksp_cover_other END;
+        v_cover := CASE WHEN l.salvageable THEN 1 ELSE 2 END;
         IF v_oldest_principal IS NULL
            OR v_day <= (v_oldest_principal + make_interval(months => v_first))::date THEN
             v_class := 1;  -- Lancar
         ELSIF v_day <= (v_oldest_principal + make_interval(months => v_second))::date THEN
             v_class := 3;  -- Kurang Lancar
-        ELSIF l.collateral_value < v_cover * (l.outstanding_principal + v_unpaid_interest) THEN
+        ELSIF l.collateral_value * p_ksp_cover_of[v_cover]
+              < p_ksp_cover[v_cover] * (l.outstanding_principal + v_unpaid_interest) THEN
             v_class := 5;  -- Macet
         ELSIF l.doubtful_since IS NOT NULL
               AND v_day >= (l.doubtful_since + make_interval(months => p_ksp_loss_months))::date

@@ -30,23 +30,19 @@ _BANK = [
     [klass for klass, _most in loan_quality.BANK_BUCKETS],
     [most for _klass, most in loan_quality.BANK_BUCKETS],
 ]
+_COVER = (loan_quality.KSP_COLLATERAL_SALVAGEABLE, loan_quality.KSP_COLLATERAL_NOT_SALVAGEABLE)
 _KSP = [
     list(loan_quality.KSP_THRESHOLDS),
     [first for first, _second in loan_quality.KSP_THRESHOLDS.values()],
     [second for _first, second in loan_quality.KSP_THRESHOLDS.values()],
     loan_quality.KSP_DOUBTFUL_TO_LOSS_MONTHS,
-    *(
-        Decimal(share.numerator) / Decimal(share.denominator)
-        for share in (
-            loan_quality.KSP_COLLATERAL_SALVAGEABLE,
-            loan_quality.KSP_COLLATERAL_NOT_SALVAGEABLE,
-        )
-    ),
+    [share.numerator for share in _COVER],  # exact: collateral × den < num × debt
+    [share.denominator for share in _COVER],
 ]
 # The parameters' types, in order (a list literal would take a line each).
 _TYPES = (  # noqa: SIM905
     "bigint bigint numeric text text integer text text date date text integer[] integer[]"
-    " text[] integer[] integer[] integer numeric numeric inet integer integer timestamptz"
+    " text[] integer[] integer[] integer numeric[] numeric[] inet integer integer timestamptz"
 ).split()
 # Typed, so that the server resolves the function once and keeps the statement prepared.
 _REPAY = (
@@ -88,7 +84,7 @@ def repay(
             cooperative.collectibility_regime,
             *_BANK,
             *_KSP,
-            client_ip.get(),
+            client_ip.get() or None,  # no address (a unix socket): NULL, as Django stores it
             ledger.BOOKS_LOCK,
             BalanceSlot.SLOTS,
             timezone.now(),

@@ -341,13 +341,17 @@ def test_a_request_without_an_address_is_audited_without_one(
     coop, product, officer, manager, teller
 ):
     """Behind a unix socket REMOTE_ADDR is empty: stored as NULL, as Django stores it."""
-    from koperasi.audit.context import client_ip
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from koperasi.audit.middleware import RequestContextMiddleware
 
     loan = disbursed_loan(coop, _member(coop, teller), product, officer, manager, teller, ON)
-    token = client_ip.set("")
-    try:
+
+    def view(request):
         _one_statement(coop, teller, loan, D("118000"), "no-ip", dt.date(2026, 2, 15))
-    finally:
-        client_ip.reset(token)
+        return HttpResponse()
+
+    RequestContextMiddleware(view)(RequestFactory().post("/", REMOTE_ADDR=""))
     audit = AuditLog.objects.filter(object_type="Loan", action="loans.repayment").get()
     assert audit.ip_address is None

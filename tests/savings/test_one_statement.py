@@ -191,15 +191,21 @@ def test_a_state_change_under_the_lock_sends_it_the_ordinary_way(monkeypatch):
 @pytest.mark.django_db(transaction=True)
 def test_a_request_without_an_address_is_audited_without_one():
     """Behind a unix socket REMOTE_ADDR is empty: stored as NULL, as Django stores it."""
-    from koperasi.audit.context import client_ip
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from koperasi.audit.middleware import RequestContextMiddleware
 
     coop = make_coop(code="noip")
     account = sukarela_account(coop, make_member(coop))
-    token = client_ip.set("")
-    try:
-        with CaptureQueriesContext(connection) as queries:
-            txn = _move(coop, account, D("5000"), "no-ip")
-    finally:
-        client_ip.reset(token)
+    moved = []
+
+    def view(request):
+        moved.append(_move(coop, account, D("5000"), "no-ip"))
+        return HttpResponse()
+
+    with CaptureQueriesContext(connection) as queries:
+        RequestContextMiddleware(view)(RequestFactory().post("/", REMOTE_ADDR=""))
+    txn = moved[0]
     assert "savings_cash_movement" in queries.captured_queries[-1]["sql"]
     assert _written(txn)["audit"][-1] is None

@@ -2,4 +2,5 @@
 
 from contextvars import ContextVar
 
+# None when the request has no address (set by audit.middleware).
 client_ip: ContextVar[str | None] = ContextVar("client_ip", default=None)

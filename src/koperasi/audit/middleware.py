@@ -10,7 +10,9 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = client_ip.set(request.META.get("REMOTE_ADDR"))
+        # No address (behind a unix socket REMOTE_ADDR is empty) is None, never "": the
+        # one-statement postings pass it to an inet parameter.
+        token = client_ip.set(request.META.get("REMOTE_ADDR") or None)
         try:
             return self.get_response(request)
         finally:

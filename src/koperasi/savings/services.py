@@ -811,7 +811,7 @@ def _in_one_statement(
             cash.pk,
             savings_gl.pk,
             _cash_summary(account, amount)[:300],
-            client_ip.get() or None,  # no address (a unix socket): NULL, as Django stores it
+            client_ip.get(),
             ledger.BOOKS_LOCK,
             BalanceSlot.SLOTS,
             timezone.now(),

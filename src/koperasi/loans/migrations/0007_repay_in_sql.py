@@ -13,7 +13,7 @@ step for step, and writes what it writes (tests compare the two on every kind of
    over later instalments row by row on a prepaying product, or what is left to the member's
    sukarela account on a product that says so (`allocate`); anything else left is refused;
 4. interest paid before it was accrued recognised on its row (`_apply`), the entry's lines
-   (`plan_payment`), the loan's balances, days past due and class (`refresh_quality`, the
+   (`post_payment`), the loan's balances, days past due and class (`refresh_quality`, the
    rules' figures passed in from `domain.loan_quality`), the movement, the audit record, and
    last the general-ledger balance slots.
 """
@@ -279,44 +279,28 @@ BEGIN
                 v_penalty_key, '', p_actor, p_now);
     END IF;
 
-    -- 3. The split: what is due, component by component across the rows (oldest first) ...
-    FOREACH c IN ARRAY v_order LOOP
-        FOR i IN 1..n LOOP
-            EXIT WHEN v_left = 0;
-            CONTINUE WHEN r_due[i] > v_day;
-            IF c = 'penalty' THEN
-                v_part := least(v_left, r_penalty[i] - r_penalty_paid[i]);
-                a_penalty[i] := a_penalty[i] + v_part;
-            ELSIF c = 'interest' THEN
-                v_part := least(v_left, r_interest[i] - r_interest_paid[i] - r_waived[i]);
-                a_interest[i] := a_interest[i] + v_part;
-            ELSE
-                v_part := least(v_left, r_principal[i] - r_principal_paid[i]);
-                a_principal[i] := a_principal[i] + v_part;
-            END IF;
-            v_left := v_left - v_part;
-        END LOOP;
+    -- 3. The split (domain.repayment.allocate), one step at a time: what is due component by
+    -- component across the rows, oldest first; then, on a product that takes payments in
+    -- advance, later instalments row by row, each row's components in order ...
+    FOR i, c IN
+        SELECT k, o.part
+          FROM generate_series(1, n) AS k, unnest(v_order) WITH ORDINALITY AS o(part, place)
+         WHERE r_due[k] <= v_day OR pr.overpayment = 'prepayment'
+         ORDER BY r_due[k] > v_day, CASE WHEN r_due[k] <= v_day THEN o.place END, k, o.place
+    LOOP
+        EXIT WHEN v_left = 0;
+        IF c = 'penalty' THEN
+            v_part := least(v_left, r_penalty[i] - r_penalty_paid[i]);
+            a_penalty[i] := a_penalty[i] + v_part;
+        ELSIF c = 'interest' THEN
+            v_part := least(v_left, r_interest[i] - r_interest_paid[i] - r_waived[i]);
+            a_interest[i] := a_interest[i] + v_part;
+        ELSE
+            v_part := least(v_left, r_principal[i] - r_principal_paid[i]);
+            a_principal[i] := a_principal[i] + v_part;
+        END IF;
+        v_left := v_left - v_part;
     END LOOP;
-    -- ... then later instalments one at a time, on a product that takes payments in advance,
-    IF v_left > 0 AND pr.overpayment = 'prepayment' THEN
-        FOR i IN 1..n LOOP
-            EXIT WHEN v_left = 0;
-            CONTINUE WHEN r_due[i] <= v_day;
-            FOREACH c IN ARRAY v_order LOOP
-                IF c = 'penalty' THEN
-                    v_part := least(v_left, r_penalty[i] - r_penalty_paid[i]);
-                    a_penalty[i] := a_penalty[i] + v_part;
-                ELSIF c = 'interest' THEN
-                    v_part := least(v_left, r_interest[i] - r_interest_paid[i] - r_waived[i]);
-                    a_interest[i] := a_interest[i] + v_part;
-                ELSE
-                    v_part := least(v_left, r_principal[i] - r_principal_paid[i]);
-                    a_principal[i] := a_principal[i] + v_part;
-                END IF;
-                v_left := v_left - v_part;
-            END LOOP;
-        END LOOP;
-    END IF;
     -- ... and what is left to the borrower's own sukarela account, if the product says so
     -- (repayments._excess_account); on any other product it is refused.
     IF v_left > 0 THEN
@@ -384,7 +368,7 @@ BEGIN
         v_allocation := v_allocation || jsonb_build_array(v_item);
     END LOOP;
 
-    -- The entry's lines (repayments.plan_payment), in its order.
+    -- The entry's lines (repayments.post_payment), in its order.
     v_from_penalty_receivable := least(v_penalty, l.penalty_receivable);
     SELECT array_agg(x.account ORDER BY x.k), array_agg(x.debit ORDER BY x.k),
            array_agg(x.credit ORDER BY x.k)

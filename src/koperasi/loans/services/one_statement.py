@@ -84,7 +84,7 @@ def repay(
             cooperative.collectibility_regime,
             *_BANK,
             *_KSP,
-            client_ip.get() or None,  # no address (a unix socket): NULL, as Django stores it
+            client_ip.get(),
             ledger.BOOKS_LOCK,
             BalanceSlot.SLOTS,
             timezone.now(),

@@ -351,20 +351,7 @@ def _excess_account(
         raise refuse from exc
 
 
-@dataclass
-class PaymentPlan:
-    """What a payment writes, worked out in memory: the loan and its rows already changed, the
-    entry's lines, and the movement (not saved; its entry is set when posted)."""
-
-    lines: list[ledger.Line]
-    changed: list[Instalment]
-    txn: LoanTransaction
-    memo: str
-    summary: str
-    data: dict[str, str]
-
-
-def plan_payment(
+def post_payment(
     *,
     cooperative: Cooperative,
     actor: Any,
@@ -381,7 +368,7 @@ def plan_payment(
     kind: str,
     on: dt.date,
     note: str,
-) -> PaymentPlan:
+) -> LoanTransaction:
     principal, interest, penalty = split.principal, split.interest, split.penalty
     if principal + interest + penalty + fee + excess != value:  # pragma: no cover - invariant
         raise ServiceError("allocation_error", _("The payment could not be allocated exactly."))
@@ -435,51 +422,6 @@ def plan_payment(
         on=on,
     )
     verb = "Pelunasan" if kind == Kind.PAYOFF else "Angsuran"
-    return PaymentPlan(
-        lines=lines,
-        changed=changed,
-        txn=txn,
-        memo=f"{verb} pinjaman {loan.number} {loan.member.name}",
-        summary=f"{loan.number} {format_rupiah(value)} ({channel})",
-        data={"principal": str(principal), "interest": str(interest), "penalty": str(penalty)},
-    )
-
-
-def post_payment(
-    *,
-    cooperative: Cooperative,
-    actor: Any,
-    loan: Loan,
-    rows: list[Instalment],
-    split: Split,
-    value: Decimal,
-    fee: Decimal,
-    excess: Decimal,
-    excess_account: SavingsAccount | None,
-    source: SavingsAccount | None,
-    channel: str,
-    key: str,
-    kind: str,
-    on: dt.date,
-    note: str,
-) -> LoanTransaction:
-    plan = plan_payment(
-        cooperative=cooperative,
-        actor=actor,
-        loan=loan,
-        rows=rows,
-        split=split,
-        value=value,
-        fee=fee,
-        excess=excess,
-        excess_account=excess_account,
-        source=source,
-        channel=channel,
-        key=key,
-        kind=kind,
-        on=on,
-        note=note,
-    )
     recorded: list[LoanTransaction] = []
 
     def record(entry: JournalEntry) -> None:
@@ -501,17 +443,17 @@ def post_payment(
                 key=f"{key}:excess",
                 note=f"Kelebihan bayar {loan.number}",
             )
-        save_rows(plan.changed, PAID_FIELDS)
+        save_rows(changed, PAID_FIELDS)
         loan.save(update_fields=LOAN_BALANCES)
-        plan.txn.journal_entry = entry
-        plan.txn.save(force_insert=True)
-        recorded.append(plan.txn)
+        txn.journal_entry = entry
+        txn.save(force_insert=True)
+        recorded.append(txn)
 
     ledger.post_entry(
         cooperative=cooperative,
         actor=actor,
-        lines=plan.lines,
-        memo=plan.memo,
+        lines=lines,
+        memo=f"{verb} pinjaman {loan.number} {loan.member.name}",
         source="loans",
         source_ref=loan.number,
         idempotency_key=f"loan:{key}",
@@ -526,8 +468,8 @@ def post_payment(
         actor=actor,
         action=f"loans.{kind}",
         obj=loan,
-        summary=plan.summary,
-        data=plan.data,
+        summary=f"{loan.number} {format_rupiah(value)} ({channel})",
+        data={"principal": str(principal), "interest": str(interest), "penalty": str(penalty)},
     )
     return recorded[0]
 

@@ -18,6 +18,7 @@ from koperasi.ledger.selectors import ledger_violations
 from koperasi.savings import services
 from koperasi.savings.models import SavingsAccount, SavingsTransaction
 from koperasi.savings.selectors import savings_violations
+from koperasi.savings.services import one_statement
 from tests.conftest import books_snapshot, make_coop, make_member, sukarela_account
 
 pytestmark = pytest.mark.skipif(
@@ -170,7 +171,7 @@ def test_a_state_change_under_the_lock_sends_it_the_ordinary_way(monkeypatch):
     coop = make_coop(code="stale")
     account = sukarela_account(coop, make_member(coop))
     _move(coop, account, D("30000"), "fund")
-    read = services._account_as_read
+    read = one_statement._account_as_read
 
     def read_then_spend(cooperative, account_id):
         seen = read(cooperative, account_id)
@@ -179,7 +180,7 @@ def test_a_state_change_under_the_lock_sends_it_the_ordinary_way(monkeypatch):
             _move(coop, account, D("-20000"), "meanwhile")
         return seen
 
-    monkeypatch.setattr(services, "_account_as_read", read_then_spend)
+    monkeypatch.setattr(one_statement, "_account_as_read", read_then_spend)
     with pytest.raises(ServiceError) as refused:
         _move(coop, account, D("-20000"), "now")
     assert refused.value.code == "insufficient_balance"

@@ -89,7 +89,7 @@ def pay_maturities(batch: Batch) -> int:
                 cooperative=cooperative,
                 actor=batch.actor,
                 member=account.member,
-                product=services._product(cooperative, SavingsKind.SUKARELA),
+                product=services.product_of_kind(cooperative, SavingsKind.SUKARELA),
                 opened_on=day,
             )
             services.transfer(

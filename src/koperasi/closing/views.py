@@ -24,10 +24,10 @@ from openpyxl.styles import Font
 
 from koperasi.closing import selectors, services, tasks
 from koperasi.closing.models import CloseRun
+from koperasi.common.forms import add_service_error
 from koperasi.domain.periods import add_months
 from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
-from koperasi.ledger.forms import add_service_error
 from koperasi.ledger.views import MONEY_FORMAT, xlsx_response
 from koperasi.tenancy.models import Cooperative
 from koperasi.tenancy.permissions import RUN_CLOSE, VIEW_LEDGER

@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from koperasi.common.forms import add_service_error
 from koperasi.domain.loan_quality import CLASS_NAMES, KURANG_LANCAR
 from koperasi.domain.money import ZERO, format_rupiah
 from koperasi.errors import NotFound, ServiceError
-from koperasi.ledger.forms import add_service_error
 from koperasi.ledger.services import business_today
 from koperasi.loans import selectors, services
 from koperasi.loans.forms import (

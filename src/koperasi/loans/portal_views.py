@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from koperasi.common.forms import add_service_error, clean_rupiah
 from koperasi.domain.money import ZERO
 from koperasi.domain.schedule import MAX_PERIODS
 from koperasi.errors import ServiceError
-from koperasi.ledger.forms import add_service_error, clean_rupiah
 from koperasi.ledger.services import business_today
 from koperasi.loans import selectors
 from koperasi.loans import services as loans

@@ -6,8 +6,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from koperasi.common.forms import add_service_error
 from koperasi.errors import ServiceError
-from koperasi.ledger.forms import add_service_error
 from koperasi.loans import selectors, services
 from koperasi.loans.application_views import _coop
 from koperasi.loans.forms import (

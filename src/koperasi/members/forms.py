@@ -1,14 +1,13 @@
 """Forms for the member pages. They only parse what was typed; the services validate and write."""
 
-import uuid
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from koperasi.common.forms import ServiceErrorsMixin, new_key
 from koperasi.domain.money import format_rupiah
-from koperasi.errors import InvalidInput, ServiceError
 from koperasi.members.models import Member
 from koperasi.members.services import EXIT_STATUSES, MemberInput
 from koperasi.tenancy.models import Cooperative
@@ -27,21 +26,6 @@ MEMBER_FIELDS = (
     "province",
     "occupation",
 )
-
-
-def new_key() -> str:
-    """An idempotency key, generated when a form is rendered so a double submit posts once."""
-    return uuid.uuid4().hex
-
-
-class ServiceErrorsMixin:
-    """Put a service's refusal beside the field it concerns (or on top of the form)."""
-
-    def add_service_error(self, exc: ServiceError) -> None:
-        errors = exc.errors if isinstance(exc, InvalidInput) else [exc]
-        for error in errors:
-            field = error.field if error.field in self.fields else None  # type: ignore[attr-defined]
-            self.add_error(field, str(error.message))  # type: ignore[attr-defined]
 
 
 def _text(label: Any, max_length: int, required: bool = False, **attrs: Any) -> forms.CharField:

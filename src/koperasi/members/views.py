@@ -22,13 +22,7 @@ from koperasi.domain.money import ZERO
 from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.members import selectors, services
-from koperasi.members.forms import (
-    ExitForm,
-    ImportForm,
-    MemberForm,
-    PortalLoginForm,
-    RegisterForm,
-)
+from koperasi.members.forms import ExitForm, ImportForm, MemberForm, PortalLoginForm, RegisterForm
 from koperasi.members.models import Member
 from koperasi.savings import selectors as savings_selectors
 from koperasi.savings import services as savings

@@ -20,19 +20,17 @@ from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from koperasi.common.forms import DateRangeForm, ReverseForm, add_service_error
 from koperasi.errors import ServiceError
-from koperasi.ledger.forms import add_service_error
 from koperasi.ledger.services import business_today
 from koperasi.members import selectors as member_selectors
 from koperasi.members.models import Member
 from koperasi.savings import selectors, services
 from koperasi.savings.forms import (
     AccountFilterForm,
-    DateRangeForm,
     DepositForm,
     MoneyForm,
     OpenAccountForm,
-    ReverseForm,
     TransferForm,
     WithdrawForm,
 )

@@ -7,10 +7,9 @@ from django import forms
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
 
+from koperasi.common.forms import ServiceErrorsMixin, clean_rupiah
 from koperasi.domain.money import ZERO, format_rupiah
 from koperasi.errors import ServiceError
-from koperasi.ledger.forms import clean_rupiah
-from koperasi.members.forms import ServiceErrorsMixin
 from koperasi.savings.models import SavingsKind, SavingsProduct
 from koperasi.tenancy.models import Cooperative, Role
 from koperasi.tenancy.services import parse_percent

@@ -5,8 +5,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from koperasi.audit import selectors
-from koperasi.web.decorators import staff_view
-from koperasi.web.paging import peek_page
+from koperasi.common.decorators import staff_view
+from koperasi.common.paging import peek_page
 
 PAGE_SIZE = 50
 # Offered as suggestions; any prefix typed works.

@@ -22,6 +22,18 @@ from ninja import Query, Router, Status
 from ninja.errors import AuthenticationError
 from pydantic import WithJsonSchema
 
+from koperasi.common.api import (
+    ERRORS,
+    MAX_ID,
+    Caller,
+    IdempotencyKey,
+    Limit,
+    Offset,
+    PathId,
+    authorize,
+    idempotent,
+    page,
+)
 from koperasi.domain.errors import DomainError
 from koperasi.domain.money import parse_amount
 from koperasi.errors import NotFound, ServiceError
@@ -68,18 +80,6 @@ from koperasi.loans.schemas import (
 )
 from koperasi.loans.simulation import parse_rate, simulate
 from koperasi.tenancy import selectors as tenancy
-from koperasi.tenancy.api import (
-    ERRORS,
-    MAX_ID,
-    Caller,
-    IdempotencyKey,
-    Limit,
-    Offset,
-    PathId,
-    authorize,
-    idempotent,
-    page,
-)
 from koperasi.tenancy.models import Cooperative
 from koperasi.tenancy.permissions import (
     APPROVE_LOANS,

@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from koperasi.common.decorators import staff_view
 from koperasi.common.forms import add_service_error
+from koperasi.common.paging import peek_page
 from koperasi.domain.loan_quality import CLASS_NAMES, KURANG_LANCAR
 from koperasi.domain.money import ZERO, format_rupiah
 from koperasi.errors import NotFound, ServiceError
@@ -50,8 +52,6 @@ from koperasi.tenancy.permissions import (
     TRANSACT_LOANS,
     VIEW_LOANS,
 )
-from koperasi.web.decorators import staff_view
-from koperasi.web.paging import peek_page
 
 PAGE_SIZE = 50
 PORTFOLIO_COLUMNS = (

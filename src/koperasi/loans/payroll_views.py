@@ -24,11 +24,11 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from koperasi.common.decorators import staff_view
 from koperasi.errors import ServiceError
 from koperasi.loans import payroll as deductions
 from koperasi.tabular import RowError
 from koperasi.tenancy.models import Cooperative
-from koperasi.web.decorators import staff_view
 
 UPLOAD_DIR = "payroll-uploads"
 POSTED_MARKER = "posted.json"

@@ -8,11 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
-from koperasi.errors import NotFound
-from koperasi.members import selectors, services
-from koperasi.members.models import Member
-from koperasi.members.services import MemberInput
-from koperasi.tenancy.api import (
+from koperasi.common.api import (
     ERRORS,
     IdempotencyKey,
     Limit,
@@ -23,6 +19,10 @@ from koperasi.tenancy.api import (
     idempotent,
     page,
 )
+from koperasi.errors import NotFound
+from koperasi.members import selectors, services
+from koperasi.members.models import Member
+from koperasi.members.services import MemberInput
 from koperasi.tenancy.permissions import MANAGE_MEMBERS, VIEW_MEMBERS
 
 router = Router(tags=["members"])

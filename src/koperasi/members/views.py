@@ -18,6 +18,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from koperasi.common.decorators import staff_view
+from koperasi.common.paging import peek_page
 from koperasi.domain.money import ZERO
 from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
@@ -27,8 +29,6 @@ from koperasi.members.models import Member
 from koperasi.savings import selectors as savings_selectors
 from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsKind
-from koperasi.web.decorators import staff_view
-from koperasi.web.paging import peek_page
 
 PAGE_SIZE = 25
 IMPORT_COLUMNS = (

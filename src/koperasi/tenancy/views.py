@@ -16,6 +16,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from koperasi.common.decorators import View, staff_view
+from koperasi.common.paging import peek_page
 from koperasi.errors import NotFound, ServiceError
 from koperasi.ledger import selectors as ledger_selectors
 from koperasi.ledger import services as ledger
@@ -36,8 +38,6 @@ from koperasi.tenancy.forms import (
 )
 from koperasi.tenancy.models import Cooperative, Role
 from koperasi.tenancy.permissions import MANAGE_LEDGER, MANAGE_SETTINGS
-from koperasi.web.decorators import View, staff_view
-from koperasi.web.paging import peek_page
 
 STAFF_PAGE_SIZE = 50
 

@@ -19,19 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 
+from koperasi.bulk import Batch
 from koperasi.closing.models import CloseBatch, CloseRun, CloseStep
 from koperasi.tenancy.models import Cooperative
-
-
-def batch_size() -> int:
-    # settings.CLOSE_BATCH_SIZE (50,000; tests cut a small cooperative into many batches).
-    return int(settings.CLOSE_BATCH_SIZE)
 
 
 def _crash_point(step: str, index: int) -> None:
@@ -39,25 +33,6 @@ def _crash_point(step: str, index: int) -> None:
     the process inside batch n of the step, after its work and before its commit."""
     if os.environ.get("KOPERASI_CLOSE_CRASH_AT") == f"{step}:{index}":
         os._exit(9)
-
-
-@dataclass(frozen=True)
-class Batch:
-    """What a step's batch works on: one cooperative, one business date, ids first..last."""
-
-    cooperative: Cooperative
-    day: dt.date
-    step: str
-    first_id: int
-    last_id: int
-    actor: Any
-
-    def key(self, *parts: object) -> str:
-        """An idempotency key for an entry this batch posts (unique per step, day, batch)."""
-        tail = ":".join(str(p) for p in parts)
-        return f"close:{self.day.isoformat()}:{self.step}:{self.first_id}" + (
-            f":{tail}" if tail else ""
-        )
 
 
 @dataclass(frozen=True)
@@ -75,17 +50,6 @@ ProgressCallback = Callable[[str, int, int], None]
 
 def one_batch(_cooperative: Cooperative, _day: dt.date) -> list[tuple[int, int]]:
     return [(0, 0)]
-
-
-def id_ranges(queryset: QuerySet[Any], size: int | None = None) -> list[tuple[int, int]]:
-    """Fixed ranges covering the ids of the queryset: [k·size, (k+1)·size − 1]."""
-    size = size or batch_size()
-    bounds = queryset.aggregate(low=Min("pk"), high=Max("pk"))
-    if bounds["low"] is None:
-        return []
-    first = bounds["low"] // size
-    last = bounds["high"] // size
-    return [(k * size, (k + 1) * size - 1) for k in range(first, last + 1)]
 
 
 def step_done(cooperative: Cooperative, day: dt.date, name: str) -> bool:

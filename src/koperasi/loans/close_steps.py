@@ -15,8 +15,7 @@ from django.db import connection
 from django.db.models import Case, Count, DecimalField, Exists, F, OuterRef, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from koperasi.bulk import from_sen, to_sen, update_rows
-from koperasi.closing.engine import Batch, id_ranges
+from koperasi.bulk import Batch, from_sen, id_ranges, to_sen, update_rows
 from koperasi.domain.errors import DomainError
 from koperasi.domain.loan_quality import ALLOWANCE_RATES, DPK, LANCAR, allowance
 from koperasi.domain.money import CENT, ZERO

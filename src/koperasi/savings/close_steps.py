@@ -15,8 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from koperasi.bulk import drop_temp_table, from_sen, load_temp_table, to_sen
-from koperasi.closing.engine import Batch, id_ranges
+from koperasi.bulk import Batch, drop_temp_table, from_sen, id_ranges, load_temp_table, to_sen
 from koperasi.domain.money import ZERO
 from koperasi.domain.periods import add_months
 from koperasi.domain.savings_interest import BalanceSpan, final_tax, member_tax, period_interest

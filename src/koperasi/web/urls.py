@@ -15,7 +15,7 @@ staff_patterns = [
     path("pinjaman/", include("koperasi.loans.staff_urls")),
     path("pinjaman/", include("koperasi.loans.document_urls")),
     path("audit/", include("koperasi.audit.urls")),
-    path("pengaturan/", include("koperasi.tenancy.urls")),
+    path("pengaturan/", include("koperasi.web.settings.urls")),
 ]
 
 portal_patterns = [

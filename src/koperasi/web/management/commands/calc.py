@@ -35,7 +35,7 @@ from koperasi.domain.schedule import (
     build_schedule,
 )
 from koperasi.loans.presenters import schedule_json
-from koperasi.tenancy.management.commands import _calc_savings
+from koperasi.web.management.commands import _calc_savings
 
 # LoanTerms field -> the option a person typed, so errors name what to fix.
 OPTION_FOR_FIELD = {

@@ -25,7 +25,9 @@ from koperasi.savings import selectors as savings_selectors
 from koperasi.savings import services as savings
 from koperasi.savings.models import LOCKED_KINDS, SavingsProduct
 from koperasi.tenancy import selectors, services
-from koperasi.tenancy.forms import (
+from koperasi.tenancy.models import Cooperative, Role
+from koperasi.tenancy.permissions import MANAGE_LEDGER, MANAGE_SETTINGS
+from koperasi.web.settings.forms import (
     AccountEditForm,
     ActiveForm,
     PasswordForm,
@@ -36,8 +38,6 @@ from koperasi.tenancy.forms import (
     StaffForm,
     percent_text,
 )
-from koperasi.tenancy.models import Cooperative, Role
-from koperasi.tenancy.permissions import MANAGE_LEDGER, MANAGE_SETTINGS
 
 STAFF_PAGE_SIZE = 50
 
@@ -89,11 +89,11 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 form.add_service_error(exc)
             else:
                 messages.success(request, _("The cooperative's settings were saved."))
-                return redirect("tenancy:settings", code=coop.code)
+                return redirect("settings:settings", code=coop.code)
         messages.error(request, _("Nothing was saved. Please correct the form."))
         status = 400
     context = {"form": form, "pokok_locked": pokok_locked, "section": "settings"}
-    return render(request, "tenancy/settings.html", context, status=status)
+    return render(request, "settings/settings.html", context, status=status)
 
 
 # --- Staff ------------------------------------------------------------------------------------
@@ -112,7 +112,7 @@ def _staff_page(
         "roles": Role.choices,
         "section": "staff",
     }
-    return render(request, "tenancy/staff.html", context, status=status)
+    return render(request, "settings/staff.html", context, status=status)
 
 
 @staff_view(MANAGE_SETTINGS)
@@ -134,7 +134,7 @@ def staff(request: HttpRequest) -> HttpResponse:
                 _("%(name)s can now log in as %(username)s.")
                 % {"name": membership.user.first_name, "username": membership.user.username},
             )
-            return redirect("tenancy:staff", code=coop.code)
+            return redirect("settings:staff", code=coop.code)
     messages.error(request, _("The staff member was not added. Please correct the form."))
     return _staff_page(request, form, status=400)
 
@@ -165,7 +165,7 @@ def staff_role(request: HttpRequest, membership_id: int) -> HttpResponse:
     messages.success(
         request, _("%(username)s's role was changed.") % {"username": membership.user.username}
     )
-    return redirect("tenancy:staff", code=coop.code)
+    return redirect("settings:staff", code=coop.code)
 
 
 @require_POST
@@ -189,7 +189,7 @@ def staff_active(request: HttpRequest, membership_id: int) -> HttpResponse:
         else _("%(username)s can no longer open this cooperative.")
     )
     messages.success(request, text % {"username": membership.user.username})
-    return redirect("tenancy:staff", code=coop.code)
+    return redirect("settings:staff", code=coop.code)
 
 
 @require_POST
@@ -218,7 +218,7 @@ def staff_password(request: HttpRequest, membership_id: int) -> HttpResponse:
         _("The password of %(username)s was changed; tell them the new one privately.")
         % {"username": membership.user.username},
     )
-    return redirect("tenancy:staff", code=coop.code)
+    return redirect("settings:staff", code=coop.code)
 
 
 # --- Savings products -------------------------------------------------------------------------
@@ -239,7 +239,7 @@ def products(request: HttpRequest) -> HttpResponse:
                 form.add_service_error(exc)
             else:
                 messages.success(request, _("Product %(code)s was added.") % {"code": product.code})
-                return redirect("tenancy:products", code=coop.code)
+                return redirect("settings:products", code=coop.code)
         messages.error(request, _("The product was not added. Please correct the form."))
         status = 400
     rows = list(savings_selectors.products(cooperative=coop).order_by("code"))
@@ -251,7 +251,7 @@ def products(request: HttpRequest) -> HttpResponse:
         "form": form,
         "section": "products",
     }
-    return render(request, "tenancy/products.html", context, status=status)
+    return render(request, "settings/products.html", context, status=status)
 
 
 def _product(coop: Cooperative, product_id: int) -> SavingsProduct:
@@ -280,7 +280,7 @@ def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
                 form.add_service_error(exc)
             else:
                 messages.success(request, _("Product %(code)s was saved.") % {"code": product.code})
-                return redirect("tenancy:products", code=coop.code)
+                return redirect("settings:products", code=coop.code)
         messages.error(request, _("Nothing was saved. Please correct the form."))
         status = 400
     context = {
@@ -289,7 +289,7 @@ def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
         "is_capital": product.kind in LOCKED_KINDS,
         "section": "products",
     }
-    return render(request, "tenancy/product_edit.html", context, status=status)
+    return render(request, "settings/product_edit.html", context, status=status)
 
 
 # --- Chart of accounts ------------------------------------------------------------------------
@@ -314,8 +314,8 @@ def account_edit(request: HttpRequest, account_code: str) -> HttpResponse:
                 messages.success(request, _("Account %(code)s was saved.") % {"code": account.code})
                 if "ledger.view" in request.permissions:  # type: ignore[attr-defined]
                     return redirect("ledger:accounts", code=coop.code)
-                return redirect("tenancy:account_edit", code=coop.code, account_code=account.code)
+                return redirect("settings:account_edit", code=coop.code, account_code=account.code)
         messages.error(request, _("Nothing was saved. Please correct the form."))
         status = 400
     context = {"account": account, "form": form, "section": "accounts"}
-    return render(request, "tenancy/account_edit.html", context, status=status)
+    return render(request, "settings/account_edit.html", context, status=status)

@@ -29,7 +29,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Logins: {logins} — password: {DEMO_PASSWORD}")
         if options["no_serve"]:
             return
-        from koperasi.tenancy.management.commands.serve import serve
+        from koperasi.web.management.commands.serve import serve
 
         self.stdout.write(self.style.SUCCESS(f"Open http://127.0.0.1:{options['port']}/"))
         serve("127.0.0.1", options["port"], 2, with_worker=True)

@@ -2,9 +2,9 @@
 
 from django.urls import path
 
-from koperasi.tenancy import views
+from koperasi.web.settings import views
 
-app_name = "tenancy"
+app_name = "settings"
 
 urlpatterns = [
     path("", views.settings_page, name="settings"),

@@ -1,0 +1,1 @@
+"""The administrator's settings pages: the cooperative, staff, savings products, chart accounts."""

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from koperasi.loans import views as loan_views
-from koperasi.web import portal_views, views
+from koperasi.web import audit_views, portal_views, views
 
 staff_patterns = [
     path("", views.dashboard, name="dashboard"),
@@ -14,7 +14,7 @@ staff_patterns = [
     path("buku-besar/", include("koperasi.ledger.urls")),
     path("pinjaman/", include("koperasi.loans.staff_urls")),
     path("pinjaman/", include("koperasi.loans.document_urls")),
-    path("audit/", include("koperasi.audit.urls")),
+    path("audit/", audit_views.audit_log, name="audit_log"),
     path("pengaturan/", include("koperasi.web.settings.urls")),
 ]
 

@@ -1,4 +1,7 @@
-"""The audit log page: who did what, when and from where (supervisors, board, manager)."""
+"""The audit log page: who did what, when and from where (supervisors, board, manager).
+
+The records are the audit app's; the page lives here, above the apps whose plumbing it uses.
+"""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render

@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 
 from koperasi.domain.nik import generate_nik
 from koperasi.ledger.models import Account, JournalEntry, Posting
-from koperasi.members import services as members
 from koperasi.members.services import MemberInput
+from koperasi.membership import services as membership
 from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsAccount, SavingsTransaction
 from koperasi.tenancy import services as tenancy
@@ -55,7 +55,9 @@ def member_input(**overrides):
 
 
 def make_member(coop, actor=None, active=True, **overrides):
-    member = members.register_member(cooperative=coop, actor=actor, data=member_input(**overrides))
+    member = membership.register_member(
+        cooperative=coop, actor=actor, data=member_input(**overrides)
+    )
     if active:
         pokok = SavingsAccount.objects.get(member=member, product__kind="pokok")
         savings.deposit(

@@ -19,7 +19,7 @@ from koperasi.common.auth_api import router as auth_router
 from koperasi.errors import InvalidInput, ServiceError
 from koperasi.ledger.api import router as ledger_router
 from koperasi.loans.api import router as loans_router
-from koperasi.members.api import router as members_router
+from koperasi.membership.api import router as members_router
 from koperasi.savings.api import router as savings_router
 
 api = NinjaAPI(

@@ -26,6 +26,7 @@ from koperasi.loans.models import Instalment, Loan, LoanProduct
 from koperasi.members import services as members
 from koperasi.members.models import Member
 from koperasi.members.services import MemberInput
+from koperasi.membership import services as membership
 from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsAccount, SavingsProduct
 from koperasi.tenancy import services as tenancy
@@ -222,7 +223,7 @@ def _seed_member(
         if n < 120
         else (start + dt.timedelta(days=rng.randint(0, (today - start).days - 1)))
     )
-    member = members.register_member(
+    member = membership.register_member(
         cooperative=coop,
         actor=teller,
         data=MemberInput(
@@ -322,7 +323,7 @@ def _seed_member(
     if n >= 3 and rng.random() < 0.03:
         # A time deposit not yet matured keeps the membership: then the exit is refused.
         with contextlib.suppress(ServiceError):
-            members.exit_member(
+            membership.exit_member(
                 cooperative=coop,
                 actor=teller,
                 member=member,

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "koperasi.tenancy",
     "koperasi.audit",
     "koperasi.members",
+    "koperasi.membership",
     "koperasi.ledger",
     "koperasi.savings",
     "koperasi.loans",

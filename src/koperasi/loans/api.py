@@ -194,11 +194,7 @@ ApplicationStatus = Literal[
 
 
 # Applications that can still be approved (and so are worth an assessment).
-OPEN_APPLICATIONS = (
-    LoanApplication.Status.SUBMITTED,
-    LoanApplication.Status.ANALYSED,
-    LoanApplication.Status.APPROVED,
-)
+OPEN_APPLICATIONS = selectors.OPEN_APPLICATION_STATUSES
 
 
 def _application_json(caller: Caller, application_id: int) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from koperasi.web import audit_views, portal_views, views
 
 staff_patterns = [
     path("", views.dashboard, name="dashboard"),
-    path("anggota/", include("koperasi.members.urls")),
+    path("anggota/", include("koperasi.membership.urls")),
     path("simpanan/", include("koperasi.savings.urls")),
     path("buku-besar/", include("koperasi.ledger.urls")),
     path("pinjaman/", include("koperasi.loans.staff_urls")),

@@ -23,6 +23,7 @@ from koperasi.errors import NotFound
 from koperasi.members import selectors, services
 from koperasi.members.models import Member
 from koperasi.members.services import MemberInput
+from koperasi.membership import services as membership
 from koperasi.tenancy.permissions import MANAGE_MEMBERS, VIEW_MEMBERS
 
 router = Router(tags=["members"])
@@ -142,7 +143,7 @@ def register_member(
     caller = authorize(request, MANAGE_MEMBERS)
 
     def run(_key: str) -> tuple[int, dict[str, Any]]:
-        member = services.register_member(
+        member = membership.register_member(
             cooperative=caller.cooperative,
             actor=caller.user,
             data=MemberInput(**payload.model_dump()),

@@ -22,6 +22,7 @@ from koperasi.domain.nik import parse_nik
 from koperasi.errors import InvalidInput, ServiceError
 from koperasi.members import services as members
 from koperasi.members.models import Member
+from koperasi.membership import services as membership
 from koperasi.savings import services as savings
 from koperasi.tabular import FileRefused as _Refused
 from koperasi.tabular import RowError
@@ -358,10 +359,10 @@ def _register(
     """Set-based: a few statements for the whole file, in one transaction."""
     try:
         with transaction.atomic():
-            created = members.register_members_bulk(
+            created = membership.register_members_bulk(
                 cooperative=cooperative,
                 actor=actor,
-                members=[(row.clean, row.joined_on) for row in rows],
+                members_in=[(row.clean, row.joined_on) for row in rows],
             )
             ids = [member.pk for member in created]
             if pay_pokok:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from koperasi.members import views
+from koperasi.membership import views
 
 app_name = "members"
 

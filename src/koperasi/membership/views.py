@@ -24,8 +24,16 @@ from koperasi.domain.money import ZERO
 from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.members import selectors, services
-from koperasi.members.forms import ExitForm, ImportForm, MemberForm, PortalLoginForm, RegisterForm
 from koperasi.members.models import Member
+from koperasi.membership import importer
+from koperasi.membership import services as membership
+from koperasi.membership.forms import (
+    ExitForm,
+    ImportForm,
+    MemberForm,
+    PortalLoginForm,
+    RegisterForm,
+)
 from koperasi.savings import selectors as savings_selectors
 from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsKind
@@ -152,7 +160,7 @@ def member_exit(request: HttpRequest, member_id: int) -> HttpResponse:
     form = ExitForm(request.POST)
     if form.is_valid():
         try:
-            services.exit_member(
+            membership.exit_member(
                 cooperative=coop,
                 actor=request.user,
                 member=member,
@@ -206,7 +214,7 @@ def member_register(request: HttpRequest) -> HttpResponse:
 def _register(request: HttpRequest, coop: Any, form: RegisterForm) -> Member:
     # Both or neither: a member whose pokok payment failed is not half-registered.
     with transaction.atomic():
-        member = services.register_member(
+        member = membership.register_member(
             cooperative=coop, actor=request.user, data=form.member_input()
         )
         if form.cleaned_data["pay_pokok"] and coop.pokok_amount > 0:
@@ -273,8 +281,6 @@ def member_import(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Nothing was imported. Please correct the form."))
         return render(request, "members/import.html", {"form": form}, status=400)
-    from koperasi.members import importer  # written separately; imported when used
-
     dry_run = form.cleaned_data["dry_run"]
     try:
         result = importer.import_members(

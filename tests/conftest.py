@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 
+from koperasi.administration import services as administration
 from koperasi.domain.nik import generate_nik
 from koperasi.ledger.models import Account, JournalEntry, Posting
 from koperasi.members.services import MemberInput
@@ -27,7 +28,7 @@ def _english_free(settings):
 
 
 def make_coop(code="kopdit", name="KSP Kopdit Uji", **kw):
-    return tenancy.create_cooperative(actor=None, code=code, name=name, **kw)
+    return administration.create_cooperative(actor=None, code=code, name=name, **kw)
 
 
 def make_user(username, coop=None, role=None):

@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from koperasi.administration import services as administration
 from koperasi.domain.nik import generate_nik
 from koperasi.domain.periods import add_months
 from koperasi.errors import ServiceError
@@ -158,7 +159,7 @@ def seed_demo(
         progress("Demo cooperative already present; nothing to do.")
         return existing
     rng = random.Random(20261122)
-    coop = tenancy.create_cooperative(
+    coop = administration.create_cooperative(
         actor=None,
         code=DEMO_CODE,
         name="KSP Kopdit Demo Sejahtera",

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "koperasi.audit",
     "koperasi.members",
     "koperasi.membership",
+    "koperasi.administration",
     "koperasi.ledger",
     "koperasi.savings",
     "koperasi.loans",

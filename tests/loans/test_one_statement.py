@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from koperasi.administration import services as administration
 from koperasi.audit.models import AuditLog
 from koperasi.errors import ServiceError
 from koperasi.ledger.models import Posting
@@ -23,7 +24,6 @@ from koperasi.loans import services as loans
 from koperasi.loans.models import Instalment, Loan, LoanProduct, LoanTransaction
 from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsTransaction
-from koperasi.tenancy import services as tenancy
 from koperasi.tenancy.models import Cooperative, Role
 from tests.conftest import books_snapshot, make_member, make_user, sukarela_account
 from tests.loans.conftest import analysed_application, check_books, disbursed_loan
@@ -206,7 +206,7 @@ def test_it_writes_what_the_ordinary_way_writes(coop, people, scenario):
     ],
 )
 def test_the_ksp_regime_classes_as_the_ordinary_way(coop, people, payments, klass):
-    tenancy.update_cooperative(cooperative=coop, actor=None, collectibility_regime="ksp")
+    administration.update_cooperative(cooperative=coop, actor=None, collectibility_regime="ksp")
     coop = Cooperative.objects.get(pk=coop.pk)
     fast, slow = _twins(coop, people, "PP", "6000000")
     for n, (amount, on) in enumerate(payments):

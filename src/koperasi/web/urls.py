@@ -15,7 +15,7 @@ staff_patterns = [
     path("pinjaman/", include("koperasi.loans.staff_urls")),
     path("pinjaman/", include("koperasi.loans.document_urls")),
     path("audit/", audit_views.audit_log, name="audit_log"),
-    path("pengaturan/", include("koperasi.web.settings.urls")),
+    path("pengaturan/", include("koperasi.administration.urls")),
 ]
 
 portal_patterns = [

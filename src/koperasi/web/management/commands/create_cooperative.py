@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from koperasi.administration import services as administration
 from koperasi.errors import ServiceError
 from koperasi.tenancy import services
 from koperasi.tenancy.models import Cooperative, Role
@@ -37,7 +38,7 @@ class Command(BaseCommand):
                 raise CommandError(_("The password needs at least 8 characters."))
             user = User.objects.create_user(username=options["admin"], password=password)
         try:
-            coop = services.create_cooperative(
+            coop = administration.create_cooperative(
                 actor=user,
                 code=options["code"],
                 name=options["name"],

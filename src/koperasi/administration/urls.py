@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from koperasi.web.settings import views
+from koperasi.administration import views
 
 app_name = "settings"
 

@@ -16,6 +16,18 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from koperasi.administration import services as administration
+from koperasi.administration.forms import (
+    AccountEditForm,
+    ActiveForm,
+    PasswordForm,
+    ProductEditForm,
+    ProductForm,
+    RoleForm,
+    SettingsForm,
+    StaffForm,
+    percent_text,
+)
 from koperasi.common.decorators import View, staff_view
 from koperasi.common.paging import peek_page
 from koperasi.errors import NotFound, ServiceError
@@ -27,17 +39,6 @@ from koperasi.savings.models import LOCKED_KINDS, SavingsProduct
 from koperasi.tenancy import selectors, services
 from koperasi.tenancy.models import Cooperative, Role
 from koperasi.tenancy.permissions import MANAGE_LEDGER, MANAGE_SETTINGS
-from koperasi.web.settings.forms import (
-    AccountEditForm,
-    ActiveForm,
-    PasswordForm,
-    ProductEditForm,
-    ProductForm,
-    RoleForm,
-    SettingsForm,
-    StaffForm,
-    percent_text,
-)
 
 STAFF_PAGE_SIZE = 50
 
@@ -82,7 +83,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.update_cooperative(
+                administration.update_cooperative(
                     cooperative=coop, actor=request.user, **form.cleaned_data
                 )
             except ServiceError as exc:

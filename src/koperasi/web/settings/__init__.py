@@ -1,1 +1,0 @@
-"""The administrator's settings pages: the cooperative, staff, savings products, chart accounts."""

@@ -9,7 +9,6 @@ from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.loans import selectors as loan_selectors
 from koperasi.loans.services import products as loan_products
-from koperasi.loans.simulation import annual_rate
 from koperasi.savings import selectors as savings_selectors
 from koperasi.savings import services as savings
 from koperasi.tenancy import services as tenancy
@@ -67,18 +66,16 @@ def settings_problems(coop: Cooperative, changed: dict[str, Any]) -> list[Servic
                 )
             )
     if "loan_rate_cap" in changed:
-        products = loan_selectors.products(cooperative=coop, active_only=True).order_by("code")
-        above_loan = next(
-            (p for p in products if annual_rate(p.rate, p.rate_period) > changed["loan_rate_cap"]),
-            None,
+        above_loan = loan_selectors.first_product_above_cap(
+            cooperative=coop, annual_cap=changed["loan_rate_cap"]
         )
         if above_loan is not None:
-            rate = annual_rate(above_loan.rate, above_loan.rate_period)
+            product, rate = above_loan
             errors.append(
                 ServiceError(
                     "cap_below_product_rate",
                     _("Product %(code)s charges %(rate)s %% a year; lower its rate first.")
-                    % {"code": above_loan.code, "rate": tenancy.jsonable(rate)},
+                    % {"code": product.code, "rate": tenancy.jsonable(rate)},
                     "loan_rate_cap",
                 )
             )

@@ -34,6 +34,7 @@ from koperasi.common.api import (
     idempotent,
     page,
 )
+from koperasi.common.presenters import schedule_json
 from koperasi.domain.errors import DomainError
 from koperasi.domain.money import parse_amount
 from koperasi.errors import NotFound, ServiceError
@@ -49,7 +50,6 @@ from koperasi.loans.models import (
     Restructuring,
     WriteOffRequest,
 )
-from koperasi.loans.presenters import schedule_json
 from koperasi.loans.schemas import (
     AnalysisIn,
     ApplicationDetailOut,

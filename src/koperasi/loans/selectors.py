@@ -23,6 +23,7 @@ from koperasi.loans.models import (
     Restructuring,
     WriteOffRequest,
 )
+from koperasi.loans.simulation import annual_rate
 from koperasi.members.models import Member
 from koperasi.tenancy.models import Cooperative
 
@@ -30,6 +31,17 @@ from koperasi.tenancy.models import Cooperative
 def products(*, cooperative: Cooperative, active_only: bool = False) -> QuerySet[LoanProduct]:
     query = LoanProduct.objects.filter(cooperative=cooperative)
     return query.filter(is_active=True) if active_only else query
+
+
+def first_product_above_cap(
+    *, cooperative: Cooperative, annual_cap: Decimal
+) -> tuple[LoanProduct, Decimal] | None:
+    """The first active product (by code) whose nominal annual rate exceeds `annual_cap`."""
+    for product in products(cooperative=cooperative, active_only=True).order_by("code"):
+        rate = annual_rate(product.rate, product.rate_period)
+        if rate > annual_cap:
+            return product, rate
+    return None
 
 
 def product(*, cooperative: Cooperative, product_id: int) -> LoanProduct:

@@ -25,7 +25,6 @@ from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.members import selectors, services
 from koperasi.members.models import Member
-from koperasi.membership import importer
 from koperasi.membership import services as membership
 from koperasi.membership.forms import (
     ExitForm,
@@ -34,6 +33,7 @@ from koperasi.membership.forms import (
     PortalLoginForm,
     RegisterForm,
 )
+from koperasi.membership.services import importer
 from koperasi.savings import selectors as savings_selectors
 from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsKind

@@ -4,7 +4,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from koperasi.loans import views as loan_views
 from koperasi.web import audit_views, portal_views, views
 
 staff_patterns = [
@@ -22,7 +21,7 @@ portal_patterns = [
     path("", portal_views.portal_home, name="portal_home"),
     path("rekening/<int:account_id>/", portal_views.portal_statement, name="portal_statement"),
     path("profil/", portal_views.portal_profile, name="portal_profile"),
-    path("simulasi-pinjaman/", loan_views.portal_simulator, name="portal_loan_simulator"),
+    path("simulasi-pinjaman/", include("koperasi.loans.simulator_urls")),
     path(
         "simulasi-jasa-simpanan/",
         portal_views.portal_interest_simulation,

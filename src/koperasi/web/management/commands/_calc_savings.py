@@ -25,6 +25,7 @@ from typing import Any, NoReturn, TextIO
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
+from koperasi.common.presenters import money_text
 from koperasi.domain.errors import DomainError
 from koperasi.domain.money import format_rupiah
 from koperasi.domain.savings_interest import (
@@ -33,7 +34,6 @@ from koperasi.domain.savings_interest import (
     InterestResult,
     savings_interest,
 )
-from koperasi.loans.presenters import money_text
 
 FIELDS = frozenset(
     {

@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from koperasi.common.presenters import schedule_json
 from koperasi.domain.errors import DomainError
 from koperasi.domain.formatting import format_date_id
 from koperasi.domain.money import format_rupiah, parse_amount
@@ -34,7 +35,6 @@ from koperasi.domain.schedule import (
     Schedule,
     build_schedule,
 )
-from koperasi.loans.presenters import schedule_json
 from koperasi.web.management.commands import _calc_savings
 
 # LoanTerms field -> the option a person typed, so errors name what to fix.

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from koperasi.membership.importer import import_members
+from koperasi.membership.services.importer import import_members
 from koperasi.tenancy.models import Cooperative
 
 

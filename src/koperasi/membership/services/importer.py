@@ -22,7 +22,7 @@ from koperasi.domain.nik import parse_nik
 from koperasi.errors import InvalidInput, ServiceError
 from koperasi.members import services as members
 from koperasi.members.models import Member
-from koperasi.membership import services as membership
+from koperasi.membership.services import joining as membership
 from koperasi.savings import services as savings
 from koperasi.tabular import FileRefused as _Refused
 from koperasi.tabular import RowError

@@ -48,26 +48,28 @@ def _chain(node: ast.expr) -> list[str]:
             return names[::-1]
 
 
+def _is_write(method: str, receiver: ast.expr, chain: list[str]) -> bool:
+    if method in QUERYSET_WRITES and ("objects" in chain or QUERYSET_METHODS.intersection(chain)):
+        return True
+    is_super = isinstance(receiver, ast.Call) and chain == ["super"]
+    return (
+        method in INSTANCE_WRITES
+        and bool(chain)
+        and chain[-1] not in NOT_MODELS
+        and not is_super
+        and "objects" not in chain
+    )
+
+
 def orm_writes(source: str) -> list[tuple[int, str]]:
     """(line, call) of every ORM write in a module's source."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
-        method, receiver = node.func.attr, node.func.value
-        chain = _chain(receiver)
-        if method in QUERYSET_WRITES and (
-            "objects" in chain or QUERYSET_METHODS.intersection(chain)
-        ):
-            found.append((node.lineno, ".".join([*chain, method])))
-        elif (
-            method in INSTANCE_WRITES
-            and chain
-            and chain[-1] not in NOT_MODELS
-            and not (isinstance(receiver, ast.Call) and chain == ["super"])
-            and "objects" not in chain
-        ):
-            found.append((node.lineno, ".".join([*chain, method])))
+        chain = _chain(node.func.value)
+        if _is_write(node.func.attr, node.func.value, chain):
+            found.append((node.lineno, ".".join([*chain, node.func.attr])))
     return found
 
 

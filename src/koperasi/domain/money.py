@@ -8,7 +8,7 @@ place it is done: ``round_half_up`` (to any step), ``round_sen`` and ``round_rup
 Decimals, ``round_ratio_half_up`` and ``ceil_ratio`` for exact integer ratios (the schedules'
 sen arithmetic), and ``is_exact_to`` to check an amount's precision without rounding it.
 ``Decimal.quantize`` rounds half-even (banker's rounding) unless told otherwise, so outside
-``domain/`` a bare ``.quantize(`` is refused by a test (tests/test_code_rules.py).
+``domain/`` a bare ``.quantize(`` is refused by a test (tests/test_rounding_rule.py).
 """
 
 import re

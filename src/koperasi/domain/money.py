@@ -42,7 +42,7 @@ _RP_PREFIX_RE = re.compile(r"^(-?)\s*rp\.?", re.IGNORECASE)
 _NO_SEN_SUFFIX = ",-"
 
 # Rounding uses its own context, so the result is the same whatever the caller's decimal context
-# is, and exact for any amount below 10^58 (Decimal's default 28 digits would refuse 10^27).
+# is, and exact for any amount below 10^58 (the default 28 digits cannot hold 10^27 to the sen).
 _ROUNDING_CTX = Context(prec=60, rounding=ROUND_HALF_UP)
 
 RUPIAH_INPUT_HINT = "Enter the amount like 1.250.000, 1.250.000,50 or 1250000.50."

@@ -39,8 +39,8 @@ method, over the m = n − grace amortising periods:
 
 With P = 10.000.000, n = 12, i = 1,5 %/month and no rounding this gives the figures of
 DOMAIN.md: flat 983.333,33 (the last 983.333,37 takes the 4 sen of 12 × 833.333,33), total
-interest 1.800.000 (= P·i·n); menurun first 983.333,33 and last 845.833,33, total interest 975.000;
-anuitas 916.799,93 (the last 916.799,92), total interest 1.001.599,15.
+interest 1.800.000 (= P·i·n); menurun first 983.333,33 and last 845.833,33, total interest
+975.000; anuitas 916.799,93 (the last 916.799,92), total interest 1.001.599,15.
 
 Grace periods are interest-only (interest P·i, rounded like any interest; the instalment rounding
 rule does not apply to them, so no principal is collected). For ``flat`` they count towards the

@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from koperasi.administration import services as administration
+from koperasi.domain.money import round_rupiah
 from koperasi.domain.nik import generate_nik
 from koperasi.domain.periods import add_months
 from koperasi.errors import ServiceError
@@ -295,9 +296,7 @@ def _seed_member(
             )
             if rng.random() < 0.35:
                 sk.refresh_from_db()
-                take = (sk.balance * Decimal(rng.choice(["0.2", "0.4", "0.6"]))).quantize(
-                    Decimal("1000")
-                )
+                take = round_rupiah(sk.balance * Decimal(rng.choice(["0.2", "0.4", "0.6"])))
                 if take > 0:
                     savings.withdraw(
                         cooperative=coop,
@@ -543,7 +542,7 @@ def _demo_workouts(coop: Cooperative, staff: dict[str, Any]) -> None:
         cooperative=coop,
         actor=board,
         loan_id=macet.pk,
-        amount=(macet.outstanding_principal / 10).quantize(Decimal("1000")) or Decimal("1000"),
+        amount=round_rupiah(macet.outstanding_principal / 10) or Decimal("1000"),
         idempotency_key=f"demo-recovery-{macet.pk}",
         note="Keluarga membayar sebagian.",
     )

@@ -103,7 +103,7 @@ def test_update_cooperative_without_changes_records_nothing(coop, admin_user):
         ({"savings_rate_cap": ""}, "required"),
         ({"pokok_amount": "0"}, "not_positive"),
         ({"wajib_amount": "-5.000"}, "not_positive"),
-        ({"wajib_amount": "12.5"}, "invalid"),
+        ({"wajib_amount": "1250.000"}, "invalid"),  # neither grouped nor sen
         ({"wajib_amount": D("0")}, "not_positive"),
         ({"name": "  "}, "required"),
         ({"name": "x" * 201}, "too_long"),

@@ -7,16 +7,19 @@ Guarantees (DESIGN.md rule 8):
 - batches are fixed id ranges (`first_id` a multiple of the batch size), not "the next N rows",
   so a rerun cuts the work the same way even when rows were added or changed meanwhile.
 
-Steps themselves live with their data (`loans/close_steps.py`, `savings/close_steps.py`); this
+Steps themselves live with their data (`loans/services/close_steps.py`, `savings/services/…`); this
 module only knows their names, labels and two callables.
 """
 
 import datetime as dt
+import fcntl
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
@@ -140,19 +143,67 @@ def error_text(exc: Exception) -> str:
 
 @contextmanager
 def exclusive(cooperative: Cooperative) -> Iterator[bool]:
-    """One close at a time per cooperative. On PostgreSQL a session advisory lock, released
-    by the server if the process dies (a crashed close never blocks the next one); SQLite
-    serialises writers anyway. Yields False when another close holds it."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
+    """One close at a time per cooperative, under a lock that dies with the process holding it:
+    a crashed close never blocks the next one, and a run still marked running while the lock is
+    free is known to be dead. Yields False when another close holds it.
+
+    PostgreSQL: a session advisory lock (the server releases it when the connection ends).
+    SQLite: an exclusive flock on a file beside the database (the kernel releases it when the
+    process ends), or, for an in-memory database (one process by nature), a lock in memory.
+    """
+    if connection.vendor == "postgresql":
+        lock = _advisory_lock(cooperative.pk)
+    elif connection.is_in_memory_db():
+        lock = _process_lock(cooperative.pk)
+    else:
+        lock = _file_lock(Path(f"{connection.settings_dict['NAME']}-close-{cooperative.pk}.lock"))
+    with lock as acquired:
+        yield acquired
+
+
+@contextmanager
+def _advisory_lock(cooperative_id: int) -> Iterator[bool]:
     with connection.cursor() as cursor:
         # Namespaced: 0x6B6F70 ("kop") in the high half, the cooperative in the low half.
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [0x6B6F70, cooperative.pk])
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [0x6B6F70, cooperative_id])
         acquired = bool(cursor.fetchone()[0])
     try:
         yield acquired
     finally:
         if acquired:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [0x6B6F70, cooperative.pk])
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [0x6B6F70, cooperative_id])
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[bool]:
+    # An flock belongs to this open file, so two closes in one process exclude each other too.
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            acquired = False
+        else:
+            acquired = True
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_IN_MEMORY_CLOSES: set[int] = set()
+_IN_MEMORY_GUARD = threading.Lock()
+
+
+@contextmanager
+def _process_lock(cooperative_id: int) -> Iterator[bool]:
+    with _IN_MEMORY_GUARD:
+        acquired = cooperative_id not in _IN_MEMORY_CLOSES
+        _IN_MEMORY_CLOSES.add(cooperative_id)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with _IN_MEMORY_GUARD:
+                _IN_MEMORY_CLOSES.discard(cooperative_id)

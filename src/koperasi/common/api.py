@@ -9,7 +9,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Annotated, Any
 
 from django.db import IntegrityError, transaction
@@ -20,7 +20,7 @@ from ninja import Header, Path, Query, Schema
 from ninja.security import HttpBearer
 from pydantic import AfterValidator, Field, PlainSerializer, WithJsonSchema
 
-from koperasi.domain.money import CENT
+from koperasi.domain.money import round_sen
 from koperasi.errors import Conflict, ServiceError
 from koperasi.members import selectors as member_selectors
 from koperasi.members.models import Member
@@ -31,7 +31,7 @@ from koperasi.tenancy.models import ApiToken, Cooperative, IdempotencyRecord
 
 
 def _money_text(value: Decimal) -> str:
-    return f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):f}"
+    return f"{round_sen(Decimal(value)):f}"
 
 
 # Amounts leave the API as strings with exactly two decimals ("50000.00"), never JSON numbers.

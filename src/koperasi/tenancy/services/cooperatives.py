@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from koperasi.audit import services as audit
 from koperasi.domain.errors import DomainError
-from koperasi.domain.money import parse_amount, parse_rupiah_input
+from koperasi.domain.money import is_exact_to, parse_amount, parse_rupiah_input
 from koperasi.errors import InvalidInput, ServiceError
 from koperasi.tenancy.models import Cooperative
 
@@ -88,7 +88,7 @@ def parse_percent(value: Any, *, field: str, places: int = _CAP_PLACES) -> Decim
     number = Decimal(value)
     if not number.is_finite() or abs(number) >= 10**9:  # no rate is a billion per cent
         raise ServiceError("invalid_percent", _("Enter a percentage such as 9 or 7,5."), field)
-    if number != number.quantize(Decimal(1).scaleb(-places)):
+    if not is_exact_to(number, places):
         raise ServiceError(
             "too_precise",
             _("Use at most %(n)s decimal places.") % {"n": places},

@@ -179,6 +179,19 @@ def test_xml_that_openpyxl_would_hold_whole_is_refused(rows_xml, prolog):
     assert peak < 10 * MB, peak
 
 
+def test_rows_count_only_where_openpyxl_streams_them():
+    """openpyxl reads styles.xml whole: rows there are elements it keeps, not rows."""
+
+    def styles(stream):
+        stream.write(
+            b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        )
+        stream.write(b"<row/>" * 110_000 + b"</styleSheet>")
+
+    errors = refusal("a.xlsx", with_part(xlsx([HEADER]), "xl/styles.xml", styles))
+    assert [e.code for e in errors] == ["suspicious_file"]
+
+
 def test_rows_are_limited_declared_counted_and_while_reading(settings):
     settings.UPLOAD_MAX_ROWS = 50
     rows = [

@@ -48,12 +48,12 @@ _TYPES_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 _RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _SPREADSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml."
 _SHARED_STRINGS_TYPE = f"{_SPREADSHEET_TYPE}sharedStrings+xml"
-_WORKBOOK_TYPES = {
-    f"{_SPREADSHEET_TYPE}sheet.main+xml",
+_WORKBOOK_TYPES = (  # in the order openpyxl looks for them
+    "application/vnd.ms-excel.template.macroEnabled.main+xml",
     f"{_SPREADSHEET_TYPE}template.main+xml",
     "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
-    "application/vnd.ms-excel.template.macroEnabled.main+xml",
-}
+    f"{_SPREADSHEET_TYPE}sheet.main+xml",
+)
 
 
 @dataclass(frozen=True)
@@ -337,17 +337,28 @@ class _Container:
 def _streamed_parts(
     archive: zipfile.ZipFile, names: set[str], limits: Limits, bad: FileRefused
 ) -> dict[str, _Container]:
-    overrides: dict[str, str] = {}
+    """Which parts openpyxl streams, found as it finds them (reader/excel.py): the shared
+    strings and the workbook from [Content_Types].xml, the sheets from the workbook's rels."""
+    overrides: list[tuple[str, str]] = []  # (part, content type), in the file's order
+    defaults: set[str] = set()
 
     def content_type(name: str, attrs: dict[str, str]) -> None:
         if name == f"{_TYPES_NS} Override":
-            overrides[attrs.get("PartName", "").lstrip("/")] = attrs.get("ContentType", "")
+            overrides.append((attrs.get("PartName", "").lstrip("/"), attrs.get("ContentType", "")))
+        elif name == f"{_TYPES_NS} Default":
+            defaults.add(attrs.get("ContentType", ""))
 
     _scan_part(archive, "[Content_Types].xml", None, bad, content_type)
-    workbook = next((name for name, kind in overrides.items() if kind in _WORKBOOK_TYPES), "")
+
+    def first(*kinds: str) -> str | None:
+        return next((part for kind in kinds for part, of in overrides if of == kind), None)
+
+    workbook = first(*_WORKBOOK_TYPES) or (
+        "xl/workbook.xml" if defaults & set(_WORKBOOK_TYPES) else ""
+    )
     folder, base = posixpath.split(workbook)
     rels = posixpath.join(folder, "_rels", f"{base}.rels")
-    sheets: dict[str, bool] = {}  # target → read as a worksheet (streamed)
+    sheets: dict[str, bool] = {}  # target → streamed (a worksheet named once)
 
     def relationship(name: str, attrs: dict[str, str]) -> None:
         if name == f"{_RELS_NS} Relationship":
@@ -362,18 +373,21 @@ def _streamed_parts(
 
     if rels in names:
         _scan_part(archive, rels, None, bad, relationship)
+    streamed: dict[str, _Container] = {}
+    strings_part = first(_SHARED_STRINGS_TYPE)
+    if strings_part is not None:
+        # Up to ten distinct texts a row (a member row has about seven).
+        streamed[strings_part] = _Container(_SHARED_STRING, 10 * (limits.max_rows + 1), _suspicious)
     rows = _Container(_ROW, limits.max_rows + 1, lambda: _too_many_rows(limits))
-    # Up to ten distinct texts a row (a member row has about seven).
-    strings = _Container(_SHARED_STRING, 10 * (limits.max_rows + 1), _suspicious)
-    streamed = {name: strings for name, kind in overrides.items() if kind == _SHARED_STRINGS_TYPE}
     for path, is_worksheet in sheets.items():
         if is_worksheet:
             streamed[path] = rows
         else:
             streamed.pop(path, None)
-    # The parts openpyxl reads whole, by their fixed names or as the workbook, never stream.
+    # The parts openpyxl reads whole, by their fixed names or as a workbook, never stream.
     whole = {"[Content_Types].xml", "_rels/.rels", "xl/styles.xml", "docProps/core.xml"}
     whole |= {"docProps/custom.xml", workbook, rels}
+    whole |= {part for part, kind in overrides if kind in _WORKBOOK_TYPES}
     return {name: container for name, container in streamed.items() if name not in whole}
 
 

@@ -212,8 +212,9 @@ def _csv_rows(content: bytes, limits: Limits) -> Iterator[tuple[int, list[Any]]]
     delimiter = max((",", ";", "\t"), key=_first_line(text).count)
     # The csv module refuses a field over 128 KiB with an English error; the upload size bounds
     # a field anyway and _bounded says what is wrong. (The limit is process-wide: only raised.)
-    if csv.field_size_limit() < limits.max_bytes:
-        csv.field_size_limit(limits.max_bytes)
+    field_limit = min(limits.max_bytes, 2**31 - 1)  # a C long
+    if csv.field_size_limit() < field_limit:
+        csv.field_size_limit(field_limit)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         yield from enumerate(reader, start=1)

@@ -2,8 +2,9 @@
 
 The function locks the loan, books the day's penalties, splits the payment and writes it, as
 the ordinary way (`repayments._repay`) does for a payment at the teller or by API. Anything it
-does not answer itself (a retry, a refusal, a closed day, an account missing from the chart)
-comes back as None, and the ordinary way answers it with its own message.
+does not answer itself (a retry, a key already used, a refusal, a closed day, an account
+missing from the chart) comes back as None, and the ordinary way answers it with its own
+message.
 """
 
 import datetime as dt
@@ -45,10 +46,13 @@ _TYPES = (  # noqa: SIM905
     " text[] integer[] integer[] integer numeric[] numeric[] inet integer integer timestamptz"
 ).split()
 # Typed, so that the server resolves the function once and keeps the statement prepared.
+# The function runs only if savings did not post under the request's key (the ordinary way
+# refuses that key); it sees a retry, or the key used for another loan movement, itself.
 _REPAY = (
     f"SELECT {sqlrows.columns('t', LoanTransaction)} FROM loans_repay("
     + ", ".join(f"%s::{t}" for t in _TYPES)
     + ") t"
+    + ledger.WHERE_KEY_FREE
 )
 
 
@@ -88,6 +92,7 @@ def repay(
             ledger.BOOKS_LOCK,
             BalanceSlot.SLOTS,
             timezone.now(),
+            *ledger.key_free_params(cooperative, f"loan:{key}"),
         ],
     )
     if row is None:

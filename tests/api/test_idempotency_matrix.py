@@ -21,18 +21,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from koperasi.audit.models import AuditLog
-from koperasi.ledger.services import business_today
-from koperasi.loans import services as loans
-from koperasi.savings.models import SavingsAccount
-from koperasi.tenancy.models import IdempotencyRecord, Role
 from tests.api.conftest import codes
-from tests.api.test_loans_api import everything, macet_loan, make_borrower, make_product
-from tests.conftest import make_user, sukarela_account
-from tests.loans.conftest import approved_application, disbursed_loan
-
-KEY = "satu-kunci"
-REUSED = "Kunci idempotensi ini sudah dipakai untuk permintaan lain."
+from tests.key_matrix import KEY, REUSED, Targets, ran_in_one_statement, state
 
 
 @dataclass(frozen=True)
@@ -85,77 +75,12 @@ NOT_MONEY_MOVING = {
 }
 
 
-class World:
-    """The cooperative's staff and whatever the requests name, each built once on first use.
+class World(Targets):
+    """The targets, and the staff's API clients."""
 
-    Targets: member A's `sukarela` and `wajib`, member B's `sukarela_b` and `wajib_b`; for A,
-    approved applications (`application…`), loans disbursed today (`loan_…`), the payoff total
-    of a loan (`quote_<loan>`), a repayment on a loan of its own (`repayment…`), a write-off
-    proposal on a Macet loan (`write_off…`) and a written-off loan (`written_off…`).
-    """
-
-    def __init__(self, coop, staff, users):
-        self.coop, self.staff, self.users = coop, staff, users
-        self.product = make_product(coop, users["admin"])
-        self.built: dict[str, Any] = {}
-        self.members: dict[str, Any] = {}
-
-    def member(self, which: str):
-        if which not in self.members:
-            self.members[which] = make_borrower(self.coop, self.users["teller"])
-        return self.members[which]
-
-    def __getitem__(self, name: str) -> Any:
-        if name not in self.built:
-            self.built[name] = self._build(name)
-        return self.built[name]
-
-    def _build(self, name: str) -> Any:
-        coop, u = self.coop, self.users
-        member = self.member(
-            "b" if name.endswith("_b") and name[:-2] in ("sukarela", "wajib") else "a"
-        )
-        kind = name.removesuffix("_b")
-        if kind == "sukarela":
-            return sukarela_account(coop, member).pk
-        if kind == "wajib":
-            return SavingsAccount.objects.get(member=member, product__kind="wajib").pk
-        if kind.startswith("quote_"):
-            quote = loans.settlement_quote(
-                cooperative=coop, loan_id=self["loan_" + name.removeprefix("quote_")]
-            )
-            return f"{quote.total:.2f}"
-        args = (coop, member, self.product, u["officer"], u["manager"])
-        today = business_today(coop)
-        if kind.startswith("application"):
-            return approved_application(*args).pk
-        if kind.startswith("loan_"):
-            return disbursed_loan(*args, u["teller"], on=today).pk
-        if kind.startswith("repayment"):
-            loan = disbursed_loan(*args, u["teller"], on=today)
-            return loans.repay(
-                cooperative=coop, actor=u["teller"], loan_id=loan.pk, amount="118000",
-                idempotency_key=f"setup-{name}",
-            ).pk  # fmt: skip
-        macet = macet_loan(coop, member, self.product, u["officer"], u["manager"], u["teller"])
-        proposal = loans.propose_write_off(
-            cooperative=coop, actor=u["officer"], loan_id=macet.pk, reason="Tidak tertagih"
-        )
-        if kind.startswith("write_off"):
-            return proposal.pk
-        assert kind.startswith("written_off"), name
-        loans.decide_write_off(
-            cooperative=coop, actor=u["admin"], role=Role.ADMIN, request_id=proposal.pk,
-            approve=True, idempotency_key=f"setup-{name}",
-        )  # fmt: skip
-        return macet.pk
-
-    def fill(self, value: Any) -> Any:
-        if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
-            return self[value[1:-1]]
-        if isinstance(value, dict):
-            return {k: self.fill(v) for k, v in value.items()}
-        return value
+    def __init__(self, coop, teller, admin, api_as):
+        super().__init__(coop, teller, admin)
+        self.staff = {who: api_as(user, coop) for who, user in self.users.items()}
 
     def request(self, endpoint: Endpoint, other: dict[str, Any] | None = None):
         """(path, body) of the endpoint's request, or of one of its other requests."""
@@ -168,28 +93,9 @@ class World:
         return self.staff[endpoint.who].post(path, body, key=key)
 
 
-def state():
-    """The books, the loan sub-ledger, the API's records and the audit log."""
-    return everything(), IdempotencyRecord.objects.count(), AuditLog.objects.count()
-
-
 @pytest.fixture
 def world(api_as, coop, teller, admin_user):
-    users = {
-        "teller": teller,
-        "admin": admin_user,
-        "officer": make_user("petugas", coop, Role.LOAN_OFFICER),
-        "manager": make_user("manajer", coop, Role.MANAGER),
-    }
-    staff = {who: api_as(user, coop) for who, user in users.items()}
-    return World(coop, staff, users)
-
-
-def _ran_in_one_statement(queries, function: str) -> bool:
-    sql = [q["sql"] for q in queries.captured_queries]
-    return any(f"{function}(" in s for s in sql) and not any(
-        "INSERT INTO ledger_journalentry" in s for s in sql
-    )
+    return World(coop, teller, admin_user, api_as)
 
 
 PAIRS = list(itertools.product(MONEY_MOVING, MONEY_MOVING))
@@ -210,7 +116,7 @@ def test_a_key_answers_only_its_own_request(world, first, second):
         answer = world.post(first, original, KEY)
     assert answer.status_code in (200, 201), answer.json()
     if first.fast and connection.vendor == "postgresql":
-        assert _ran_in_one_statement(queries, first.fast)
+        assert ran_in_one_statement(queries, first.fast)
     posted = state()
     assert posted != before
 

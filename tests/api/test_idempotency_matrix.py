@@ -164,3 +164,70 @@ def test_every_money_moving_endpoint_is_in_the_matrix(client, db):
     for path in in_matrix:
         parameters = writes[path]["post"]["parameters"]
         assert any(p["name"] == "Idempotency-Key" for p in parameters), path
+
+
+def _endpoint(name: str) -> Endpoint:
+    return next(e for e in MONEY_MOVING if e.name == name)
+
+
+def test_a_key_whose_request_posted_nothing_is_still_its_own(world):
+    """A refused write-off and a loan application post nothing under their key, yet the key is
+    theirs: a deposit sent with it is refused (a keyed endpoint looks for the key's record),
+    and a refusal sent with a deposit's key is refused (the service looks in the books)."""
+    deposit, write_off = _endpoint("deposit"), _endpoint("write_off")
+    refusal = {"approve": False, "note": "Masih bisa ditagih"}
+    application = {
+        "member_id": world.member("a").pk,
+        "product_id": world.product.pk,
+        "principal": "1200000",
+        "term": 12,
+        "purpose": "Modal warung",
+    }
+    assert world.post(write_off, world.request(write_off, refusal), "k-tolak").status_code == 200
+    officer = world.staff["officer"]
+    assert officer.post("/loans/applications", application, key="k-aju").status_code == 201
+    for key in ("k-tolak", "k-aju"):
+        request = world.request(deposit)
+        before = state()
+        response = world.post(deposit, request, key)
+        assert response.status_code == 409
+        assert codes(response) == ["idempotency_key_reused"]
+        assert state() == before
+
+    assert world.post(deposit, world.request(deposit), "k-setor").status_code == 201
+    other_proposal = {"path": "/loans/loans/write-offs/{write_off_b}/decision", **refusal}
+    request = world.request(write_off, other_proposal)
+    before = state()
+    response = world.post(write_off, request, "k-setor")
+    assert response.status_code == 409
+    assert codes(response) == ["idempotency_key_reused"]
+    assert state() == before
+
+
+def test_a_payroll_rows_key_cannot_be_named_by_another_request(world):
+    """The payroll confirm posts each row under `payroll:<upload>:<row>:<loan>`. An API key is
+    kept as `api:<key>` (and a form's key is a UUID), so a request sent with a payroll row's
+    key as its Idempotency-Key is a request of its own, never taken for that row's."""
+    from koperasi.loans.models import LoanTransaction
+    from koperasi.loans.payroll import import_deductions
+    from koperasi.loans.payroll_views import idempotency_key
+
+    loan_id = world["loan_repay"]
+    member = world.member("a")
+    result = import_deductions(
+        cooperative=world.coop,
+        actor=world.users["admin"],
+        file_name="potong.csv",
+        content=f"no_anggota;jumlah\n{member.number};100000\n".encode(),
+        idempotency_key=idempotency_key("unggahan-1"),
+    )
+    assert result.ok and result.posted == 1, result.errors
+    row = LoanTransaction.objects.get(channel="payroll")
+    assert row.idempotency_key == f"payroll:unggahan-1:2:{loan_id}"
+
+    repay = _endpoint("repay_cash")
+    response = world.post(repay, world.request(repay), row.idempotency_key)
+    assert response.status_code == 201
+    assert response.json()["id"] != row.pk
+    posted = LoanTransaction.objects.get(pk=response.json()["id"])
+    assert posted.idempotency_key == f"api:{row.idempotency_key}"

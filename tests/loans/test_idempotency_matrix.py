@@ -121,3 +121,32 @@ def test_a_key_answers_only_its_own_request(world, first, second):
         # first call's key still answers with the first result.
         world.call(second, refused[0], f"{KEY}-2")
         assert _result(world.call(first, original, KEY)) == answer
+
+
+def test_a_key_that_names_another_requests_excess_movement_is_refused(world):
+    """What a repayment leaves over goes to savings under `<key>:excess`. A deposit made
+    earlier under exactly that key (an API client's `X:excess`) takes the key from the
+    repayment `X`: 409 and nothing written, not a unique-index error (on PostgreSQL the
+    one-statement way meets the index first and leaves the answer to the ordinary way)."""
+    coop, teller = world.coop, world.users["teller"]
+    loans.update_product(
+        cooperative=coop, actor=world.users["admin"], product_id=world.product.pk,
+        overpayment="savings",
+    )  # fmt: skip
+    loan_id = world["loan_excess"]
+    savings.deposit(
+        cooperative=coop, actor=teller, account_id=world["sukarela"], amount="1000",
+        idempotency_key="api:X:excess",
+    )  # fmt: skip
+    before = state()
+    with pytest.raises(KeyReused):
+        loans.repay(
+            cooperative=coop, actor=teller, loan_id=loan_id, amount="200000",
+            idempotency_key="api:X",
+        )  # fmt: skip
+    assert state() == before
+    # Under a key of its own the overpayment goes to savings.
+    txn = loans.repay(
+        cooperative=coop, actor=teller, loan_id=loan_id, amount="200000", idempotency_key="api:Y"
+    )
+    assert txn.excess > 0

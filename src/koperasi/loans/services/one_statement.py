@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from koperasi import sqlrows
@@ -72,29 +72,34 @@ def repay(
         return None
     if channel not in (Channel.TELLER, Channel.API) or value <= 0:
         return None
-    row = sqlrows.call_alone(
-        _REPAY,
-        [
-            cooperative.pk,
-            loan_id,
-            value,
-            key,
-            channel,
-            actor.pk if getattr(actor, "pk", None) else None,
-            note,
-            format_rupiah(value),
-            ledger.local_today(cooperative),
-            on,
-            cooperative.collectibility_regime,
-            *_BANK,
-            *_KSP,
-            client_ip.get(),
-            ledger.BOOKS_LOCK,
-            BalanceSlot.SLOTS,
-            timezone.now(),
-            *ledger.key_free_params(cooperative, f"loan:{key}"),
-        ],
-    )
+    try:
+        row = sqlrows.call_alone(
+            _REPAY,
+            [
+                cooperative.pk,
+                loan_id,
+                value,
+                key,
+                channel,
+                actor.pk if getattr(actor, "pk", None) else None,
+                note,
+                format_rupiah(value),
+                ledger.local_today(cooperative),
+                on,
+                cooperative.collectibility_regime,
+                *_BANK,
+                *_KSP,
+                client_ip.get(),
+                ledger.BOOKS_LOCK,
+                BalanceSlot.SLOTS,
+                timezone.now(),
+                *ledger.key_free_params(cooperative, f"loan:{key}"),
+            ],
+        )
+    except IntegrityError:
+        # The excess movement's key (`<key>:excess`) was taken by a savings request sent
+        # under it: nothing was written; the ordinary way refuses the key.
+        return None
     if row is None:
         return None
     return sqlrows.saved(sqlrows.instance(LoanTransaction, None, row))

@@ -76,7 +76,15 @@ def record_loan_movement(
     """The savings side of a loan's journal entry (which carries the savings control line).
 
     `amount` > 0 pays into the account (disbursement, excess), < 0 takes an instalment.
+
+    `key` is the loan request's key, or one derived from it (`<key>:excess`): a savings request
+    sent under that very key (an API client's `X:excess`) already took it, so it is refused
+    (409) rather than written beside that request's movement.
     """
+    if SavingsTransaction.objects.filter(
+        cooperative_id=account.cooperative_id, idempotency_key=key
+    ).exists():
+        raise KeyReused()
     if account.balance + amount < 0:
         raise ServiceError("insufficient_balance", _("The savings balance is too low."), "amount")
     kind = Kind.REVERSAL if reverses else (Kind.LOAN_CREDIT if amount > 0 else Kind.LOAN_DEBIT)

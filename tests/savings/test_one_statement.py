@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from koperasi.audit.models import AuditLog
 from koperasi.errors import NotFound, ServiceError
+from koperasi.ledger import services as ledger
 from koperasi.ledger.models import BalanceSlot, JournalEntry, Posting
 from koperasi.ledger.selectors import ledger_violations
 from koperasi.savings import services
@@ -156,7 +157,7 @@ def test_work_after_the_day_end_is_dated_the_next_day():
     coop = make_coop(code="nextday")
     account = sukarela_account(coop, make_member(coop))
     coop.refresh_from_db()
-    today = services.ledger.local_today(coop)
+    today = ledger.local_today(coop)
     coop.days_closed_through = today
     coop.save(update_fields=["days_closed_through"])
     txn = _move(coop, account, D("1000"), "late")

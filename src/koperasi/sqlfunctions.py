@@ -113,6 +113,49 @@ def drop(schema_editor: BaseDatabaseSchemaEditor, app: str, name: str) -> None:
                 schema_editor.execute(f"DROP FUNCTION {signature}")
 
 
+def installs_in_order(loader: Any) -> list[tuple[tuple[str, str], Install]]:
+    """Every install step of every migration, in the order `migrate` runs them
+    (`loader`: a django.db.migrations.loader.MigrationLoader)."""
+    graph, seen, steps = loader.graph, set(), []
+    for leaf in sorted(graph.leaf_nodes()):
+        for node in graph.forwards_plan(leaf):
+            if node in seen:
+                continue
+            seen.add(node)
+            for operation in loader.disk_migrations[node].operations:
+                code = getattr(operation, "code", None)
+                if isinstance(code, Install):
+                    steps.append((node, code))
+    return steps
+
+
+def migration_drift(loader: Any) -> list[str]:
+    """What breaks the rule "a change to a .sql file needs a new migration that re-installs
+    it": a file whose newest installing migration was written for another text (the file
+    changed and no migration installs the change), a file no migration installs, a migration
+    naming a file that does not exist."""
+    newest: dict[tuple[str, str], tuple[tuple[str, str], Install]] = {}
+    problems = []
+    present = set(files())
+    for node, step in installs_in_order(loader):
+        if (step.app, step.name) not in present:
+            problems.append(
+                f"{node[0]}.{node[1]} installs {step.app}/sql/{step.name}: no such file"
+            )
+        newest[(step.app, step.name)] = (node, step)
+    for app, name in sorted(present):
+        if (app, name) not in newest:
+            problems.append(f"{app}/sql/{name}: no migration installs it")
+            continue
+        node, step = newest[(app, name)]
+        if step.sha256 != sha256(app, name):
+            problems.append(
+                f"{app}/sql/{name} changed since {node[0]}.{node[1]} installed it:"
+                " add a migration that re-installs it (sqlfunctions.install_step)"
+            )
+    return problems
+
+
 def _definitions(cursor: Any, schema: str, names: list[str]) -> dict[str, list[str]]:
     """pg_get_functiondef of every function of these names in the schema, schema removed."""
     cursor.execute(

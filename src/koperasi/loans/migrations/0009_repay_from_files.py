@@ -31,5 +31,5 @@ class Migration(migrations.Migration):
 
     operations = [
         sqlfunctions.install_step("loans", "penalty.sql", sha256="340a51351b6223787a080aa1e0f4db28add494967a7979b48b3c11709379a131"),
-        sqlfunctions.install_step("loans", "repay.sql", sha256="06d588ce3615fb959fedcd6a9ec87c217543ffe16c15985d684cb22b5c11e6dd", reverse=back),
+        sqlfunctions.install_step("loans", "repay.sql", sha256="792ff41b64c7c644cabc3957e6aa3a7a0004b94ccbbc9c57ac48f68c32447674", reverse=back),
     ]

@@ -52,6 +52,7 @@ CREATE OR REPLACE FUNCTION loans_repay(
     p_part_penalty text,             -- domain.repayment.COMPONENTS
     p_part_interest text,
     p_part_principal text,
+    p_order_separator text,          -- domain.repayment.ORDER_SEPARATOR
     p_penalty_none text,             -- domain.repayment.PENALTY_KINDS
     p_penalty_pct_day text,
     p_penalty_pct_month text,
@@ -176,7 +177,8 @@ BEGIN
     SELECT m.name INTO v_member_name FROM members_member m WHERE m.id = l.member_id;
     -- domain.repayment.parse_order; a malformed order is the ordinary way's error.
     SELECT array_agg(lower(btrim(part)) ORDER BY k) INTO v_order
-      FROM unnest(string_to_array(pr.allocation_order, ',')) WITH ORDINALITY AS o(part, k);
+      FROM unnest(string_to_array(pr.allocation_order, p_order_separator))
+           WITH ORDINALITY AS o(part, k);
     IF cardinality(v_order) IS DISTINCT FROM cardinality(v_parts)
        OR NOT v_order @> v_parts THEN
         RAISE EXCEPTION 'allocation_order' USING ERRCODE = 'KD409';
@@ -363,13 +365,13 @@ BEGIN
     SELECT array_agg(x.account ORDER BY x.k), array_agg(x.debit ORDER BY x.k),
            array_agg(x.credit ORDER BY x.k)
       INTO v_accounts, v_debits, v_credits
-      FROM (VALUES (1, v_cash, v_value, 0.00),
-                   (2, pr.gl_account_id, 0.00, v_principal),
-                   (3, v_interest_receivable, 0.00, v_from_accrued),
-                   (4, v_interest_income, 0.00, v_interest - v_from_accrued),
-                   (5, v_penalty_receivable, 0.00, v_from_penalty_receivable),
-                   (6, v_penalty_income, 0.00, v_penalty - v_from_penalty_receivable),
-                   (7, v_excess_gl, 0.00, v_excess)) AS x(k, account, debit, credit)
+      FROM unnest(ARRAY[v_cash, pr.gl_account_id, v_interest_receivable, v_interest_income,
+                        v_penalty_receivable, v_penalty_income, v_excess_gl],
+                  ARRAY[v_value, 0.00, 0.00, 0.00, 0.00, 0.00, 0.00],
+                  ARRAY[0.00, v_principal, v_from_accrued, v_interest - v_from_accrued,
+                        v_from_penalty_receivable, v_penalty - v_from_penalty_receivable,
+                        v_excess])
+           WITH ORDINALITY AS x(account, debit, credit, k)
      WHERE x.debit <> 0 OR x.credit <> 0;
     IF array_position(v_accounts, NULL) IS NOT NULL THEN
         RAISE EXCEPTION 'account_missing' USING ERRCODE = 'KD409';

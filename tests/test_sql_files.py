@@ -183,3 +183,28 @@ def test_a_hand_edited_function_or_a_stale_version_is_caught():
     assert sqlfunctions.installed_drift(connection, "ledger", "writers.sql") == [
         "ledger/sql/writers.sql: ledger_open_day in the database differs from the file"
     ]
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_a_reason_python_does_not_know_is_a_warning(caplog):
+    """The protocol: KD409's message is the reason; one this Python does not know (an SQL file
+    ahead of its Python) still falls back, counted and logged as a warning with its text."""
+    import logging
+
+    from koperasi import sqlrows
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION pg_temp.surprise() RETURNS integer LANGUAGE plpgsql AS"
+            " $$ BEGIN RAISE EXCEPTION 'surprise' USING ERRCODE = 'KD409'; END $$"
+        )
+    answer = sqlrows.call_alone("SELECT pg_temp.surprise()", [])
+    assert answer == sqlrows.FellBack(Fallback.UNKNOWN, "surprise")
+    before = sqlrows.fast_path_counts().get(("test", "unknown"), 0)
+    with caplog.at_level(logging.INFO, logger="koperasi.test"):
+        sqlrows.fell_back(logging.getLogger("koperasi.test"), "test", answer.reason, answer.detail)
+    assert sqlrows.fast_path_counts()[("test", "unknown")] == before + 1
+    assert [(r.levelno, r.fallback, r.detail) for r in caplog.records] == [
+        (logging.WARNING, "unknown", "surprise")
+    ]

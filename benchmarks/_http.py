@@ -28,7 +28,7 @@ def free_port() -> int:
 
 
 def start_gunicorn(port: int, workers: int, log_path: Path) -> subprocess.Popen[bytes]:
-    from koperasi.tenancy.management.commands.serve import gunicorn_options
+    from koperasi.web.management.commands.serve import gunicorn_options
 
     gunicorn = Path(sys.executable).parent / "gunicorn"
     # As `koperasi serve` runs it, without the access log.

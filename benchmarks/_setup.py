@@ -133,9 +133,9 @@ def migrate() -> None:
 
 
 def create_cooperative(code: str = "bench") -> Any:
-    from koperasi.tenancy import services as tenancy
+    from koperasi.administration import services as administration
 
-    return tenancy.create_cooperative(actor=None, code=code, name="KSP Benchmark Sejahtera")
+    return administration.create_cooperative(actor=None, code=code, name="KSP Benchmark Sejahtera")
 
 
 def member_number(i: int) -> str:

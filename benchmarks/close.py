@@ -621,8 +621,8 @@ def written_by_closes(coop: Any, book: CD.CloseBook) -> dict[str, Any]:
 
     from koperasi.closing.models import CloseStep
     from koperasi.loans.models import LoanAccrual, LoanTransaction, QualitySnapshot
-    from koperasi.savings.close_steps import withholding_list
     from koperasi.savings.models import SavingsTransaction, WajibBill
+    from koperasi.savings.services.close_steps import withholding_list
     from koperasi.tenancy.models import Cooperative
 
     coop = Cooperative.objects.get(pk=coop.pk)

@@ -7,10 +7,11 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 
+from koperasi.administration import services as administration
 from koperasi.domain.nik import generate_nik
 from koperasi.ledger.models import Account, JournalEntry, Posting
-from koperasi.members import services as members
 from koperasi.members.services import MemberInput
+from koperasi.membership import services as membership
 from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsAccount, SavingsTransaction
 from koperasi.tenancy import services as tenancy
@@ -49,7 +50,7 @@ def _english_free(settings):
 
 
 def make_coop(code="kopdit", name="KSP Kopdit Uji", **kw):
-    return tenancy.create_cooperative(actor=None, code=code, name=name, **kw)
+    return administration.create_cooperative(actor=None, code=code, name=name, **kw)
 
 
 def make_user(username, coop=None, role=None):
@@ -77,7 +78,9 @@ def member_input(**overrides):
 
 
 def make_member(coop, actor=None, active=True, **overrides):
-    member = members.register_member(cooperative=coop, actor=actor, data=member_input(**overrides))
+    member = membership.register_member(
+        cooperative=coop, actor=actor, data=member_input(**overrides)
+    )
     if active:
         pokok = SavingsAccount.objects.get(member=member, product__kind="pokok")
         savings.deposit(

@@ -14,13 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from koperasi.common.api import BearerAuth
+from koperasi.common.auth_api import router as auth_router
 from koperasi.errors import InvalidInput, ServiceError
 from koperasi.ledger.api import router as ledger_router
 from koperasi.loans.api import router as loans_router
-from koperasi.members.api import router as members_router
+from koperasi.membership.api import router as members_router
 from koperasi.savings.api import router as savings_router
-from koperasi.tenancy.api import BearerAuth
-from koperasi.tenancy.api import router as auth_router
 
 api = NinjaAPI(
     title="Koperasi Digital API",

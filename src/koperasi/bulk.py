@@ -1,5 +1,5 @@
-"""SQL helpers for the batch jobs (close steps, payroll): writing many rows at once, and
-exact money arithmetic inside SQL on both databases.
+"""Batch work (close steps, payroll): the batches a step is cut into, writing many rows at
+once, and exact money arithmetic inside SQL on both databases.
 
 Django's `bulk_update` builds one `CASE WHEN id = … THEN …` per field, which the database
 evaluates branch by branch for every row: quadratic, minutes for a close batch of 50,000 rows.
@@ -7,12 +7,53 @@ Here PostgreSQL joins the table to a `VALUES` list (linear), SQLite runs one pre
 per row (its statements are cheap and a write transaction is serialised anyway).
 """
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models
+from django.db.models import Max, Min, QuerySet
+
+from koperasi.tenancy.models import Cooperative
 
 CHUNK = 1000  # rows per statement: 1,000 × a few fields stays far below parameter limits
+
+
+def batch_size() -> int:
+    # settings.CLOSE_BATCH_SIZE (50,000; tests cut a small cooperative into many batches).
+    return int(settings.CLOSE_BATCH_SIZE)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What a step's batch works on: one cooperative, one business date, ids first..last."""
+
+    cooperative: Cooperative
+    day: dt.date
+    step: str
+    first_id: int
+    last_id: int
+    actor: Any
+
+    def key(self, *parts: object) -> str:
+        """An idempotency key for an entry this batch posts (unique per step, day, batch)."""
+        tail = ":".join(str(p) for p in parts)
+        return f"close:{self.day.isoformat()}:{self.step}:{self.first_id}" + (
+            f":{tail}" if tail else ""
+        )
+
+
+def id_ranges(queryset: QuerySet[Any], size: int | None = None) -> list[tuple[int, int]]:
+    """Fixed ranges covering the ids of the queryset: [k·size, (k+1)·size − 1]."""
+    size = size or batch_size()
+    bounds = queryset.aggregate(low=Min("pk"), high=Max("pk"))
+    if bounds["low"] is None:
+        return []
+    first = bounds["low"] // size
+    last = bounds["high"] // size
+    return [(k * size, (k + 1) * size - 1) for k in range(first, last + 1)]
 
 
 def update_rows(

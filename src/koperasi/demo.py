@@ -17,6 +17,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from koperasi.administration import services as administration
+from koperasi.domain.money import round_rupiah
 from koperasi.domain.nik import generate_nik
 from koperasi.domain.periods import add_months
 from koperasi.errors import ServiceError
@@ -26,6 +28,7 @@ from koperasi.loans.models import Instalment, Loan, LoanProduct
 from koperasi.members import services as members
 from koperasi.members.models import Member
 from koperasi.members.services import MemberInput
+from koperasi.membership import services as membership
 from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsAccount, SavingsProduct
 from koperasi.tenancy import services as tenancy
@@ -157,7 +160,7 @@ def seed_demo(
         progress("Demo cooperative already present; nothing to do.")
         return existing
     rng = random.Random(20261122)
-    coop = tenancy.create_cooperative(
+    coop = administration.create_cooperative(
         actor=None,
         code=DEMO_CODE,
         name="KSP Kopdit Demo Sejahtera",
@@ -222,7 +225,7 @@ def _seed_member(
         if n < 120
         else (start + dt.timedelta(days=rng.randint(0, (today - start).days - 1)))
     )
-    member = members.register_member(
+    member = membership.register_member(
         cooperative=coop,
         actor=teller,
         data=MemberInput(
@@ -293,9 +296,7 @@ def _seed_member(
             )
             if rng.random() < 0.35:
                 sk.refresh_from_db()
-                take = (sk.balance * Decimal(rng.choice(["0.2", "0.4", "0.6"]))).quantize(
-                    Decimal("1000")
-                )
+                take = round_rupiah(sk.balance * Decimal(rng.choice(["0.2", "0.4", "0.6"])))
                 if take > 0:
                     savings.withdraw(
                         cooperative=coop,
@@ -322,7 +323,7 @@ def _seed_member(
     if n >= 3 and rng.random() < 0.03:
         # A time deposit not yet matured keeps the membership: then the exit is refused.
         with contextlib.suppress(ServiceError):
-            members.exit_member(
+            membership.exit_member(
                 cooperative=coop,
                 actor=teller,
                 member=member,
@@ -541,7 +542,7 @@ def _demo_workouts(coop: Cooperative, staff: dict[str, Any]) -> None:
         cooperative=coop,
         actor=board,
         loan_id=macet.pk,
-        amount=(macet.outstanding_principal / 10).quantize(Decimal("1000")) or Decimal("1000"),
+        amount=round_rupiah(macet.outstanding_principal / 10) or Decimal("1000"),
         idempotency_key=f"demo-recovery-{macet.pk}",
         note="Keluarga membayar sebagian.",
     )

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "koperasi.tenancy",
     "koperasi.audit",
     "koperasi.members",
+    "koperasi.membership",
+    "koperasi.administration",
     "koperasi.ledger",
     "koperasi.savings",
     "koperasi.loans",

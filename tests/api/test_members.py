@@ -171,7 +171,7 @@ def test_roles_without_members_manage_cannot_write(api_as, coop, supervisor, mem
 
 
 def test_list_count_is_capped_for_huge_lists(api, coop, teller, monkeypatch):
-    from koperasi.tenancy import api as shared
+    from koperasi.common import api as shared
 
     monkeypatch.setattr(shared, "COUNT_CAP", 2)
     for _ in range(3):

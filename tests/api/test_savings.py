@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from koperasi.ledger.services import business_today
-from koperasi.members import services as members
+from koperasi.membership import services as membership
 from koperasi.savings.models import SavingsAccount, SavingsTransaction
 from koperasi.tenancy.models import IdempotencyRecord
 from tests.api.conftest import codes
@@ -284,7 +284,7 @@ def test_deposit_for_an_applicant_or_a_closed_account_is_refused(api, coop, tell
     assert codes(response) == ["member_inactive"]
     assert books_snapshot() == snapshot
 
-    members.exit_member(
+    membership.exit_member(
         cooperative=coop,
         actor=teller,
         member=member,

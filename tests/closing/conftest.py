@@ -9,9 +9,9 @@ import pytest
 
 from koperasi.closing import services as closing
 from koperasi.loans import services as loans
-from koperasi.loans.models import LoanProduct
+from koperasi.loans.models import Instalment, Loan, LoanAccrual, LoanProduct
 from koperasi.tenancy.models import Cooperative, Role
-from tests.conftest import make_member, make_user
+from tests.conftest import gl_balances, make_member, make_user
 from tests.loans.conftest import analysed_application
 
 ON = dt.date(2026, 1, 15)  # every loan here is disbursed on this day
@@ -86,3 +86,24 @@ def make_loan(coop, people, code="PP", principal="6000000"):
 
 
 D = Decimal
+
+
+def books_state(coop, loans):
+    """What a close leaves behind: the general ledger, each loan's accrued interest and class,
+    each instalment's accrued interest and penalty, and the number of accruals booked."""
+    return {
+        "balances": gl_balances(coop),
+        "loans": [
+            Loan.objects.filter(pk=loan.pk).values_list("accrued_interest", "collectibility").get()
+            for loan in loans
+        ],
+        "rows": [
+            list(
+                Instalment.objects.filter(loan=loan)
+                .order_by("no")
+                .values_list("interest_accrued", "penalty")
+            )
+            for loan in loans
+        ],
+        "accruals": LoanAccrual.objects.filter(cooperative=coop).count(),
+    }

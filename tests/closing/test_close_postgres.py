@@ -11,12 +11,19 @@ import time
 import pytest
 from django.db import connection, connections, transaction
 
-from koperasi.closing.models import CloseBatch, CloseRun
-from koperasi.loans.models import Instalment, Loan, LoanAccrual
+from koperasi.closing.models import CloseBatch, CloseRun, CloseStep
 from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsDayBalance
-from tests.closing.conftest import ON, close_days, make_loan, staff, start_closing_after, today_is
-from tests.conftest import gl_balances, make_coop, make_member, sukarela_account
+from tests.closing.conftest import (
+    ON,
+    books_state,
+    close_days,
+    make_loan,
+    staff,
+    start_closing_after,
+    today_is,
+)
+from tests.conftest import make_coop, make_member, sukarela_account
 from tests.loans.conftest import check_books
 
 pytestmark = [
@@ -67,25 +74,6 @@ def _close_in_a_process(code, crash_at=None):
     )
 
 
-def _state(coop, loans):
-    return {
-        "balances": gl_balances(coop),
-        "loans": [
-            Loan.objects.filter(pk=loan.pk).values_list("accrued_interest", "collectibility").get()
-            for loan in loans
-        ],
-        "rows": [
-            list(
-                Instalment.objects.filter(loan=loan)
-                .order_by("no")
-                .values_list("interest_accrued", "penalty")
-            )
-            for loan in loans
-        ],
-        "accruals": LoanAccrual.objects.filter(cooperative=coop).count(),
-    }
-
-
 def test_a_close_killed_mid_step_resumes_to_the_same_books():
     crashed, crashed_loans = _book("crash")
     calm, calm_loans = _book("calm")
@@ -98,16 +86,22 @@ def test_a_close_killed_mid_step_resumes_to_the_same_books():
     check_books(crashed)
     run = CloseRun.objects.get(cooperative=crashed)
     assert run.status == CloseRun.Status.RUNNING  # the process died without a word
+    dead_step = CloseStep.objects.get(run=run, status=CloseStep.Status.RUNNING)
+    assert dead_step.step == "loan_accrual"
     resumed = _close_in_a_process("crash")
     assert resumed.returncode == 0, resumed.stderr
+    # The resumed close found the lock free: what still said "running" had died.
     run.refresh_from_db()
-    assert (run.status, run.error) == (CloseRun.Status.FAILED, "interrupted")
+    dead_step.refresh_from_db()
+    assert run.status == dead_step.status == "interrupted"
+    assert not CloseStep.objects.filter(cooperative=crashed, status="running").exists()
+    assert CloseRun.objects.filter(cooperative=crashed).exclude(pk=run.pk).get().status == "done"
     assert _close_in_a_process("calm").returncode == 0
     for coop in (crashed, calm):
         coop.refresh_from_db()
         assert coop.days_closed_through == CLOSE_TO
         check_books(coop)
-    assert _state(crashed, crashed_loans) == _state(calm, calm_loans)
+    assert books_state(crashed, crashed_loans) == books_state(calm, calm_loans)
 
 
 def test_teller_work_during_the_close_is_in_the_day_or_the_next():

@@ -7,8 +7,8 @@ import pytest
 from koperasi.errors import ServiceError
 from koperasi.ledger.models import Account, JournalEntry
 from koperasi.savings import services as savings
-from koperasi.savings.close_steps import withholding_list
 from koperasi.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction, WajibBill
+from koperasi.savings.services.close_steps import withholding_list
 from koperasi.tenancy.models import Cooperative
 from tests.closing.conftest import D, close_days, close_month, start_closing_after
 from tests.conftest import books_snapshot, make_member, sukarela_account
@@ -244,7 +244,7 @@ def test_an_account_closed_while_the_month_end_runs_fails_the_batch_and_loses_no
     """The accounts are read without a lock; one closed between the read and the credit fails
     the batch (nothing written), and the rerun goes on."""
     from koperasi.closing.models import CloseRun
-    from koperasi.savings import close_steps
+    from koperasi.savings.services import close_steps
 
     coop = january
     account = sukarela_account(coop, member, teller)

@@ -23,6 +23,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
+from koperasi.administration import services as administration
 from koperasi.domain.schedule import LoanTerms, build_schedule
 from koperasi.errors import Conflict, NotFound, ServiceError
 from koperasi.ledger.models import Account, JournalEntry
@@ -39,7 +40,6 @@ from koperasi.loans.selectors import loan_violations
 from koperasi.members.models import Member
 from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsTransaction
-from koperasi.tenancy import services as tenancy
 from koperasi.tenancy.models import Cooperative, Role
 from tests.conftest import books_snapshot, make_member, sukarela_account
 from tests.loans.conftest import (
@@ -1325,7 +1325,7 @@ def test_paying_the_arrears_restores_the_class(coop, teller, loan):
 
 
 def ksp(coop):
-    tenancy.update_cooperative(cooperative=coop, actor=None, collectibility_regime="ksp")
+    administration.update_cooperative(cooperative=coop, actor=None, collectibility_regime="ksp")
 
 
 @pytest.mark.parametrize(

@@ -15,13 +15,13 @@ from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from koperasi.administration import services as administration
 from koperasi.audit.models import AuditLog
 from koperasi.domain import loan_quality, repayment
 from koperasi.errors import ServiceError
 from koperasi.loans import services as loans
 from koperasi.loans.models import Loan, LoanProduct
 from koperasi.sqlrows import Fallback
-from koperasi.tenancy import services as tenancy
 from koperasi.tenancy.models import Cooperative
 from tests.conftest import books_snapshot
 from tests.loans import twins
@@ -85,7 +85,7 @@ def test_it_writes_what_the_ordinary_way_writes(coop, people, scenario):
     ],
 )
 def test_the_ksp_regime_classes_as_the_ordinary_way(coop, people, payments, klass):
-    tenancy.update_cooperative(cooperative=coop, actor=None, collectibility_regime="ksp")
+    administration.update_cooperative(cooperative=coop, actor=None, collectibility_regime="ksp")
     coop = Cooperative.objects.get(pk=coop.pk)
     fast, slow = _twins(coop, people, "PP", "6000000")
     for n, (amount, on) in enumerate(payments):
@@ -227,7 +227,7 @@ def test_any_payments_write_what_the_ordinary_way_writes(coop, people, rules, re
     written, or the same refusal, either way; and every payment the ordinary way makes,
     loans_repay made on its twin (so the test fails, rather than compare the ordinary way with
     itself, when the function is not used)."""
-    tenancy.update_cooperative(cooperative=coop, actor=None, collectibility_regime=regime)
+    administration.update_cooperative(cooperative=coop, actor=None, collectibility_regime=regime)
     coop = Cooperative.objects.get(pk=coop.pk)
     product = twins.product_with(coop, **rules, **PENALTY_SETTINGS[rules["penalty_kind"]])
     fast, slow = _twins(coop, people, product, "1200000")

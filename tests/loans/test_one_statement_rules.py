@@ -18,12 +18,12 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from koperasi.administration import services as administration
 from koperasi.domain import loan_quality, repayment
 from koperasi.domain.periods import add_months
 from koperasi.errors import ServiceError
 from koperasi.loans.models import Loan, LoanProduct
 from koperasi.sqlrows import Fallback
-from koperasi.tenancy import services as tenancy
 from koperasi.tenancy.models import Cooperative
 from tests.loans import twins
 from tests.loans.conftest import check_books
@@ -202,7 +202,9 @@ def test_every_table_has_its_scenarios():
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_loans_repay_writes_what_the_ordinary_way_writes(coop, people, name):
     scenario = SCENARIOS[name]
-    tenancy.update_cooperative(cooperative=coop, actor=None, collectibility_regime=scenario.regime)
+    administration.update_cooperative(
+        cooperative=coop, actor=None, collectibility_regime=scenario.regime
+    )
     coop = Cooperative.objects.get(pk=coop.pk)
     product = twins.product_with(coop, **scenario.rules)
     fast, slow = twins.twins(coop, people, product, scenario.principal, term=scenario.term)

@@ -7,6 +7,7 @@ import openpyxl
 import pytest
 from django.core.management import call_command
 
+from koperasi.errors import Conflict
 from koperasi.loans.models import Loan, LoanTransaction
 from koperasi.loans.payroll import import_deductions
 from tests.conftest import books_snapshot, make_member
@@ -14,6 +15,7 @@ from tests.loans.conftest import disbursed_loan
 
 ON = dt.date(2026, 1, 15)
 PAYDAY = dt.date(2026, 2, 15)  # the first instalment's due date
+ALREADY_POSTED = "Berkas ini sudah dibukukan; tidak ada yang dibukukan lagi."
 
 
 @pytest.fixture
@@ -60,10 +62,34 @@ def test_reconciliation_report_and_posting(coop, accountant, loan, borrower, tel
     # Dr bank: the employer transferred the money.
     debit = txn.journal_entry.postings.get(debit__gt=0)
     assert debit.account.system_role == "bank"
-    # Confirming the same file again posts nothing more.
-    again = run(coop, accountant, content)
-    assert again.ok
+    # Confirming the same file again posts nothing more, and says so.
+    after = books_snapshot(coop)
+    with pytest.raises(Conflict) as again:
+        run(coop, accountant, content)
+    assert (again.value.code, again.value.status) == ("already_posted", 409)
+    assert str(again.value.message) == ALREADY_POSTED
     assert LoanTransaction.objects.filter(kind="repayment").count() == 1
+    assert books_snapshot(coop) == after
+    call_command("books_check")
+
+
+def test_a_second_confirm_is_refused_even_when_the_split_would_differ(
+    coop, accountant, loan, borrower, product, officer, manager, teller
+):
+    # Two loans: the first confirm pays both; reconciled again, nothing is due any more and the
+    # whole amount would go to the older loan under the same row key, with another amount.
+    second = disbursed_loan(coop, borrower, product, officer, manager, teller, ON)
+    content = f"nik,jumlah\n{borrower.nik},236000\n".encode()
+    assert run(coop, accountant, content).posted == 2
+    after = books_snapshot(coop)
+    with pytest.raises(Conflict) as again:
+        run(coop, accountant, content)
+    assert again.value.code == "already_posted"
+    assert {t.loan_id for t in LoanTransaction.objects.filter(kind="repayment")} == {
+        loan.pk,
+        second.pk,
+    }
+    assert books_snapshot(coop) == after
     call_command("books_check")
 
 

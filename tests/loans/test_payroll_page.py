@@ -181,10 +181,12 @@ def test_confirm_posts_once(staff_client, coop, teller, loan, second_loan, borro
     assert books_snapshot(coop) == after_first
 
     # Even if the record of the first confirm were lost (a crash right after posting), the
-    # same idempotency key keeps the file from posting twice.
+    # books know the file was posted: nothing is posted twice, and the answer says so.
     (media / UPLOAD_DIR / str(coop.pk) / token / POSTED_MARKER).unlink()
     third = confirm(staff_client, coop, token)
-    assert third.status_code == 200
+    assert third.status_code == 409
+    assert "Berkas ini sudah dibukukan" in third.content.decode()
+    assert not third.context["result"]
     assert repayments().count() == 2
     assert books_snapshot(coop) == after_first
     call_command("books_check")

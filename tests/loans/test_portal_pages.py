@@ -182,7 +182,7 @@ def test_decided_application_cannot_be_withdrawn(member_client, coop, loan):
         ({"principal": "25.000.000", "term": "12"}, "principal"),  # above the product's plafond
         ({"principal": "50.000", "term": "12"}, "principal"),  # below it
         ({"principal": "1.000.000", "term": "30"}, "term"),  # longer than the product allows
-        ({"principal": "12.5", "term": "12"}, "principal"),  # not an Indonesian amount
+        ({"principal": "1250.000", "term": "12"}, "principal"),  # neither grouped nor sen
         ({"principal": "1.000.000", "term": "0"}, "term"),
         ({"principal": "1.000.000", "term": "12", "purpose": "  "}, "purpose"),
     ],

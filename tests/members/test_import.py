@@ -12,8 +12,8 @@ import pytest
 from koperasi.audit.models import AuditLog
 from koperasi.domain.nik import generate_nik
 from koperasi.ledger import selectors as ledger_selectors
-from koperasi.members.importer import MAX_ROWS, import_members
 from koperasi.members.models import Member
+from koperasi.membership.services.importer import MAX_ROWS, import_members
 from koperasi.savings import selectors as savings_selectors
 from koperasi.savings.models import SavingsAccount
 from tests.conftest import books_snapshot, make_member

@@ -6,13 +6,14 @@ from koperasi.audit.models import AuditLog
 from koperasi.errors import InvalidInput, NotFound, ServiceError
 from koperasi.members import selectors, services
 from koperasi.members.models import Member
+from koperasi.membership import services as membership
 from koperasi.savings.models import SavingsAccount
 from tests.conftest import make_member, member_input
 
 
 def test_registration_opens_pokok_and_wajib_and_numbers_members(coop, teller):
-    first = services.register_member(cooperative=coop, actor=teller, data=member_input())
-    second = services.register_member(cooperative=coop, actor=teller, data=member_input())
+    first = membership.register_member(cooperative=coop, actor=teller, data=member_input())
+    second = membership.register_member(cooperative=coop, actor=teller, data=member_input())
     assert (first.number, second.number) == ("A0001", "A0002")
     assert first.status == Member.Status.APPLICANT
     kinds = set(SavingsAccount.objects.filter(member=first).values_list("product__kind", flat=True))
@@ -22,7 +23,7 @@ def test_registration_opens_pokok_and_wajib_and_numbers_members(coop, teller):
 
 def test_sex_and_birth_date_are_derived_from_the_nik(coop, teller):
     data = member_input(nik="5310015507880003", sex="", birth_date=None)
-    member = services.register_member(cooperative=coop, actor=teller, data=data)
+    member = membership.register_member(cooperative=coop, actor=teller, data=data)
     assert member.sex == "P"
     assert member.birth_date == dt.date(1988, 7, 15)
     assert member.nik_warnings == []
@@ -30,13 +31,13 @@ def test_sex_and_birth_date_are_derived_from_the_nik(coop, teller):
 
 def test_mismatch_with_the_nik_is_a_warning_not_an_error(coop, teller):
     data = member_input(nik="5310011507880004", sex="P", birth_date=dt.date(1988, 7, 16))
-    member = services.register_member(cooperative=coop, actor=teller, data=data)
+    member = membership.register_member(cooperative=coop, actor=teller, data=data)
     codes = {w["code"] for w in member.nik_warnings}
     assert codes == {"nik_sex_mismatch", "nik_birth_date_mismatch"}
 
 
 def test_phone_is_normalised_to_e164(coop, teller):
-    member = services.register_member(
+    member = membership.register_member(
         cooperative=coop, actor=teller, data=member_input(phone="0812-3456-7890")
     )
     assert member.phone == "+6281234567890"
@@ -45,7 +46,7 @@ def test_phone_is_normalised_to_e164(coop, teller):
 def test_every_bad_field_is_reported_at_once(coop, teller):
     before = Member.objects.count()
     with pytest.raises(InvalidInput) as err:
-        services.register_member(
+        membership.register_member(
             cooperative=coop,
             actor=teller,
             data=member_input(name="", nik="12345", phone="abc", district=""),
@@ -57,11 +58,11 @@ def test_every_bad_field_is_reported_at_once(coop, teller):
 
 def test_duplicate_nik_is_refused_within_a_cooperative_only(coop, other_coop, teller):
     data = member_input()
-    services.register_member(cooperative=coop, actor=teller, data=data)
+    membership.register_member(cooperative=coop, actor=teller, data=data)
     with pytest.raises(InvalidInput) as err:
-        services.register_member(cooperative=coop, actor=teller, data=data)
+        membership.register_member(cooperative=coop, actor=teller, data=data)
     assert err.value.errors[0].code == "duplicate_nik"
-    services.register_member(cooperative=other_coop, actor=None, data=data)
+    membership.register_member(cooperative=other_coop, actor=None, data=data)
 
 
 @pytest.mark.parametrize("query", ["Anggota Uji", "anggota uji", "A000", "5310", "0812", "+62812"])
@@ -80,7 +81,7 @@ def test_search_never_crosses_cooperatives(coop, other_coop, teller):
 
 def test_exit_requires_a_reason_and_happens_once(coop, teller, member):
     with pytest.raises(ServiceError) as err:
-        services.exit_member(
+        membership.exit_member(
             cooperative=coop,
             actor=teller,
             member=member,
@@ -89,7 +90,7 @@ def test_exit_requires_a_reason_and_happens_once(coop, teller, member):
             idempotency_key="e",
         )
     assert err.value.code == "required"
-    services.exit_member(
+    membership.exit_member(
         cooperative=coop,
         actor=teller,
         member=member,
@@ -98,7 +99,7 @@ def test_exit_requires_a_reason_and_happens_once(coop, teller, member):
         idempotency_key="e",
     )
     with pytest.raises(ServiceError) as err:
-        services.exit_member(
+        membership.exit_member(
             cooperative=coop,
             actor=teller,
             member=member,
@@ -138,7 +139,7 @@ def test_number_prefix_search_is_exact(coop, teller):
 def test_lists_keep_registration_order_past_a9999(coop, teller):
     type(coop).objects.filter(pk=coop.pk).update(member_seq=9998)
     made = [
-        services.register_member(cooperative=coop, actor=teller, data=member_input())
+        membership.register_member(cooperative=coop, actor=teller, data=member_input())
         for _ in range(3)
     ]
     assert [m.number for m in made] == ["A9999", "A10000", "A10001"]

@@ -6,8 +6,8 @@ import pytest
 from koperasi.errors import NotFound, ServiceError
 from koperasi.ledger import selectors as ledger_selectors
 from koperasi.ledger.models import Account
-from koperasi.members import services as members
 from koperasi.members.models import Member
+from koperasi.membership import services as membership
 from koperasi.savings import selectors, services
 from koperasi.savings.models import SavingsAccount
 from tests.conftest import books_snapshot, make_member, sukarela_account
@@ -284,7 +284,7 @@ def test_exit_refunds_every_balance_and_closes_accounts(coop, teller, member, fu
         idempotency_key="w",
     )
     cash_before = balance(coop, "1101")
-    members.exit_member(
+    membership.exit_member(
         cooperative=coop,
         actor=teller,
         member=member,

@@ -22,7 +22,7 @@ STRONG = "kopi-flores-2026!"
 
 
 def url(coop, name, **kwargs):
-    return reverse(f"tenancy:{name}", kwargs={"code": coop.code, **kwargs})
+    return reverse(f"settings:{name}", kwargs={"code": coop.code, **kwargs})
 
 
 def shows(response, text):

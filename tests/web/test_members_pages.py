@@ -396,7 +396,7 @@ def test_import_is_refused_to_a_teller(client, coop, teller):
 
 
 def test_import_good_csv(client, coop, accountant):
-    pytest.importorskip("koperasi.members.importer")
+    pytest.importorskip("koperasi.membership.services.importer")
     client.force_login(accountant)
     assert client.get(url(coop, "impor/")).status_code == 200
     upload = SimpleUploadedFile(
@@ -410,7 +410,7 @@ def test_import_good_csv(client, coop, accountant):
 
 
 def test_import_dry_run_saves_nothing(client, coop, accountant):
-    pytest.importorskip("koperasi.members.importer")
+    pytest.importorskip("koperasi.membership.services.importer")
     client.force_login(accountant)
     upload = SimpleUploadedFile("anggota.csv", _csv(_row("Satu", new_nik())), "text/csv")
     response = client.post(url(coop, "impor/"), {"file": upload, "dry_run": "on"})
@@ -419,7 +419,7 @@ def test_import_dry_run_saves_nothing(client, coop, accountant):
 
 
 def test_import_bad_csv_reports_every_row_and_saves_nothing(client, coop, accountant):
-    pytest.importorskip("koperasi.members.importer")
+    pytest.importorskip("koperasi.membership.services.importer")
     client.force_login(accountant)
     before = books_snapshot(coop)
     content = _csv(

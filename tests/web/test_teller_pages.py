@@ -158,7 +158,7 @@ def test_withdrawal_from_wajib_is_refused_by_the_service(teller_client, coop, me
         ("abc", "Enter a valid amount"),
         ("0", "greater than zero"),
         ("1.000,001", "at most two decimal places"),
-        ("12.5", "Enter a valid amount"),
+        ("1250.000", "Enter a valid amount"),  # neither grouped thousands nor sen
         ("", "required"),
     ],
 )

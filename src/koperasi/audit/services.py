@@ -5,6 +5,9 @@ from typing import Any
 from koperasi.audit.context import client_ip
 from koperasi.audit.models import AuditLog
 
+# client_ip: the request's address, for writers that fill the audit row in SQL themselves.
+__all__ = ["client_ip", "record"]
+
 
 def record(
     *,

@@ -7,31 +7,28 @@ Guarantees (DESIGN.md rule 8):
 - batches are fixed id ranges (`first_id` a multiple of the batch size), not "the next N rows",
   so a rerun cuts the work the same way even when rows were added or changed meanwhile.
 
-Steps themselves live with their data (`loans/close_steps.py`, `savings/close_steps.py`); this
+Steps themselves live with their data (`loans/services/close_steps.py`, `savings/services/…`); this
 module only knows their names, labels and two callables.
 """
 
 import datetime as dt
+import fcntl
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 
+from koperasi.bulk import Batch
 from koperasi.closing.models import CloseBatch, CloseRun, CloseStep
 from koperasi.tenancy.models import Cooperative
-
-
-def batch_size() -> int:
-    # settings.CLOSE_BATCH_SIZE (50,000; tests cut a small cooperative into many batches).
-    return int(settings.CLOSE_BATCH_SIZE)
 
 
 def _crash_point(step: str, index: int) -> None:
@@ -39,25 +36,6 @@ def _crash_point(step: str, index: int) -> None:
     the process inside batch n of the step, after its work and before its commit."""
     if os.environ.get("KOPERASI_CLOSE_CRASH_AT") == f"{step}:{index}":
         os._exit(9)
-
-
-@dataclass(frozen=True)
-class Batch:
-    """What a step's batch works on: one cooperative, one business date, ids first..last."""
-
-    cooperative: Cooperative
-    day: dt.date
-    step: str
-    first_id: int
-    last_id: int
-    actor: Any
-
-    def key(self, *parts: object) -> str:
-        """An idempotency key for an entry this batch posts (unique per step, day, batch)."""
-        tail = ":".join(str(p) for p in parts)
-        return f"close:{self.day.isoformat()}:{self.step}:{self.first_id}" + (
-            f":{tail}" if tail else ""
-        )
 
 
 @dataclass(frozen=True)
@@ -75,17 +53,6 @@ ProgressCallback = Callable[[str, int, int], None]
 
 def one_batch(_cooperative: Cooperative, _day: dt.date) -> list[tuple[int, int]]:
     return [(0, 0)]
-
-
-def id_ranges(queryset: QuerySet[Any], size: int | None = None) -> list[tuple[int, int]]:
-    """Fixed ranges covering the ids of the queryset: [k·size, (k+1)·size − 1]."""
-    size = size or batch_size()
-    bounds = queryset.aggregate(low=Min("pk"), high=Max("pk"))
-    if bounds["low"] is None:
-        return []
-    first = bounds["low"] // size
-    last = bounds["high"] // size
-    return [(k * size, (k + 1) * size - 1) for k in range(first, last + 1)]
 
 
 def step_done(cooperative: Cooperative, day: dt.date, name: str) -> bool:
@@ -176,19 +143,67 @@ def error_text(exc: Exception) -> str:
 
 @contextmanager
 def exclusive(cooperative: Cooperative) -> Iterator[bool]:
-    """One close at a time per cooperative. On PostgreSQL a session advisory lock, released
-    by the server if the process dies (a crashed close never blocks the next one); SQLite
-    serialises writers anyway. Yields False when another close holds it."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
+    """One close at a time per cooperative, under a lock that dies with the process holding it:
+    a crashed close never blocks the next one, and a run still marked running while the lock is
+    free is known to be dead. Yields False when another close holds it.
+
+    PostgreSQL: a session advisory lock (the server releases it when the connection ends).
+    SQLite: an exclusive flock on a file beside the database (the kernel releases it when the
+    process ends), or, for an in-memory database (one process by nature), a lock in memory.
+    """
+    if connection.vendor == "postgresql":
+        lock = _advisory_lock(cooperative.pk)
+    elif connection.is_in_memory_db():
+        lock = _process_lock(cooperative.pk)
+    else:
+        lock = _file_lock(Path(f"{connection.settings_dict['NAME']}-close-{cooperative.pk}.lock"))
+    with lock as acquired:
+        yield acquired
+
+
+@contextmanager
+def _advisory_lock(cooperative_id: int) -> Iterator[bool]:
     with connection.cursor() as cursor:
         # Namespaced: 0x6B6F70 ("kop") in the high half, the cooperative in the low half.
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [0x6B6F70, cooperative.pk])
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [0x6B6F70, cooperative_id])
         acquired = bool(cursor.fetchone()[0])
     try:
         yield acquired
     finally:
         if acquired:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [0x6B6F70, cooperative.pk])
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [0x6B6F70, cooperative_id])
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[bool]:
+    # An flock belongs to this open file, so two closes in one process exclude each other too.
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            acquired = False
+        else:
+            acquired = True
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_IN_MEMORY_CLOSES: set[int] = set()
+_IN_MEMORY_GUARD = threading.Lock()
+
+
+@contextmanager
+def _process_lock(cooperative_id: int) -> Iterator[bool]:
+    with _IN_MEMORY_GUARD:
+        acquired = cooperative_id not in _IN_MEMORY_CLOSES
+        _IN_MEMORY_CLOSES.add(cooperative_id)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with _IN_MEMORY_GUARD:
+                _IN_MEMORY_CLOSES.discard(cooperative_id)

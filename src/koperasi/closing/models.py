@@ -18,12 +18,14 @@ class CloseRun(models.Model):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+        # Its process died (killed, or the machine stopped); a later run carries on.
+        INTERRUPTED = "interrupted", _("Interrupted")
 
     cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
     kind = models.CharField(max_length=5, choices=Kind.choices)
     # The last day to close (day-end) or the month's last day (month-end).
     target = models.DateField()
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -53,12 +55,14 @@ class CloseStep(models.Model):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+        # Its run's process died; the batches it committed stay, a later run does the rest.
+        INTERRUPTED = "interrupted", _("Interrupted")
 
     cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT)
     run = models.ForeignKey(CloseRun, on_delete=models.PROTECT, related_name="steps")
     business_date = models.DateField()
     step = models.CharField(max_length=40)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
     rows = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

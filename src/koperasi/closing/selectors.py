@@ -13,7 +13,7 @@ from koperasi.domain.money import ZERO
 from koperasi.errors import NotFound
 from koperasi.ledger import selectors as ledger_selectors
 from koperasi.ledger.models import ClosedPeriod
-from koperasi.savings.close_steps import withholding_list
+from koperasi.savings.services.close_steps import withholding_list
 from koperasi.tenancy.models import Cooperative
 
 ACTIVE = (CloseRun.Status.QUEUED, CloseRun.Status.RUNNING)

@@ -20,7 +20,7 @@ from koperasi.closing.engine import (
     run_steps,
     step_done,
 )
-from koperasi.closing.models import CloseBatch, CloseRun
+from koperasi.closing.models import CloseBatch, CloseRun, CloseStep
 from koperasi.closing.steps import DAY_STEPS, MONTH_STEPS
 from koperasi.domain.periods import month_bounds
 from koperasi.errors import Conflict, ServiceError
@@ -110,6 +110,11 @@ def check_month_close(cooperative: Cooperative, last: dt.date) -> None:
 
 
 def _new_run(cooperative: Cooperative, actor: Any, kind: str, target: dt.date) -> CloseRun:
+    with exclusive(cooperative) as nobody_closing:
+        if nobody_closing:
+            # The history shows a dead run as interrupted from now on, not when a worker
+            # picks the new one up.
+            mark_interrupted(cooperative)
     try:
         with transaction.atomic():
             run = CloseRun.objects.create(
@@ -148,10 +153,7 @@ def execute(run: CloseRun, *, actor: Any, progress: ProgressCallback | None = No
                 error=str(refusal.message),
             )
             raise refusal
-        # A run still marked running now was interrupted (its process died, freeing the lock).
-        CloseRun.objects.filter(cooperative=cooperative, status=CloseRun.Status.RUNNING).exclude(
-            pk=run.pk
-        ).update(status=CloseRun.Status.FAILED, error="interrupted", finished_at=timezone.now())
+        mark_interrupted(cooperative, carrying_on=run)
         CloseRun.objects.filter(pk=run.pk).update(
             status=CloseRun.Status.RUNNING, started_at=timezone.now(), error=""
         )
@@ -170,6 +172,21 @@ def execute(run: CloseRun, *, actor: Any, progress: ProgressCallback | None = No
         )
     run.refresh_from_db()
     return run
+
+
+def mark_interrupted(cooperative: Cooperative, carrying_on: CloseRun | None = None) -> None:
+    """Mark the runs and steps still "running" as interrupted. Only for a caller holding the
+    close lock (`exclusive`): a live close would hold it, so whatever says it is running died
+    with its process. The run `carrying_on` (resumed by the caller) keeps its status; its own
+    dead steps are marked all the same. When it died is unknown: no finishing time is made up.
+    """
+    CloseStep.objects.filter(cooperative=cooperative, status=CloseStep.Status.RUNNING).update(
+        status=CloseStep.Status.INTERRUPTED
+    )
+    dead = CloseRun.objects.filter(cooperative=cooperative, status=CloseRun.Status.RUNNING)
+    if carrying_on is not None:
+        dead = dead.exclude(pk=carrying_on.pk)
+    dead.update(status=CloseRun.Status.INTERRUPTED)
 
 
 def _close_days(run: CloseRun, actor: Any, progress: ProgressCallback | None) -> None:

@@ -3,8 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 
 from koperasi.closing.engine import Step, one_batch
-from koperasi.loans import close_steps as loans
-from koperasi.savings import close_steps as savings
+from koperasi.loans.services import close_steps as loans
+from koperasi.savings.services import close_steps as savings
 
 DAY_STEPS = (
     # Maturities first: a deposit paid into sukarela today belongs in today's balances.

@@ -24,15 +24,15 @@ from openpyxl.styles import Font
 
 from koperasi.closing import selectors, services, tasks
 from koperasi.closing.models import CloseRun
+from koperasi.common.decorators import staff_view
+from koperasi.common.forms import add_service_error
+from koperasi.common.paging import peek_page
 from koperasi.domain.periods import add_months
 from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
-from koperasi.ledger.forms import add_service_error
 from koperasi.ledger.views import MONEY_FORMAT, xlsx_response
 from koperasi.tenancy.models import Cooperative
 from koperasi.tenancy.permissions import RUN_CLOSE, VIEW_LEDGER
-from koperasi.web.decorators import staff_view
-from koperasi.web.paging import peek_page
 
 HISTORY_PAGE_SIZE = 50
 RECENT_RUNS = 10

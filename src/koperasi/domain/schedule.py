@@ -16,9 +16,19 @@ How amounts are rounded (the rounding rule is a product setting):
 
 In every case the principal part of a row is instalment − interest and the **last instalment
 absorbs the residue**: its principal is whatever balance is left, so Σ principal = P exactly and
-the balance ends at 0. Per method, over the m = n − grace amortising periods:
+the balance ends at 0. All rounding is money.py's (half-up, or ceiling; ``round_ratio_half_up``
+and ``ceil_ratio``), on exact integer ratios; the hot loops inline the same formulas. Per
+method, over the m = n − grace amortising periods:
 
-* ``flat``: interest P·i every period; instalment round(P/m + P·i), constant except the last.
+* ``flat``: the total interest is P·i·n rounded once (to the sen, or to the rupiah under a
+  rounding rule), never the sum of n rounded P·i; every row but the last charges P·i rounded,
+  the instalment is round((P + P·i·m)/m) (with no grace period that is (P + P·i·n)/n),
+  constant except the last, and the **last instalment absorbs both residues**: its principal is
+  the balance left and its interest the total less what the other rows charged. So
+  50.000.000 at 13,84 % p.a. over 12 months charges exactly 6.920.000,00: 11 × 576.666,67 and
+  a last 576.666,63. (Should P·i rounded up, times n − 1, exceed the total, as with less than
+  n/2 sen of interest a period, each row charges the total / (n − 1) rounded down instead, so
+  the last row's interest is never negative.)
 * ``anuitas``: instalment A = round(P·i / (1 − (1+i)^−m)), constant except the last; interest
   round(balance·i). With i = 0, A = round(P/m).
 * ``menurun``: equal principal. Row k brings the balance to round(P·(m−k)/m), the exact declining
@@ -29,11 +39,12 @@ the balance ends at 0. Per method, over the m = n − grace amortising periods:
 
 With P = 10.000.000, n = 12, i = 1,5 %/month and no rounding this gives the figures of
 DOMAIN.md: flat 983.333,33 (the last 983.333,37 takes the 4 sen of 12 × 833.333,33), total
-interest 1.800.000; menurun first 983.333,33 and last 845.833,33, total interest 975.000;
-anuitas 916.799,93 (the last 916.799,92), total interest 1.001.599,15.
+interest 1.800.000 (= P·i·n); menurun first 983.333,33 and last 845.833,33, total interest
+975.000; anuitas 916.799,93 (the last 916.799,92), total interest 1.001.599,15.
 
 Grace periods are interest-only (interest P·i, rounded like any interest; the instalment rounding
-rule does not apply to them, so no principal is collected).
+rule does not apply to them, so no principal is collected). For ``flat`` they count towards the
+P·i·n total like any other row.
 
 A constant instalment rounded up overpays principal by up to one unit a period, and the last
 instalment gives that back. When the overpayment would repay the loan before its last instalment
@@ -57,6 +68,7 @@ from math import gcd
 from typing import Literal, get_args
 
 from koperasi.domain.errors import DomainError
+from koperasi.domain.money import ceil_ratio, round_ratio_half_up
 
 Method = Literal["flat", "menurun", "anuitas"]
 Frequency = Literal["monthly", "weekly", "daily"]
@@ -202,10 +214,16 @@ def build_schedule(
     dates = _due_dates(disbursed_on, n, terms.frequency, is_holiday)
 
     # interest(b) = b·i rounded half-up to iu sen, in integers: (2·b·inum + iden·iu) // (2·iden·iu)
+    # (round_ratio_half_up inlined for the loops below)
     i_mul = 2 * inum
     i_add = iden * iu
     i_div = 2 * i_add
-    full_interest = (i_mul * principal + i_add) // i_div * iu  # on the whole principal
+    full_interest = round_ratio_half_up(principal * inum, iden, iu)  # on the whole principal
+    if terms.method == "flat":
+        # P·i·n rounded once; the rows charge P·i rounded, capped so the last is never negative.
+        flat_total = round_ratio_half_up(principal * inum * n, iden, iu)
+        if n > 1 and (n - 1) * full_interest > flat_total:
+            full_interest = flat_total // iu // (n - 1) * iu
 
     # Rows are built straight into Instalment objects: this loop is the hot path (see
     # benchmarks/schedule.py), so amounts are sen ints until ``cent * sen`` makes them Decimal.
@@ -224,7 +242,8 @@ def build_schedule(
 
         if terms.method == "flat":
             interest = full_interest
-            payment = _round(principal + m * interest, m, unit, up)
+            # (P + P·i·m) / m, exact, rounded by the rule
+            payment = _round(principal * (iden + inum * m), iden * m, unit, up)
             part = payment - interest
             d_part, d_interest, d_payment = cent * part, cent * interest, cent * payment
             for no, due in middle:
@@ -274,9 +293,10 @@ def build_schedule(
                 "principal",
             )
         # The last instalment takes whatever balance is left: Σ principal = P exactly.
-        interest = (
-            full_interest if terms.method == "flat" else (i_mul * balance + i_add) // i_div * iu
-        )
+        if terms.method == "flat":
+            interest = flat_total - total_interest  # the residue of P·i·n rounded once
+        else:
+            interest = (i_mul * balance + i_add) // i_div * iu
         total_interest += interest
         add(
             _instalment(
@@ -311,9 +331,7 @@ def _instalment(
 
 def _round(num: int, den: int, unit: int, up: bool) -> int:
     """num/den (>= 0) in sen, to a multiple of ``unit`` sen: ceiling if ``up``, else half-up."""
-    if up:
-        return -(-num // (den * unit)) * unit
-    return (2 * num + den * unit) // (2 * den * unit) * unit
+    return ceil_ratio(num, den, unit) if up else round_ratio_half_up(num, den, unit)
 
 
 def _due_dates(

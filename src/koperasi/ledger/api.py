@@ -9,19 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from koperasi.common.api import ERRORS, DateFrom, DateTo, Limit, Money, Offset, Text, authorize
 from koperasi.errors import ServiceError
 from koperasi.ledger import selectors
 from koperasi.ledger.models import Account, JournalEntry, Posting
-from koperasi.tenancy.api import (
-    ERRORS,
-    DateFrom,
-    DateTo,
-    Limit,
-    Money,
-    Offset,
-    Text,
-    authorize,
-)
 from koperasi.tenancy.permissions import VIEW_LEDGER
 
 router = Router(tags=["ledger"])

@@ -10,14 +10,15 @@ from django.db import connections
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from koperasi.domain.money import ZERO
+from koperasi.domain.money import ZERO, round_sen
 from koperasi.errors import NotFound
 from koperasi.ledger.models import Account, BalanceSlot, ClosedPeriod, JournalEntry, Posting
 from koperasi.tenancy.models import Cooperative
 
 
 def cents(value: Decimal) -> Decimal:
-    return Decimal(value).quantize(Decimal("0.01"))
+    """A sum of stored amounts with 2 decimal places (it is exact to the sen already)."""
+    return round_sen(Decimal(value))
 
 
 def grouped_sums(

@@ -20,14 +20,13 @@ from django.utils.translation import gettext_lazy as _
 
 from koperasi import sqlrows
 from koperasi.audit import services as audit
-from koperasi.domain.money import ZERO
+from koperasi.domain.money import ZERO, is_exact_to
 from koperasi.domain.periods import month_bounds
 from koperasi.errors import NotFound, ServiceError
 from koperasi.ledger.chart import KSP_CHART
 from koperasi.ledger.models import Account, BalanceSlot, ClosedPeriod, JournalEntry, Posting
 from koperasi.tenancy.models import Cooperative
 
-CENT = Decimal("0.01")
 # SQLite keeps decimals as doubles, exact to 15 significant digits: 13 rupiah digits + 2 sen.
 SQLITE_BALANCE_LIMIT = Decimal("10000000000000")
 
@@ -196,7 +195,7 @@ def check_lines(cooperative: Cooperative, lines: Sequence[Line], allow_control: 
                 field="account",
             )
         for amount in (line.debit, line.credit):
-            if not isinstance(amount, Decimal) or amount < 0 or amount != amount.quantize(CENT):
+            if not isinstance(amount, Decimal) or amount < 0 or not is_exact_to(amount):
                 raise ServiceError("invalid_amount", _("Line amounts must be exact and positive."))
         if (line.debit > 0) == (line.credit > 0):
             raise ServiceError(

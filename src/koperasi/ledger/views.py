@@ -18,6 +18,8 @@ from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from koperasi.common.decorators import staff_view
+from koperasi.common.forms import DateRangeForm, ReverseForm, add_service_error
 from koperasi.domain.money import ZERO
 from koperasi.domain.periods import add_months
 from koperasi.errors import ServiceError
@@ -26,15 +28,11 @@ from koperasi.ledger.forms import (
     AccountForm,
     AsOfForm,
     CloseMonthForm,
-    DateRangeForm,
     JournalFilterForm,
     ManualEntryForm,
-    ReverseForm,
-    add_service_error,
 )
 from koperasi.ledger.models import Account, JournalEntry
 from koperasi.tenancy.models import Cooperative
-from koperasi.web.decorators import staff_view
 
 PAGE_SIZE = 50
 LEDGER_LIMIT = 500

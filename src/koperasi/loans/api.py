@@ -22,6 +22,19 @@ from ninja import Query, Router, Status
 from ninja.errors import AuthenticationError
 from pydantic import WithJsonSchema
 
+from koperasi.common.api import (
+    ERRORS,
+    MAX_ID,
+    Caller,
+    IdempotencyKey,
+    Limit,
+    Offset,
+    PathId,
+    authorize,
+    idempotent,
+    page,
+)
+from koperasi.common.presenters import schedule_json
 from koperasi.domain.errors import DomainError
 from koperasi.domain.money import parse_amount
 from koperasi.errors import NotFound, ServiceError
@@ -37,7 +50,6 @@ from koperasi.loans.models import (
     Restructuring,
     WriteOffRequest,
 )
-from koperasi.loans.presenters import schedule_json
 from koperasi.loans.schemas import (
     AnalysisIn,
     ApplicationDetailOut,
@@ -68,18 +80,6 @@ from koperasi.loans.schemas import (
 )
 from koperasi.loans.simulation import parse_rate, simulate
 from koperasi.tenancy import selectors as tenancy
-from koperasi.tenancy.api import (
-    ERRORS,
-    MAX_ID,
-    Caller,
-    IdempotencyKey,
-    Limit,
-    Offset,
-    PathId,
-    authorize,
-    idempotent,
-    page,
-)
 from koperasi.tenancy.models import Cooperative
 from koperasi.tenancy.permissions import (
     APPROVE_LOANS,
@@ -194,11 +194,7 @@ ApplicationStatus = Literal[
 
 
 # Applications that can still be approved (and so are worth an assessment).
-OPEN_APPLICATIONS = (
-    LoanApplication.Status.SUBMITTED,
-    LoanApplication.Status.ANALYSED,
-    LoanApplication.Status.APPROVED,
-)
+OPEN_APPLICATIONS = selectors.OPEN_APPLICATION_STATUSES
 
 
 def _application_json(caller: Caller, application_id: int) -> dict[str, Any]:

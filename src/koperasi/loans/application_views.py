@@ -2,7 +2,6 @@
 disbursement (analysis, documents, decisions, timeline)."""
 
 import os
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,10 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from koperasi.common.decorators import staff_view
+from koperasi.common.forms import add_service_error
+from koperasi.common.paging import peek_page
 from koperasi.domain.loan_quality import CLASS_NAMES, KURANG_LANCAR
-from koperasi.domain.money import ZERO, format_rupiah
+from koperasi.domain.money import ZERO, format_rupiah, round_half_up
 from koperasi.errors import NotFound, ServiceError
-from koperasi.ledger.forms import add_service_error
 from koperasi.ledger.services import business_today
 from koperasi.loans import selectors, services
 from koperasi.loans.forms import (
@@ -50,8 +51,6 @@ from koperasi.tenancy.permissions import (
     TRANSACT_LOANS,
     VIEW_LOANS,
 )
-from koperasi.web.decorators import staff_view
-from koperasi.web.paging import peek_page
 
 PAGE_SIZE = 50
 PORTFOLIO_COLUMNS = (
@@ -141,7 +140,7 @@ def _summary(coop: Cooperative) -> dict[str, Any]:
         "rows": rows,
         "n": sum(r["n"] for r in rows),
         "total": total,
-        "problem_pct": (problem * 100 / total).quantize(Decimal("0.01")) if total else None,
+        "problem_pct": round_half_up(problem * 100 / total) if total else None,
     }
 
 

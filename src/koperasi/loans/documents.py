@@ -16,15 +16,15 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from koperasi.common.decorators import staff_view
+from koperasi.common.pdf import html_to_pdf
 from koperasi.domain.money import ZERO, format_rupiah, round_half_up
 from koperasi.domain.terbilang import terbilang
 from koperasi.ledger.services import business_today
 from koperasi.loans import selectors
 from koperasi.loans.models import Instalment, Loan, LoanProduct, LoanTransaction
 from koperasi.loans.simulation import percent_text
-from koperasi.savings.receipts import html_to_pdf
 from koperasi.tenancy.models import Cooperative
-from koperasi.web.decorators import staff_view
 
 RUPIAH = Decimal("1")
 # Movements that pay instalments; a reversal gives back what the movement it reverses paid.

@@ -10,12 +10,12 @@ from django import forms
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from koperasi.common.forms import KeyedForm, new_key
 from koperasi.domain.errors import DomainError
 from koperasi.domain.loan_quality import CLASS_NAMES
 from koperasi.domain.money import format_rupiah, parse_rupiah_input
 from koperasi.domain.schedule import MAX_PERIODS, Schedule
 from koperasi.errors import DOMAIN_MESSAGES, ServiceError
-from koperasi.ledger.forms import KeyedForm, new_key
 from koperasi.loans.models import (
     Collateral,
     Loan,

@@ -11,10 +11,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from koperasi.common.decorators import staff_view
+from koperasi.common.forms import ReverseForm, add_service_error
 from koperasi.domain.loan_quality import CLASS_NAMES, MACET
 from koperasi.domain.money import ZERO, format_rupiah
 from koperasi.errors import ServiceError
-from koperasi.ledger.forms import ReverseForm, add_service_error
 from koperasi.ledger.services import business_today
 from koperasi.loans import selectors, services
 from koperasi.loans.application_views import REVERSIBLE, _can, _coop, _error_status
@@ -42,7 +43,6 @@ from koperasi.tenancy.permissions import (
     TRANSACT_LOANS,
     VIEW_LOANS,
 )
-from koperasi.web.decorators import staff_view
 
 
 def _version(request: HttpRequest, loan: Loan) -> int:

@@ -10,7 +10,8 @@ row. A valid file is reconciled against what each member owes this month:
 * unknown: no such member, or no active loan: not posted, listed to return to the employer.
 
 Posting is one repayment per loan (channel "payroll": Dr bank), all in one transaction, each
-keyed by the file's idempotency key and row, so confirming twice posts once.
+keyed by the file's idempotency key and row. A file is posted once: confirming it again, even
+at the same moment from another window, is refused as already posted (409) and posts nothing.
 """
 
 import datetime as dt
@@ -19,14 +20,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from koperasi.audit import services as audit
 from koperasi.domain.errors import DomainError
 from koperasi.domain.money import ZERO, parse_amount, parse_rupiah_input
 from koperasi.domain.periods import month_bounds
-from koperasi.errors import ServiceError
+from koperasi.errors import Conflict, ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.loans.models import Instalment, Loan, LoanTransaction
 from koperasi.loans.services import repayments
@@ -46,6 +47,9 @@ _PLAIN_AMOUNT_RE = re.compile(r"^\d+(\.\d{1,2})?$")
 _EXACT_FLOAT_LIMIT = 2**53
 
 STATUSES = ("matched", "partial", "over", "unknown")
+# Advisory lock class of "a cooperative's payroll posting" (the object id is the cooperative),
+# "pay" beside ledger.services.BOOKS_LOCK and the close's "kop".
+PAYROLL_LOCK = 0x706179
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,7 @@ def import_deductions(
     if isinstance(parsed, PayrollResult):
         return parsed
     on = business_date(cooperative, business_date_)
-    lines, parts = _reconcile(cooperative, parsed, on)
+    lines, parts, member_ids = _reconcile(cooperative, parsed, on)
     result = PayrollResult(lines=lines)
     if dry_run:
         return result
@@ -113,6 +117,7 @@ def import_deductions(
         # One transaction for the file; the balances of all its entries are applied together
         # at the end (in account order), so hot accounts stay locked only for the commit.
         with transaction.atomic(), ledger.balances_at_end():
+            _refuse_if_posted(cooperative, idempotency_key, member_ids)
             for row, loan_id, value in parts:
                 try:
                     repayments.repay(
@@ -138,6 +143,30 @@ def import_deductions(
         return PayrollResult(errors=refused.errors, lines=lines)
     result.posted = len(parts)
     return result
+
+
+def _refuse_if_posted(cooperative: Cooperative, idempotency_key: str, member_ids: set[int]) -> None:
+    """Refuse a file whose key already posted a repayment, in the file's transaction.
+
+    Confirms of one file wait for each other here, so the second sees the first's repayments
+    once it has committed: on PostgreSQL an advisory lock per cooperative held to the commit;
+    SQLite serialises write transactions anyway (BEGIN IMMEDIATE). Without it the second would
+    replay the first's repayments row by row and answer "posted" too. The question is asked of
+    any loan of the file's members (closed ones included: the file may have paid one off),
+    never of the reconciliation, which changes once the file is in the books.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PAYROLL_LOCK, cooperative.pk])
+    posted = LoanTransaction.objects.filter(
+        cooperative=cooperative,
+        loan__member_id__in=member_ids,
+        idempotency_key__startswith=f"{idempotency_key}:",
+    )
+    if member_ids and posted.exists():
+        raise Conflict(
+            "already_posted", _("This file has already been posted; nothing was posted again.")
+        )
 
 
 def _parse(file_name: str, content: bytes) -> list[tuple[int, str, Decimal]] | PayrollResult:
@@ -240,8 +269,9 @@ def _amount(value: Any) -> Decimal:
 
 def _reconcile(
     cooperative: Cooperative, rows: list[tuple[int, str, Decimal]], on: dt.date
-) -> tuple[list[DeductionLine], list[tuple[int, int, Decimal]]]:
-    """Each row's member, loans and status; and the (row, loan, amount) repayments to post."""
+) -> tuple[list[DeductionLine], list[tuple[int, int, Decimal]], set[int]]:
+    """Each row's member, loans and status; the (row, loan, amount) repayments to post; and
+    the ids of the members the file names."""
     identifiers = {identifier for _row, identifier, _v in rows}
     members: dict[str, Member] = {}
     for member in Member.objects.filter(cooperative=cooperative).filter(
@@ -309,7 +339,7 @@ def _reconcile(
                 status,
             )
         )
-    return lines, parts
+    return lines, parts, {member.pk for member in members.values()}
 
 
 def _due_by_loan(loans: list[Loan], on: dt.date, through: dt.date) -> dict[int, Decimal]:

@@ -4,7 +4,7 @@ Upload validates and reconciles the employer's file without posting (`dry_run`).
 any bad row is refused whole and nothing is kept. A good file is stored under MEDIA_ROOT in a
 folder named by a random token, and the token is the idempotency key's tail: confirming reads
 the same bytes back and posts them with the same key, so a double click, a resubmitted page or a
-confirm after a crash posts once.
+confirm after a crash posts once; every confirm but the one that posted answers 409.
 """
 
 import json
@@ -24,11 +24,11 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from koperasi.errors import ServiceError
+from koperasi.common.decorators import staff_view
+from koperasi.errors import Conflict, ServiceError
 from koperasi.loans import payroll as deductions
 from koperasi.tabular import RowError
 from koperasi.tenancy.models import Cooperative
-from koperasi.web.decorators import staff_view
 
 UPLOAD_DIR = "payroll-uploads"
 POSTED_MARKER = "posted.json"
@@ -222,6 +222,10 @@ def _confirm(request: HttpRequest, token: str) -> HttpResponse:
             idempotency_key=idempotency_key(token),
             dry_run=False,
         )
+    except Conflict as exc:
+        # Posted meanwhile by another confirm (another window, a double click that raced).
+        messages.warning(request, str(exc.message))
+        return _page(request, PayrollUploadForm(), file_name=file_name, posted=True, status=409)
     except ServiceError as exc:
         result = _file_problem(str(exc.message))
     if not result.ok:

@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from koperasi.common.decorators import member_view
+from koperasi.common.forms import add_service_error, clean_rupiah
 from koperasi.domain.money import ZERO
 from koperasi.domain.schedule import MAX_PERIODS
 from koperasi.errors import ServiceError
-from koperasi.ledger.forms import add_service_error, clean_rupiah
 from koperasi.ledger.services import business_today
 from koperasi.loans import selectors
 from koperasi.loans import services as loans
@@ -26,7 +27,6 @@ from koperasi.loans.documents import rate_text, schedule_lines
 from koperasi.loans.models import Loan, LoanApplication, LoanProduct, LoanTransaction
 from koperasi.members.models import Member
 from koperasi.tenancy.models import Cooperative
-from koperasi.web.decorators import member_view
 
 LIST_LIMIT = 50  # a member with more loans than this is a matter for the office
 OPEN_STATUSES = (LoanApplication.Status.SUBMITTED, LoanApplication.Status.ANALYSED)

@@ -6,8 +6,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from koperasi.common.decorators import staff_view
+from koperasi.common.forms import add_service_error
 from koperasi.errors import ServiceError
-from koperasi.ledger.forms import add_service_error
 from koperasi.loans import selectors, services
 from koperasi.loans.application_views import _coop
 from koperasi.loans.forms import (
@@ -17,7 +18,6 @@ from koperasi.loans.simulation import percent_text
 from koperasi.tenancy.permissions import (
     MANAGE_LOAN_PRODUCTS,
 )
-from koperasi.web.decorators import staff_view
 
 
 @require_GET

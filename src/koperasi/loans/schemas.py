@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+from koperasi.common.api import AmountIn, Id, Money, Text
 from koperasi.domain.schedule import MAX_PERIODS
 from koperasi.loans import selectors
 from koperasi.loans.models import (
@@ -15,12 +16,6 @@ from koperasi.loans.models import (
     LoanTransaction,
     Restructuring,
     WriteOffRequest,
-)
-from koperasi.tenancy.api import (
-    AmountIn,
-    Id,
-    Money,
-    Text,
 )
 
 # Like amounts, a rate arrives raw and is parsed exactly; a JSON fraction (a float) is refused.

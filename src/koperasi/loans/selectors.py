@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from koperasi.audit.models import AuditLog
-from koperasi.domain.money import ZERO
+from koperasi.domain.money import ZERO, format_rupiah
 from koperasi.errors import NotFound
 from koperasi.ledger.models import Account
 from koperasi.ledger.selectors import cents, grouped_sums
@@ -22,6 +23,7 @@ from koperasi.loans.models import (
     Restructuring,
     WriteOffRequest,
 )
+from koperasi.loans.simulation import annual_rate
 from koperasi.members.models import Member
 from koperasi.tenancy.models import Cooperative
 
@@ -29,6 +31,17 @@ from koperasi.tenancy.models import Cooperative
 def products(*, cooperative: Cooperative, active_only: bool = False) -> QuerySet[LoanProduct]:
     query = LoanProduct.objects.filter(cooperative=cooperative)
     return query.filter(is_active=True) if active_only else query
+
+
+def first_product_above_cap(
+    *, cooperative: Cooperative, annual_cap: Decimal
+) -> tuple[LoanProduct, Decimal] | None:
+    """The first active product (by code) whose nominal annual rate exceeds `annual_cap`."""
+    for product in products(cooperative=cooperative, active_only=True).order_by("code"):
+        rate = annual_rate(product.rate, product.rate_period)
+        if rate > annual_cap:
+            return product, rate
+    return None
 
 
 def product(*, cooperative: Cooperative, product_id: int) -> LoanProduct:
@@ -127,6 +140,31 @@ def portfolio(*, cooperative: Cooperative, where: PortfolioFilter) -> QuerySet[L
     if where.member is not None:
         query = query.filter(member=where.member)
     return query.select_related("member", "product").order_by("-id")
+
+
+OPEN_APPLICATION_STATUSES = (
+    LoanApplication.Status.SUBMITTED,
+    LoanApplication.Status.ANALYSED,
+    LoanApplication.Status.APPROVED,
+)
+
+
+def member_obligations(*, cooperative: Cooperative, member: Member) -> list[str]:
+    """What keeps a member from leaving: loans still running and applications still open."""
+    running = Loan.objects.filter(
+        cooperative=cooperative, member=member, status=Loan.Status.ACTIVE
+    ).order_by("pk")
+    pending = LoanApplication.objects.filter(
+        cooperative=cooperative, member=member, status__in=OPEN_APPLICATION_STATUSES
+    ).order_by("pk")
+    return [
+        *(
+            _("loan %(number)s (principal %(amount)s)")
+            % {"number": loan.number, "amount": format_rupiah(loan.outstanding_principal)}
+            for loan in running
+        ),
+        *(_("loan application %(number)s") % {"number": a.number} for a in pending),
+    ]
 
 
 def loan(*, cooperative: Cooperative, loan_id: int, member: Member | None = None) -> Loan:

@@ -5,6 +5,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from koperasi.common.decorators import member_view
 from koperasi.errors import NotFound
 from koperasi.ledger.services import business_today
 from koperasi.loans.forms import (
@@ -13,7 +14,6 @@ from koperasi.loans.forms import (
 from koperasi.loans.simulation import percent_text
 from koperasi.tenancy import selectors as tenancy
 from koperasi.tenancy.models import Cooperative
-from koperasi.web.decorators import member_view
 
 INITIAL = {"rate_period": "month", "method": "anuitas", "rounding": "none", "months": 12}
 

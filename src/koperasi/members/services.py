@@ -1,4 +1,8 @@
-"""Writes for members: registration, profile changes, lifecycle (exit) and portal logins."""
+"""Writes for members: the member record, profile changes, status and portal logins.
+
+Joining and leaving also move savings and depend on loans: `koperasi.membership` runs those
+workflows and calls the functions here for the member's own part.
+"""
 
 import datetime as dt
 from dataclasses import dataclass, field
@@ -154,20 +158,15 @@ def _next_member_number(cooperative: Cooperative) -> str:
 
 
 @transaction.atomic
-def register_member(
+def create_member(
     *,
     cooperative: Cooperative,
     actor: Any,
     data: MemberInput,
     joined_on: dt.date | None = None,
 ) -> Member:
-    """Register an applicant and open the pokok and wajib accounts every member has.
-
-    The applicant becomes an active member when the simpanan pokok is paid in full
-    (see `savings.services`), so membership and capital can never disagree.
-    """
-    from koperasi.savings import services as savings
-
+    """The member record of an applicant (`membership.services.register_member` also opens
+    the accounts every member has)."""
     clean = clean_member_input(cooperative, data)
     try:
         with transaction.atomic():
@@ -184,7 +183,6 @@ def register_member(
             _("A member with this NIK is already registered in this cooperative."),
             "nik",
         ) from exc
-    savings.open_membership_accounts(cooperative=cooperative, actor=actor, member=member)
     audit.record(
         cooperative=cooperative,
         actor=actor,
@@ -196,19 +194,14 @@ def register_member(
 
 
 @transaction.atomic
-def register_members_bulk(
+def create_members_bulk(
     *,
     cooperative: Cooperative,
     actor: Any,
     members: list[tuple[CleanMember, dt.date | None]],
 ) -> list[Member]:
-    """Register many already-validated applicants at once (bulk import): set-based inserts.
-
-    The same outcome as `register_member` per row (numbers, pokok and wajib accounts), in a
-    handful of statements whatever the count. The caller records one audit entry for the batch.
-    """
-    from koperasi.savings import services as savings
-
+    """The records of many already-validated applicants at once (bulk import): set-based
+    inserts, numbered as `create_member` numbers them. The caller records one audit entry."""
     if not members:
         return []
     coop = Cooperative.objects.select_for_update().get(pk=cooperative.pk)
@@ -236,7 +229,6 @@ def register_members_bulk(
     if created and created[0].pk is None:  # a database that cannot return keys from bulk inserts
         numbers = [m.number for m in created]
         created = list(Member.objects.filter(cooperative=cooperative, number__in=numbers))
-    savings.open_membership_accounts_bulk(cooperative=cooperative, members=created)
     return created
 
 
@@ -289,45 +281,33 @@ def activate_member(*, cooperative: Cooperative, actor: Any, member: Member, on:
 EXIT_STATUSES = (Member.Status.RESIGNED, Member.Status.DECEASED, Member.Status.EXPELLED)
 
 
-@transaction.atomic
-def exit_member(
-    *,
-    cooperative: Cooperative,
-    actor: Any,
-    member: Member,
-    status: str,
-    reason: str,
-    idempotency_key: str,
-    exited_on: dt.date | None = None,
-) -> Member:
-    """End a membership: refused while anything is owed; else every savings balance is refunded."""
-    from koperasi.savings import services as savings
-
+def check_can_leave(*, cooperative: Cooperative, member: Member, status: str, reason: str) -> None:
+    """Refuse an exit with a wrong status or no reason, or of someone who already left."""
     _check_tenant(cooperative, member)
-    member = Member.objects.select_for_update().get(pk=member.pk)
     if status not in EXIT_STATUSES:
         raise ServiceError("invalid_status", _("Choose resigned, deceased or expelled."), "status")
     if member.status in EXIT_STATUSES:
         raise ServiceError("already_exited", _("This person is no longer a member."))
     if not reason.strip():
         raise ServiceError("required", _("Give the reason for leaving."), "reason")
-    obligations = outstanding_obligations(cooperative=cooperative, member=member)
-    if obligations:
-        raise ServiceError(
-            "obligations_outstanding",
-            _("The member still has obligations: %(items)s.") % {"items": ", ".join(obligations)},
-        )
-    refund_entry = savings.refund_on_exit(
-        cooperative=cooperative,
-        actor=actor,
-        member=member,
-        idempotency_key=idempotency_key,
-        business_date=exited_on,
-    )
+
+
+def locked_member(*, cooperative: Cooperative, member_id: int) -> Member:
+    """The member row, locked for a change of status (exit)."""
+    found = Member.objects.select_for_update().filter(cooperative=cooperative, pk=member_id).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def end_membership(
+    *, cooperative: Cooperative, actor: Any, member: Member, status: str, reason: str, on: dt.date
+) -> Member:
+    """Record the end of a membership (the caller has refunded the savings, under the lock of
+    `locked_member`)."""
+    check_can_leave(cooperative=cooperative, member=member, status=status, reason=reason)
     member.status = status
-    member.exited_on = (
-        refund_entry.business_date if refund_entry else (exited_on or dt.date.today())
-    )
+    member.exited_on = on
     member.exit_reason = reason.strip()
     member.save(update_fields=["status", "exited_on", "exit_reason"])
     audit.record(
@@ -338,11 +318,6 @@ def exit_member(
         summary=f"{member.number} {status}: {reason}",
     )
     return member
-
-
-def outstanding_obligations(*, cooperative: Cooperative, member: Member) -> list[str]:
-    """What the member still owes the cooperative. Loans add their check here."""
-    return []
 
 
 def create_portal_login(

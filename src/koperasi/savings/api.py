@@ -12,10 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
-from koperasi.errors import NotFound, ServiceError
-from koperasi.savings import selectors, services
-from koperasi.savings.models import SavingsAccount, SavingsTransaction
-from koperasi.tenancy.api import (
+from koperasi.common.api import (
     ERRORS,
     MAX_ID,
     AmountIn,
@@ -33,6 +30,9 @@ from koperasi.tenancy.api import (
     idempotent,
     page,
 )
+from koperasi.errors import NotFound, ServiceError
+from koperasi.savings import selectors, services
+from koperasi.savings.models import SavingsAccount, SavingsTransaction
 from koperasi.tenancy.permissions import TRANSACT_SAVINGS, VIEW_SAVINGS
 
 router = Router(tags=["savings"])

@@ -7,20 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from koperasi.ledger.forms import DateRangeForm, KeyedForm, ReverseForm, clean_rupiah, new_key
+from koperasi.common.forms import KeyedForm, clean_rupiah
 from koperasi.savings.models import SavingsAccount, SavingsKind, SavingsProduct
-
-__all__ = [
-    "AccountFilterForm",
-    "DateRangeForm",
-    "DepositForm",
-    "MoneyForm",
-    "OpenAccountForm",
-    "ReverseForm",
-    "TransferForm",
-    "WithdrawForm",
-    "new_key",
-]
 
 
 class AccountChoiceField(forms.TypedChoiceField):

@@ -1,22 +1,11 @@
-"""Printable documents for savings: the receipt (kwitansi) as PDF, rendered with WeasyPrint."""
+"""Printable documents for savings: the receipt (kwitansi) as PDF."""
 
 from typing import Any
 
-import weasyprint
-from django.conf import settings
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-# Only inline data: URLs may be loaded, so rendering never reaches the network or the disk.
-_FETCHER = weasyprint.URLFetcher(allowed_protocols={"data"})
-
-
-def html_to_pdf(html: str) -> bytes:
-    pdf = weasyprint.HTML(
-        string=html, base_url=str(settings.BASE_DIR), url_fetcher=_FETCHER
-    ).write_pdf()
-    assert pdf is not None  # write_pdf() without a target returns the bytes
-    return pdf
+from koperasi.common.pdf import html_to_pdf
 
 
 def receipt_pdf(request: HttpRequest, context: dict[str, Any]) -> bytes:

@@ -20,26 +20,24 @@ from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from koperasi.common.decorators import staff_view
+from koperasi.common.forms import DateRangeForm, ReverseForm, add_service_error
 from koperasi.errors import ServiceError
-from koperasi.ledger.forms import add_service_error
 from koperasi.ledger.services import business_today
 from koperasi.members import selectors as member_selectors
 from koperasi.members.models import Member
 from koperasi.savings import selectors, services
 from koperasi.savings.forms import (
     AccountFilterForm,
-    DateRangeForm,
     DepositForm,
     MoneyForm,
     OpenAccountForm,
-    ReverseForm,
     TransferForm,
     WithdrawForm,
 )
 from koperasi.savings.models import SavingsAccount, SavingsKind, SavingsTransaction
 from koperasi.savings.receipts import receipt_pdf
 from koperasi.tenancy.models import Cooperative
-from koperasi.web.decorators import staff_view
 
 SEARCH_RESULTS = 10
 PAGE_SIZE = 50

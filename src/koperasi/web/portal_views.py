@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from koperasi.common.decorators import member_view
 from koperasi.domain.errors import DomainError
 from koperasi.domain.money import ZERO, parse_rupiah_input
 from koperasi.domain.periods import add_months
@@ -16,7 +17,6 @@ from koperasi.domain.savings_interest import FINAL_TAX_THRESHOLD, BalanceSpan, s
 from koperasi.ledger import services as ledger
 from koperasi.savings import selectors as savings_selectors
 from koperasi.savings.models import SavingsProduct
-from koperasi.web.decorators import member_view
 
 STATEMENT_ROWS = 500  # a phone screen's worth many times over; narrow the dates for more
 

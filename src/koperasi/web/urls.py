@@ -4,25 +4,24 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from koperasi.loans import views as loan_views
-from koperasi.web import portal_views, views
+from koperasi.web import audit_views, portal_views, views
 
 staff_patterns = [
     path("", views.dashboard, name="dashboard"),
-    path("anggota/", include("koperasi.members.urls")),
+    path("anggota/", include("koperasi.membership.urls")),
     path("simpanan/", include("koperasi.savings.urls")),
     path("buku-besar/", include("koperasi.ledger.urls")),
     path("pinjaman/", include("koperasi.loans.staff_urls")),
     path("pinjaman/", include("koperasi.loans.document_urls")),
-    path("audit/", include("koperasi.audit.urls")),
-    path("pengaturan/", include("koperasi.tenancy.urls")),
+    path("audit/", audit_views.audit_log, name="audit_log"),
+    path("pengaturan/", include("koperasi.administration.urls")),
 ]
 
 portal_patterns = [
     path("", portal_views.portal_home, name="portal_home"),
     path("rekening/<int:account_id>/", portal_views.portal_statement, name="portal_statement"),
     path("profil/", portal_views.portal_profile, name="portal_profile"),
-    path("simulasi-pinjaman/", loan_views.portal_simulator, name="portal_loan_simulator"),
+    path("simulasi-pinjaman/", include("koperasi.loans.simulator_urls")),
     path(
         "simulasi-jasa-simpanan/",
         portal_views.portal_interest_simulation,

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
+from koperasi.common.decorators import staff_view
 from koperasi.domain.money import ZERO
 from koperasi.domain.periods import add_months
 from koperasi.errors import ServiceError
@@ -18,7 +19,6 @@ from koperasi.members.models import Member
 from koperasi.savings import selectors as savings_selectors
 from koperasi.savings.models import SavingsKind
 from koperasi.tenancy import selectors as tenancy
-from koperasi.web.decorators import staff_view
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from koperasi.audit import services as audit
 from koperasi.domain.errors import DomainError
-from koperasi.domain.money import ZERO, format_rupiah, parse_amount
+from koperasi.domain.money import ZERO, format_rupiah, parse_amount, round_sen
 from koperasi.domain.periods import months_between
 from koperasi.errors import NotFound, PermissionDenied, ServiceError
 from koperasi.ledger import selectors as ledger_selectors
@@ -108,7 +108,7 @@ def _check_member_eligible(
         )
     if product.max_savings_multiple > 0:
         held = savings_selectors.member_savings_total(cooperative=cooperative, member=member)
-        limit = (held * product.max_savings_multiple).quantize(Decimal("0.01"))
+        limit = round_sen(held * product.max_savings_multiple)
         if principal > limit:
             raise ServiceError(
                 "above_savings_multiple",
@@ -353,13 +353,13 @@ def assess_application(*, cooperative: Cooperative, application: LoanApplication
     burden = monthly_burden(schedule, product.frequency)
     capacity = application.repayment_capacity
     limit = (
-        (capacity * product.max_instalment_income_pct / 100).quantize(Decimal("0.01"))
+        round_sen(capacity * product.max_instalment_income_pct / 100)
         if capacity is not None
         else None
     )
     collateral = application.collaterals.aggregate(total=Sum("value"))["total"] or ZERO
     needed = (
-        (application.principal * product.min_collateral_pct / 100).quantize(Decimal("0.01"))
+        round_sen(application.principal * product.min_collateral_pct / 100)
         if product.requires_collateral
         else ZERO
     )
@@ -391,11 +391,11 @@ def assess_application(*, cooperative: Cooperative, application: LoanApplication
             + approved
             + application.principal
         )
-        insiders_limit = (
+        insiders_limit = round_sen(
             ledger_selectors.own_capital(cooperative=cooperative)
             * cooperative.related_party_cap_pct
             / 100
-        ).quantize(Decimal("0.01"))
+        )
     problems: list[str] = []
     if capacity is None:
         problems.append(str(_("The application has not been analysed yet.")))

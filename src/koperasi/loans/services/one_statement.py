@@ -22,7 +22,7 @@ from django.db import connection
 from django.utils import timezone
 
 from koperasi import sqlrows
-from koperasi.audit.context import client_ip
+from koperasi.audit.services import client_ip
 from koperasi.domain import loan_quality, repayment
 from koperasi.domain.money import format_rupiah
 from koperasi.ledger import services as ledger

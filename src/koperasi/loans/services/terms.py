@@ -6,6 +6,7 @@ from decimal import Decimal
 import holidays
 
 from koperasi.domain.errors import DomainError
+from koperasi.domain.money import round_sen
 from koperasi.domain.repayment import PenaltyRule
 from koperasi.domain.schedule import PERIODS_PER_YEAR, LoanTerms, Schedule, build_schedule
 from koperasi.loans.models import LoanProduct
@@ -65,7 +66,7 @@ def monthly_burden(schedule: Schedule, frequency: str) -> Decimal:
     """The largest instalment as a monthly amount (weekly × 52/12, daily × 365/12)."""
     largest = max(row.payment for row in schedule.instalments)
     per_year = PERIODS_PER_YEAR[frequency]
-    return (largest * per_year / 12).quantize(Decimal("0.01"))
+    return round_sen(largest * per_year / 12)
 
 
 def penalty_rule(product: LoanProduct) -> PenaltyRule:

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from koperasi import sqlrows
-from koperasi.audit.context import client_ip
+from koperasi.audit.services import client_ip
 from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.ledger.models import Account, BalanceSlot

@@ -1,7 +1,12 @@
-"""Writes for a cooperative itself: creation with its books, and its AD/ART settings."""
+"""Writes for a cooperative itself: the tenant row and its AD/ART settings.
+
+A new cooperative also needs its chart and products, and some settings are checked against
+the products: `koperasi.administration` runs those workflows over the apps and calls these.
+"""
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -12,29 +17,25 @@ from django.utils.translation import gettext_lazy as _
 
 from koperasi.audit import services as audit
 from koperasi.domain.errors import DomainError
-from koperasi.domain.money import parse_amount, parse_rupiah_input
+from koperasi.domain.money import is_exact_to, parse_amount, parse_rupiah_input
 from koperasi.errors import InvalidInput, ServiceError
 from koperasi.tenancy.models import Cooperative
 
 User = get_user_model()
 
 
-@transaction.atomic
-def create_cooperative(*, actor: Any, code: str, name: str, **settings: Any) -> Cooperative:
-    """A new tenant with the KSP chart of accounts, the four savings products and three
-    starting loan products."""
-    from koperasi.ledger import services as ledger
-    from koperasi.loans.services import products as loan_products
-    from koperasi.savings import services as savings
-
+def create_cooperative_record(*, actor: Any, code: str, name: str, **settings: Any) -> Cooperative:
+    """The tenant row (`administration.services.create_cooperative` adds its books)."""
     if Cooperative.objects.filter(code=code).exists():
         raise ServiceError("duplicate_code", _("This cooperative code is already used."), "code")
     coop = Cooperative.objects.create(code=code, name=name, **settings)
-    ledger.install_chart(cooperative=coop)
-    savings.install_default_products(cooperative=coop)
-    loan_products.install_default_products(cooperative=coop)
     audit.record(cooperative=coop, actor=actor, action="tenancy.create", obj=coop, summary=name)
     return coop
+
+
+# Problems a change of settings would cause elsewhere (a product paying more than a new cap):
+# given the locked cooperative and the changed values, the caller's rules list them.
+SettingsCheck = Callable[[Cooperative, dict[str, Any]], list[ServiceError]]
 
 
 # --- Settings pages: the cooperative's own settings ------------------------------------------
@@ -87,7 +88,7 @@ def parse_percent(value: Any, *, field: str, places: int = _CAP_PLACES) -> Decim
     number = Decimal(value)
     if not number.is_finite() or abs(number) >= 10**9:  # no rate is a billion per cent
         raise ServiceError("invalid_percent", _("Enter a percentage such as 9 or 7,5."), field)
-    if number != number.quantize(Decimal(1).scaleb(-places)):
+    if not is_exact_to(number, places):
         raise ServiceError(
             "too_precise",
             _("Use at most %(n)s decimal places.") % {"n": places},
@@ -182,7 +183,7 @@ def _clean_setting(name: str, value: Any) -> Any:
     return _cap_setting(value, name)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, Decimal):
@@ -191,14 +192,15 @@ def _jsonable(value: Any) -> Any:
 
 
 @transaction.atomic
-def update_cooperative(*, cooperative: Cooperative, actor: Any, **fields: Any) -> Cooperative:
-    """Change the cooperative's identity and AD/ART settings; every problem is reported at once.
-
-    Simpanan pokok is the same for every member, so its amount is fixed once anyone has paid it.
-    """
-    from koperasi.savings import selectors as savings_selectors
-    from koperasi.savings import services as savings
-
+def update_cooperative(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    check: SettingsCheck | None = None,
+    **fields: Any,
+) -> Cooperative:
+    """Change the cooperative's identity and AD/ART settings; every problem is reported at once,
+    `check`'s problems (rules of the apps above) with the settings' own."""
     unknown = sorted(set(fields) - set(SETTINGS_FIELDS))
     if unknown:
         raise ServiceError(
@@ -216,65 +218,14 @@ def update_cooperative(*, cooperative: Cooperative, actor: Any, **fields: Any) -
         except ServiceError as exc:
             errors.append(exc)
     changed = {name: value for name, value in values.items() if getattr(coop, name) != value}
-    if "pokok_amount" in changed and savings.any_pokok_paid(cooperative=coop):
-        errors.append(
-            ServiceError(
-                "pokok_locked",
-                _(
-                    "Simpanan pokok has already been paid by members; changing its amount "
-                    "would make members unequal."
-                ),
-                "pokok_amount",
-            )
-        )
-    if "savings_rate_cap" in changed:
-        above = (
-            savings_selectors.products(cooperative=coop)
-            .filter(is_active=True, annual_rate__gt=changed["savings_rate_cap"])
-            .order_by("code")
-            .first()
-        )
-        if above is not None:
-            errors.append(
-                ServiceError(
-                    "cap_below_product_rate",
-                    _("Product %(code)s pays %(rate)s %%; lower its rate first.")
-                    % {"code": above.code, "rate": _jsonable(above.annual_rate)},
-                    "savings_rate_cap",
-                )
-            )
-    if "loan_rate_cap" in changed:
-        from koperasi.loans import selectors as loan_selectors
-        from koperasi.loans.simulation import annual_rate
-
-        above_loan = next(
-            (
-                p
-                for p in loan_selectors.products(cooperative=coop, active_only=True).order_by(
-                    "code"
-                )
-                if annual_rate(p.rate, p.rate_period) > changed["loan_rate_cap"]
-            ),
-            None,
-        )
-        if above_loan is not None:
-            errors.append(
-                ServiceError(
-                    "cap_below_product_rate",
-                    _("Product %(code)s charges %(rate)s %% a year; lower its rate first.")
-                    % {
-                        "code": above_loan.code,
-                        "rate": _jsonable(annual_rate(above_loan.rate, above_loan.rate_period)),
-                    },
-                    "loan_rate_cap",
-                )
-            )
+    if check is not None:
+        errors.extend(check(coop, changed))
     if errors:
         raise InvalidInput(errors)
     if not changed:
         return cooperative
     audit_changes = {
-        name: [_jsonable(getattr(coop, name)), _jsonable(value)] for name, value in changed.items()
+        name: [jsonable(getattr(coop, name)), jsonable(value)] for name, value in changed.items()
     }
     for name, value in changed.items():
         setattr(coop, name, value)

@@ -1,0 +1,234 @@
+"""API plumbing shared by every router: bearer tokens, who is calling, money and idempotency.
+
+A token is bound to one cooperative. Staff act with their role's permissions; a member with a
+portal login may read only their own member record, accounts and statements.
+"""
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext_lazy as _
+from ninja import Header, Path, Query, Schema
+from ninja.security import HttpBearer
+from pydantic import AfterValidator, Field, PlainSerializer, WithJsonSchema
+
+from koperasi.domain.money import round_sen
+from koperasi.errors import Conflict, ServiceError
+from koperasi.members import selectors as member_selectors
+from koperasi.members.models import Member
+from koperasi.tenancy import selectors
+from koperasi.tenancy.models import ApiToken, Cooperative, IdempotencyRecord
+
+# ---------------------------------------------------------------- money in and out
+
+
+def _money_text(value: Decimal) -> str:
+    return f"{round_sen(Decimal(value)):f}"
+
+
+# Amounts leave the API as strings with exactly two decimals ("50000.00"), never JSON numbers.
+Money = Annotated[
+    Decimal,
+    PlainSerializer(_money_text, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["50000.00"]}),
+]
+
+# Amounts arrive raw and are parsed by the service (`parse_amount`), which refuses JSON floats:
+# 50000.5 as a binary float is not exactly fifty thousand and a half.
+AmountIn = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"},
+                {"type": "integer", "minimum": 1},
+            ],
+            "description": 'A string such as "50000.00" or an integer; JSON fractions are refused.',
+            "examples": ["50000.00"],
+        }
+    ),
+]
+
+
+class ErrorItem(Schema):
+    field: str | None
+    code: str
+    message: str
+
+
+class ErrorOut(Schema):
+    detail: list[ErrorItem]
+
+
+# Every documented error status answers with the same body.
+ERRORS: dict[int, type[Schema]] = {
+    code: ErrorOut for code in (400, 401, 403, 404, 409, 413, 422, 429)
+}
+
+
+# ---------------------------------------------------------------- shared input types
+
+# Database keys are 64-bit; a larger number would reach the database and fail there.
+MAX_ID = 2**63 - 1
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database.
+    if "\x00" in value:
+        raise ValueError("NUL character")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(..., ge=1, le=MAX_ID)]
+Limit = Annotated[int, Query(50, ge=1, le=200, description="Page size (at most 200)")]
+Offset = Annotated[int, Query(0, ge=0, le=10**9)]
+DateFrom = Annotated[dt.date | None, Query(None, alias="from", description="YYYY-MM-DD")]
+DateTo = Annotated[dt.date | None, Query(None, alias="to", description="YYYY-MM-DD")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(None, alias="Idempotency-Key", description="A unique key per intended request."),
+]
+
+
+# Counting a million rows costs more than the page itself; past this many, say "at least".
+COUNT_CAP = 10_000
+
+
+def page(queryset: QuerySet[Any], limit: int, offset: int) -> dict[str, Any]:
+    """One page of a list as `{"items": [...], "count": N, "count_capped": bool}`.
+
+    `count` is exact up to COUNT_CAP; beyond it `count` is COUNT_CAP and `count_capped` is true.
+    """
+    count = queryset.order_by()[: COUNT_CAP + 1].count()
+    return {
+        "items": list(queryset[offset : offset + limit]),
+        "count": min(count, COUNT_CAP),
+        "count_capped": count > COUNT_CAP,
+    }
+
+
+# ---------------------------------------------------------------- who is calling
+
+
+class BearerAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        return selectors.token_owner(token.strip()) if token.strip() else None
+
+
+@dataclass(frozen=True)
+class Caller:
+    token: ApiToken
+    cooperative: Cooperative
+    user: Any
+    role: str | None = None
+    # Set for a member's own login: every read is limited to this member.
+    member: Member | None = None
+
+
+def authorize(request: HttpRequest, permission: str, *, member_ok: bool = False) -> Caller:
+    """The caller, or NotFound for a stranger and PermissionDenied for a role without it.
+
+    `member_ok` lets a member's own login through for reads of their own data; every other
+    endpoint answers a member login as it answers a stranger: 404.
+    """
+    token: ApiToken = request.auth  # type: ignore[attr-defined]
+    coop, user = token.cooperative, token.user
+    # Read with the token (selectors.token_owner).
+    staff_role: str | None = getattr(token, "staff_role", None)
+    if member_ok and staff_role is None:
+        own = member_selectors.member_for_user(user)
+        if own is not None and own.cooperative_id == coop.pk:
+            return Caller(token=token, cooperative=coop, user=user, member=own)
+    role = selectors.require_permission(user, coop, permission, role=staff_role)
+    return Caller(token=token, cooperative=coop, user=user, role=role)
+
+
+# ---------------------------------------------------------------- idempotency
+
+MAX_KEY_LENGTH = 100
+
+
+def _request_hash(request: HttpRequest) -> str:
+    body = json.loads(request.body) if request.body else None
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{request.method} {request.path}\n{canonical}".encode()).hexdigest()
+
+
+def idempotent(
+    request: HttpRequest,
+    caller: Caller,
+    key: str | None,
+    action: Callable[[str], tuple[int, dict[str, Any]]],
+    *,
+    required: bool = True,
+    keyed_service: bool = False,
+) -> HttpResponse:
+    """Run `action` once per Idempotency-Key; a retry gets the first status and JSON body back.
+
+    The record is inserted first in the same transaction as the action, so a concurrent retry
+    waits on the unique key and then replays; a refused action rolls back both the record and
+    the books. `action` receives the key to hand the service and returns (status, JSON body).
+
+    `keyed_service` is for an action whose service is itself idempotent by the key it is given
+    and refuses the key for anything but the same request (a savings movement compares
+    account, amount and note), and whose answer is made from what the first request stored:
+    no record is kept, the service answers a retry with the first movement (the same status
+    and body) and a different request with 409. The action then runs in a transaction of its
+    own, so the service may use its one-statement way.
+    """
+    key = (key or "").strip()
+    if not key:
+        if required:
+            raise ServiceError(
+                "idempotency_key_required",
+                _("Send an Idempotency-Key header so a retry can never post twice."),
+                "Idempotency-Key",
+            )
+        with transaction.atomic():
+            status, body = action("")
+        return JsonResponse(body, status=status)
+    if len(key) > MAX_KEY_LENGTH or "\x00" in key:
+        raise ServiceError(
+            "invalid",
+            _("Use an Idempotency-Key of at most %(n)s plain characters.") % {"n": MAX_KEY_LENGTH},
+            "Idempotency-Key",
+        )
+    if keyed_service:
+        status, body = action(f"api:{key}")
+        return JsonResponse(body, status=status, safe=False)
+    request_hash = _request_hash(request)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    cooperative=caller.cooperative, key=key, request_hash=request_hash
+                )
+        except IntegrityError:
+            first = IdempotencyRecord.objects.get(cooperative=caller.cooperative, key=key)
+            return _stored_answer(first, request_hash)
+        status, body = action(f"api:{key}")
+        record.status_code = status
+        record.response_body = body
+        record.save(update_fields=["status_code", "response_body"])
+    return JsonResponse(body, status=status, safe=False)
+
+
+def _stored_answer(first: IdempotencyRecord, request_hash: str) -> HttpResponse:
+    if first.request_hash != request_hash:
+        raise Conflict(
+            "idempotency_key_reused",
+            _("This Idempotency-Key was already used for a different request."),
+            "Idempotency-Key",
+        )
+    # The stored answer, unchanged: same status and body, nothing posted again.
+    return JsonResponse(first.response_body, status=first.status_code, safe=False)

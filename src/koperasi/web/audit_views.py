@@ -1,0 +1,26 @@
+"""The audit log page: who did what, when and from where (supervisors, board, manager).
+
+The records are the audit app's; the page lives here, above the apps whose plumbing it uses.
+"""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from koperasi.audit import selectors
+from koperasi.common.decorators import staff_view
+from koperasi.common.paging import peek_page
+
+PAGE_SIZE = 50
+# Offered as suggestions; any prefix typed works.
+ACTION_PREFIXES = ("members.", "savings.", "ledger.", "tenancy.", "auth.")
+
+
+@require_GET
+@staff_view("audit.view")
+def audit_log(request: HttpRequest) -> HttpResponse:
+    action = request.GET.get("action", "").strip()[:60]
+    qs = selectors.audit_log(cooperative=request.cooperative, action=action)  # type: ignore[attr-defined]
+    page = peek_page(qs, request.GET.get("page"), PAGE_SIZE)
+    context = {"page": page, "action": action, "prefixes": ACTION_PREFIXES}
+    return render(request, "audit/log.html", context)

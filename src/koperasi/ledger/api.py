@@ -16,6 +16,7 @@ from koperasi.tenancy.api import (
     ERRORS,
     DateFrom,
     DateTo,
+    IsoDate,
     Limit,
     Money,
     Offset,
@@ -114,7 +115,7 @@ def _check_range(date_from: dt.date | None, date_to: dt.date | None) -> None:
 @router.get("/trial-balance", response={200: TrialBalanceOut, **ERRORS})
 def trial_balance(
     request: HttpRequest,
-    as_of: Annotated[dt.date | None, Query(None, description="YYYY-MM-DD")] = None,
+    as_of: Annotated[IsoDate | None, Query(None, description="YYYY-MM-DD")] = None,
 ) -> dict[str, Any]:
     """Balances of every postable account; summed to `as_of` when given, else current."""
     caller = authorize(request, VIEW_LEDGER)

@@ -20,7 +20,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Status
 from ninja.errors import AuthenticationError
-from pydantic import WithJsonSchema
 
 from koperasi.domain.errors import DomainError
 from koperasi.domain.money import parse_amount
@@ -67,17 +66,20 @@ from koperasi.loans.schemas import (
     WriteOffOut,
 )
 from koperasi.loans.simulation import parse_rate, simulate
-from koperasi.tenancy import selectors as tenancy
 from koperasi.tenancy.api import (
     ERRORS,
     MAX_ID,
     Caller,
     IdempotencyKey,
+    IsoDate,
     Limit,
+    MemberFilter,
     Offset,
     PathId,
+    QueryInt,
     authorize,
     idempotent,
+    live_token,
     page,
 )
 from koperasi.tenancy.models import Cooperative
@@ -90,24 +92,8 @@ from koperasi.tenancy.permissions import (
 
 router = Router(tags=["loans"])
 
-# Like amounts, a rate arrives raw and is parsed exactly; a JSON fraction (a float) is refused.
-RateIn = Annotated[
-    Any,
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "pattern": r"^\d+(\.\d{1,8})?$"},
-                {"type": "integer", "minimum": 0},
-            ],
-            "description": 'Percent per `rate_period`, a string such as "1.5" or an integer.',
-            "examples": ["1.5"],
-        }
-    ),
-]
-
-
-QueryId = Annotated[int | None, Query(None, ge=1, le=MAX_ID)]
-QueryDate = Annotated[dt.date | None, Query(None, alias="date", description="YYYY-MM-DD")]
+QueryId = Annotated[QueryInt | None, Query(None, ge=1, le=MAX_ID)]
+QueryDate = Annotated[IsoDate | None, Query(None, alias="date", description="YYYY-MM-DD")]
 
 
 @contextmanager
@@ -130,7 +116,7 @@ def _token_cooperative(request: HttpRequest) -> Cooperative | None:
     if not header:
         return None
     scheme, _sep, raw = header.partition(" ")
-    token = tenancy.token_owner(raw.strip()) if scheme.lower() == "bearer" and raw.strip() else None
+    token = live_token(raw) if scheme.lower() == "bearer" else None
     if token is None or not token.cooperative.is_active:
         raise AuthenticationError()
     coop: Cooperative = token.cooperative
@@ -218,7 +204,7 @@ def _application_json(caller: Caller, application_id: int) -> dict[str, Any]:
 def list_applications(
     request: HttpRequest,
     status: ApplicationStatus | None = None,
-    member: Annotated[int | None, Query(None, ge=1, le=MAX_ID, description="Member id")] = None,
+    member: MemberFilter = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
@@ -384,8 +370,8 @@ def portfolio(
     request: HttpRequest,
     product: QueryId = None,
     officer: QueryId = None,
-    collectibility: Annotated[int | None, Query(None, ge=1, le=5)] = None,
-    min_days_past_due: Annotated[int | None, Query(None, ge=0, le=10**6)] = None,
+    collectibility: Annotated[QueryInt | None, Query(None, ge=1, le=5)] = None,
+    min_days_past_due: Annotated[QueryInt | None, Query(None, ge=0, le=10**6)] = None,
     status: Literal["active", "closed", "written_off", "all"] = "active",
     member: QueryId = None,
     limit: Limit = 50,
@@ -422,7 +408,7 @@ def get_schedule(
     request: HttpRequest,
     loan_id: PathId,
     version: Annotated[
-        int | None, Query(None, ge=1, le=32767, description="Default: the current schedule")
+        QueryInt | None, Query(None, ge=1, le=32767, description="Default: the current schedule")
     ] = None,
 ) -> dict[str, Any]:
     """The instalment schedule with what has been paid; earlier versions stay after a
@@ -484,7 +470,8 @@ def settlement_quote(request: HttpRequest, loan_id: PathId, on: QueryDate = None
     """What pays the whole loan off on a date (default today), valid until `valid_until`."""
     caller = authorize(request, VIEW_LOANS, member_ok=True)
     loan = _loan(caller, loan_id)
-    quote = loans.settlement_quote(cooperative=caller.cooperative, loan_id=loan.pk, on=on)
+    with _fields_named({"on": "date"}):
+        quote = loans.settlement_quote(cooperative=caller.cooperative, loan_id=loan.pk, on=on)
     return {
         "loan_number": quote.loan_number,
         "as_of": quote.as_of,

@@ -5,11 +5,11 @@ Every money-moving call needs an Idempotency-Key header; a retry gets the first 
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
-from ninja import Query, Router, Schema
+from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
 from koperasi.errors import NotFound, ServiceError
@@ -17,7 +17,6 @@ from koperasi.savings import selectors, services
 from koperasi.savings.models import SavingsAccount, SavingsTransaction
 from koperasi.tenancy.api import (
     ERRORS,
-    MAX_ID,
     AmountIn,
     Caller,
     DateFrom,
@@ -25,6 +24,7 @@ from koperasi.tenancy.api import (
     Id,
     IdempotencyKey,
     Limit,
+    MemberFilter,
     Money,
     Offset,
     PathId,
@@ -166,7 +166,7 @@ def _account(caller: Caller, account_id: int) -> SavingsAccount:
 @router.get("/accounts", response={200: AccountPage, **ERRORS})
 def list_accounts(
     request: HttpRequest,
-    member: Annotated[int | None, Query(None, ge=1, le=MAX_ID, description="Member id")] = None,
+    member: MemberFilter = None,
     kind: SavingsKindName | None = None,
     limit: Limit = 50,
     offset: Offset = 0,

@@ -22,6 +22,11 @@ portal_patterns = [
     path("", portal_views.portal_home, name="portal_home"),
     path("rekening/<int:account_id>/", portal_views.portal_statement, name="portal_statement"),
     path("profil/", portal_views.portal_profile, name="portal_profile"),
+    path(
+        "profil/token-api/<int:token_id>/cabut/",
+        portal_views.portal_token_revoke,
+        name="portal_token_revoke",
+    ),
     path("simulasi-pinjaman/", loan_views.portal_simulator, name="portal_loan_simulator"),
     path(
         "simulasi-jasa-simpanan/",

@@ -16,7 +16,6 @@ import pytest
 
 from koperasi.ledger.services import business_today
 from koperasi.loans.models import Loan
-from koperasi.loans.services.repayments import QUOTE_HORIZON
 from tests.api.conftest import codes
 from tests.api.test_loans_api import (  # noqa: F401  (fixtures)
     build_book,
@@ -26,6 +25,8 @@ from tests.api.test_loans_api import (  # noqa: F401  (fixtures)
     staff,
 )
 
+# A settlement quote may be asked for up to a year after the business date.
+QUOTE_HORIZON = dt.timedelta(days=366)
 OTHER_SCRIPTS = ["١٠٠٠٠", "１０００００", "10٠٠٠", "۱۲۳۴۵", "१२३४५"]
 
 

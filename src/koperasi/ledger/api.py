@@ -44,7 +44,7 @@ class TrialBalanceOut(Schema):
     balanced: bool
 
 
-class AccountOut(Schema):
+class LedgerAccountOut(Schema):
     id: int
     code: str
     name: str
@@ -140,7 +140,7 @@ def trial_balance(
     }
 
 
-@router.get("/accounts", response={200: list[AccountOut], **ERRORS})
+@router.get("/accounts", response={200: list[LedgerAccountOut], **ERRORS})
 def chart(request: HttpRequest) -> list[Account]:
     """The chart of accounts with each account's current balance."""
     caller = authorize(request, VIEW_LEDGER)

@@ -48,20 +48,20 @@ from koperasi.loans.schemas import (
     DisburseIn,
     LoanDetailOut,
     LoanPage,
+    LoanProductOut,
+    LoanProductPage,
     LoanScheduleOut,
+    LoanTransactionOut,
+    LoanTransactionPage,
     PaymentIn,
-    ProductOut,
-    ProductPage,
     QuoteOut,
     RecoveryIn,
     RejectIn,
     RestructuringIn,
     RestructuringOut,
     ReverseIn,
-    ScheduleOut,
+    SimulatedScheduleOut,
     SimulateIn,
-    TransactionOut,
-    TransactionPage,
     WriteOffIn,
     WriteOffOut,
 )
@@ -123,7 +123,7 @@ def _token_cooperative(request: HttpRequest) -> Cooperative | None:
     return coop
 
 
-@router.post("/simulate", auth=None, response={200: ScheduleOut, **ERRORS})
+@router.post("/simulate", auth=None, response={200: SimulatedScheduleOut, **ERRORS})
 def simulate_loan(request: HttpRequest, payload: SimulateIn) -> dict[str, Any]:
     """The instalment schedule of a loan (flat, menurun or anuitas); nothing is stored.
 
@@ -153,7 +153,7 @@ def simulate_loan(request: HttpRequest, payload: SimulateIn) -> dict[str, Any]:
 # ---------------------------------------------------------------- products
 
 
-@router.get("/products", response={200: ProductPage, **ERRORS})
+@router.get("/products", response={200: LoanProductPage, **ERRORS})
 def list_products(request: HttpRequest, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
     """The cooperative's loan products; a member sees the ones open for applications."""
     caller = authorize(request, VIEW_LOANS, member_ok=True)
@@ -163,7 +163,7 @@ def list_products(request: HttpRequest, limit: Limit = 50, offset: Offset = 0) -
     return page(products.order_by("code", "id"), limit, offset)
 
 
-@router.get("/products/{product_id}", response={200: ProductOut, **ERRORS})
+@router.get("/products/{product_id}", response={200: LoanProductOut, **ERRORS})
 def get_product(request: HttpRequest, product_id: PathId) -> LoanProduct:
     caller = authorize(request, VIEW_LOANS, member_ok=True)
     product = selectors.product(cooperative=caller.cooperative, product_id=product_id)
@@ -334,7 +334,7 @@ def _loan_json(loan: Loan, as_of: dt.date) -> dict[str, Any]:
 
 
 def _txn_json(txn: LoanTransaction) -> dict[str, Any]:
-    return TransactionOut.from_orm(txn).model_dump(mode="json")
+    return LoanTransactionOut.from_orm(txn).model_dump(mode="json")
 
 
 @router.post("/applications/{application_id}/disburse", response={201: LoanDetailOut, **ERRORS})
@@ -426,7 +426,7 @@ def get_schedule(
     }
 
 
-@router.get("/loans/{loan_id}/transactions", response={200: TransactionPage, **ERRORS})
+@router.get("/loans/{loan_id}/transactions", response={200: LoanTransactionPage, **ERRORS})
 def get_transactions(
     request: HttpRequest, loan_id: PathId, limit: Limit = 50, offset: Offset = 0
 ) -> dict[str, Any]:
@@ -435,7 +435,7 @@ def get_transactions(
     return page(selectors.history(loan=_loan(caller, loan_id)), limit, offset)
 
 
-@router.post("/loans/{loan_id}/repayments", response={201: TransactionOut, **ERRORS})
+@router.post("/loans/{loan_id}/repayments", response={201: LoanTransactionOut, **ERRORS})
 def repay(
     request: HttpRequest,
     loan_id: PathId,
@@ -485,7 +485,7 @@ def settlement_quote(request: HttpRequest, loan_id: PathId, on: QueryDate = None
     }
 
 
-@router.post("/loans/{loan_id}/payoff", response={201: TransactionOut, **ERRORS})
+@router.post("/loans/{loan_id}/payoff", response={201: LoanTransactionOut, **ERRORS})
 def pay_off(
     request: HttpRequest,
     loan_id: PathId,
@@ -513,7 +513,7 @@ def pay_off(
 
 
 @router.post(
-    "/loans/transactions/{transaction_id}/reverse", response={201: TransactionOut, **ERRORS}
+    "/loans/transactions/{transaction_id}/reverse", response={201: LoanTransactionOut, **ERRORS}
 )
 def reverse(
     request: HttpRequest,
@@ -643,7 +643,7 @@ def decide_write_off(
     return idempotent(request, caller, idempotency_key, run)
 
 
-@router.post("/loans/{loan_id}/recoveries", response={201: TransactionOut, **ERRORS})
+@router.post("/loans/{loan_id}/recoveries", response={201: LoanTransactionOut, **ERRORS})
 def recover(
     request: HttpRequest,
     loan_id: PathId,

@@ -73,7 +73,7 @@ class SimulateIn(Schema):
     skip_holidays: Flag = False
 
 
-class InstalmentOut(Schema):
+class SimulatedInstalmentOut(Schema):
     no: int
     due_date: str
     principal: str
@@ -82,13 +82,13 @@ class InstalmentOut(Schema):
     balance: str
 
 
-class ScheduleOut(Schema):
-    instalments: list[InstalmentOut]
+class SimulatedScheduleOut(Schema):
+    instalments: list[SimulatedInstalmentOut]
     total_interest: str
     total_payment: str
 
 
-class ProductOut(Schema):
+class LoanProductOut(Schema):
     id: int
     code: str
     name: str
@@ -125,8 +125,8 @@ class ProductOut(Schema):
     is_active: bool
 
 
-class ProductPage(Schema):
-    items: list[ProductOut]
+class LoanProductPage(Schema):
+    items: list[LoanProductOut]
     count: int
     count_capped: bool = False
 
@@ -433,7 +433,7 @@ class LoanScheduleOut(Schema):
     instalments: list[ScheduleRowOut]
 
 
-class TransactionOut(Schema):
+class LoanTransactionOut(Schema):
     id: int
     loan: int
     kind: str
@@ -466,8 +466,8 @@ class TransactionOut(Schema):
         return obj.reverses_id
 
 
-class TransactionPage(Schema):
-    items: list[TransactionOut]
+class LoanTransactionPage(Schema):
+    items: list[LoanTransactionOut]
     count: int
     count_capped: bool = False
 

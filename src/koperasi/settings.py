@@ -76,6 +76,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it sees every answer: errors under /api/ in the API's JSON shape.
+    "koperasi.api.JsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -173,6 +175,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_ENABLED = not env_flag("AXES_DISABLED")
+
+# API bearer tokens expire this many days after they are issued (KOPERASI_TOKEN_DAYS).
+API_TOKEN_TTL_DAYS = max(1, int(os.environ.get("KOPERASI_TOKEN_DAYS", "90")))
 
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]

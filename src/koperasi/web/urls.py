@@ -23,6 +23,11 @@ portal_patterns = [
     path("profil/", portal_views.portal_profile, name="portal_profile"),
     path("simulasi-pinjaman/", include("koperasi.loans.simulator_urls")),
     path(
+        "profil/token-api/<int:token_id>/cabut/",
+        portal_views.portal_token_revoke,
+        name="portal_token_revoke",
+    ),
+    path(
         "simulasi-jasa-simpanan/",
         portal_views.portal_interest_simulation,
         name="portal_interest_simulation",

@@ -539,17 +539,32 @@ def _quote(
     return quote, waived
 
 
+# A quote is for a day the loan could be paid off on: not before it was disbursed, and at most
+# a year after the business date (a quote further out is a guess, not a figure to pay).
+QUOTE_HORIZON = dt.timedelta(days=366)
+
+
 def settlement_quote(
     *, cooperative: Cooperative, loan_id: int, on: dt.date | None = None
 ) -> SettlementQuote:
-    """What pays the loan off today (valid to `valid_until`); reads only."""
+    """What pays the loan off on `on` (default: the business date), valid to `valid_until`;
+    reads only. `on` runs from the disbursement to QUOTE_HORIZON after the business date."""
     loan = (
         Loan.objects.filter(cooperative=cooperative, pk=loan_id).select_related("product").first()
     )
     if loan is None:
         raise NotFound(_("Loan not found."))
     check_active(loan)
-    day = business_date(cooperative, on)
+    today = business_date(cooperative, None)
+    day = on or today
+    last = today + QUOTE_HORIZON
+    if not loan.disbursed_on <= day <= last:
+        raise ServiceError(
+            "quote_date_out_of_range",
+            _("A settlement quote is for a day from %(first)s (the disbursement) to %(last)s.")
+            % {"first": loan.disbursed_on.isoformat(), "last": last.isoformat()},
+            "on",
+        )
     return _quote(loan, current_rows(loan), day)[0]
 
 

@@ -3,8 +3,8 @@
 KOPERASI_HOME   folder for the embedded SQLite database, media and the generated secret key (./var)
 DATABASE_URL    postgresql://user@host:5432/name for PostgreSQL (production); default SQLite
 SECRET_KEY      required in production; otherwise generated once into KOPERASI_HOME
-DEBUG           "1" to enable debug pages (the demo does); off by default
-KOPERASI_DEMO   "1" shows the demo logins on the login page
+DEBUG           "1" to enable debug pages (development only; the demo keeps it off)
+KOPERASI_DEMO   "1" shows the demo logins on the login page and allows plain http
 ALLOWED_HOSTS   comma separated; default localhost only
 """
 
@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "koperasi.web.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "koperasi.web.middleware.LanguageMiddleware",
@@ -189,6 +190,24 @@ MEDIA_ROOT = KOPERASI_HOME / "media"
 MAX_UPLOAD_BYTES = int(os.environ.get("KOPERASI_MAX_UPLOAD_BYTES", 5 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
+
+# Pages load scripts, styles, fonts and images from this site only: no inline script, no inline
+# style, no eval (htmx is told so in base.html). Pico's form icons are data: images. The API docs
+# (Swagger UI) add what they need in koperasi/api.py.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -172,6 +172,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_ENABLED = not env_flag("AXES_DISABLED")
+# Reverse proxies in front of the server (0: none). Behind one, the client's address is read from
+# X-Forwarded-For, so a lock-out hits one address, not everyone behind the proxy (see
+# docs/operations.md, "Behind a reverse proxy").
+KOPERASI_PROXY_COUNT = int(os.environ.get("KOPERASI_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "koperasi.common.client_address.client_address"
 
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]
@@ -209,6 +214,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# A login lasts one working day at most (counted from the login), and ends with the browser on
+# a shared teller workstation.
+SESSION_COOKIE_AGE = int(os.environ.get("KOPERASI_SESSION_MINUTES", "480")) * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_flag("KOPERASI_SESSION_AT_BROWSER_CLOSE", default=True)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -169,6 +169,7 @@ def every_page(world: World) -> list[Page]:
         Page("login", reverse("login"), ""),
         Page("home", reverse("home"), "two-coops"),
         Page("loans:simulator", reverse("loans:simulator", kwargs={"code": code}), ""),
+        Page("api-v1:openapi-view", reverse("api-v1:openapi-view"), ""),  # Swagger UI
         staff("dashboard"),
         staff("members:list"),
         staff("members:register"),

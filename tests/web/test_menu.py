@@ -52,7 +52,7 @@ def shown_by_crawling(client: Client, start: str) -> set[str]:
         url = to_visit.pop()
         visited.add(url)
         response = client.get(url)
-        if response.status_code != 200:
+        if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
             continue
         links = menu_links(response.content.decode())
         shown |= links

@@ -198,7 +198,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 
 # Pages load scripts, styles, fonts and images from this site only: no inline script, no inline
 # style, no eval (htmx is told so in base.html). Pico's form icons are data: images. The API docs
-# (Swagger UI) add what they need in koperasi/api.py.
+# (django-ninja's Swagger UI) keep to it as they are: their start-up script is a static file.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

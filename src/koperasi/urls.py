@@ -19,3 +19,8 @@ urlpatterns = [
     path("k/<slug:code>/tutup-buku/", include("koperasi.closing.urls")),
     path("", include("koperasi.web.urls")),
 ]
+
+# Our own pages in the user's language, with the menu (500 keeps Django's handler, which renders
+# templates/500.html without touching the database).
+handler403 = "koperasi.web.error_pages.permission_denied"
+handler404 = "koperasi.web.error_pages.page_not_found"

@@ -10,13 +10,14 @@ What it does, in order:
      role, members with savings, loans in every stage, a repayment, a restructuring and a
      write-off waiting for decision, a document and a pending day-end run.
   2. Serves the app with `koperasi serve` (gunicorn) on a free 127.0.0.1 port.
-  3. cross-tenant: A's tokens (every role and a member's) and A's staff and portal sessions try
-     every API operation and every staff page (/k/alfa/... with B's ids, /k/bravo/...) and the
-     portal with B's ids. A leak is an answer showing B's data or any change to B's rows.
+  3. tenant (cross-tenant): A's tokens (every role and a member's) and A's staff and portal
+     sessions try every API operation and every staff page (/k/alfa/... with B's ids,
+     /k/bravo/...) and the portal with B's ids. A leak is an answer showing B's data, a 2xx
+     for B's record, or any change to B's rows.
   4. fuzz: every operation of /api/v1/openapi.json with a fixed battery of malformed requests,
      then Hypothesis-generated valid and invalid requests with the tokens of several roles.
      Any 5xx, unanswered request, or non-JSON answer under /api/ is a server error.
-  5. concurrency: many threads deposit, withdraw, transfer and repay on the same accounts
+  5. race (concurrency): many threads deposit, withdraw, transfer and repay on the same accounts
      with retries of one Idempotency-Key and overdraw attempts, and confirm one payroll file
      at once. Then double posts (movements vs keys), overdrafts (a balance below zero or not
      Σ of its movements) and `koperasi check`.
@@ -47,6 +48,13 @@ from _probe.findings import Findings  # noqa: E402
 
 PHASES = ("tenant", "fuzz", "race")
 CHECK_RESERVE = 15.0  # seconds kept for the final checks
+# Each check runs at least this long even when a slow set-up ate the budget: a run that
+# checked nothing must not look clean.
+MIN_PHASE_SECONDS = 10.0
+
+
+def _deadline(seconds: float) -> float:
+    return time.monotonic() + max(seconds, MIN_PHASE_SECONDS)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -68,7 +76,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--budget-seconds",
         type=float,
         default=300,
-        help="the whole run, set-up included (default: %(default)s)",
+        help="the whole run, set-up included; each check still gets at least "
+        f"{MIN_PHASE_SECONDS:.0f} s (default: %(default)s)",
     )
     parser.add_argument(
         "--max-examples",
@@ -144,18 +153,18 @@ def run_phases(
         print(f"  serving on 127.0.0.1:{server.port} ({time.monotonic() - started:.0f} s)")
         watch = None
         if "tenant" in args.phases:
-            deadline = time.monotonic() + 0.4 * (end - time.monotonic() - CHECK_RESERVE)
-            watch = tenant.run(ctx, spec, deadline)
+            watch = tenant.run(ctx, spec, _deadline(0.4 * (end - time.monotonic() - CHECK_RESERVE)))
             print(f"  cross-tenant done ({time.monotonic() - started:.0f} s)")
         if "fuzz" in args.phases:
             watch = watch or tenant.Watch(ctx)
             left = end - time.monotonic() - CHECK_RESERVE
-            deadline = time.monotonic() + (0.65 * left if "race" in args.phases else left)
-            fuzz.run(ctx, spec, deadline, args.max_examples, args.seed)
+            share = 0.65 * left if "race" in args.phases else left
+            fuzz.run(ctx, spec, _deadline(share), args.max_examples, args.seed)
             watch.after(fuzz.PHASE, None, None)  # B's rows are still as they were
             print(f"  fuzz done ({time.monotonic() - started:.0f} s)")
         if "race" in args.phases:
-            race.run(ctx, max(time.monotonic() + 3, end - CHECK_RESERVE), args.threads, args.seed)
+            left = end - time.monotonic() - CHECK_RESERVE
+            race.run(ctx, _deadline(left), args.threads, args.seed)
             print(f"  concurrency done ({time.monotonic() - started:.0f} s)")
     finally:
         server.stop()

@@ -279,9 +279,13 @@ def battery(op: Operation, ctx: Context, pools: dict[str, list[int]]) -> list[Se
     def add(
         method: str, p: str, headers: dict[str, Any], body: bytes | None, who: str = caller
     ) -> None:
-        if revoke and who and headers.get("Authorization") == f"Bearer {token}":
+        value = headers.get("Authorization")
+        if revoke and isinstance(value, str) and token in value:
             # Revoking must not spend the shared token: each request gets a fresh one.
-            headers = {**headers, "Authorization": f"Bearer {ctx.world.fresh_token(who)}"}
+            headers = {
+                **headers,
+                "Authorization": value.replace(token, ctx.world.fresh_token(caller)),
+            }
         sent.append(Sent(method, p, op.template, {"Accept-Language": "id", **headers}, body, who))
 
     auth = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"bat-{time.monotonic_ns()}"}

@@ -124,14 +124,16 @@ def _send(ctx: Context, token: str, op: Op) -> None:
     op.answers.append((reply.status, reply.body.decode("utf-8", "replace")))
 
 
-def run(ctx: Context, deadline: float, threads: int, seed: int) -> None:
+def run(
+    ctx: Context, deadline: float, threads: int, seed: int, rounds_limit: int | None = None
+) -> None:
     rng = random.Random(seed)
     targets = prepare_targets(ctx)
     payroll = _payroll_confirms(ctx, targets, threads)  # first, while every loan is active
     token = ctx.token("alfa/teller")
     requests: list[Op] = []
     rounds = 0
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and (rounds_limit is None or rounds < rounds_limit):
         rounds += 1
         ops, work = make_work(rng, targets, 6 * threads)
         requests += ops
@@ -150,12 +152,17 @@ def _in_threads(n: int, work: list[Any], do: Any, deadline: float) -> None:
         items.put(item)
 
     def worker() -> None:
-        while time.monotonic() < deadline + 30:
-            try:
-                item = items.get_nowait()
-            except queue.Empty:
-                return
-            do(item)
+        from django.db import connections
+
+        try:
+            while time.monotonic() < deadline + 30:
+                try:
+                    item = items.get_nowait()
+                except queue.Empty:
+                    return
+                do(item)
+        finally:
+            connections.close_all()  # this thread's own, if it opened one
 
     pool = [threading.Thread(target=worker) for _ in range(n)]
     for t in pool:
@@ -164,11 +171,20 @@ def _in_threads(n: int, work: list[Any], do: Any, deadline: float) -> None:
         t.join()
 
 
+def _canonical(body: str) -> str:
+    """The answer's JSON with sorted keys (PostgreSQL's jsonb keeps a replayed answer's keys in
+    its own order)."""
+    try:
+        return json.dumps(json.loads(body), sort_keys=True)
+    except ValueError:
+        return body
+
+
 def _judge(ctx: Context, requests: list[Op]) -> None:
     by_key: dict[str, list[tuple[str, bool, str]]] = defaultdict(list)
     unknown: set[str] = set()
     for op in requests:
-        accepted = {body for status, body in op.answers if 200 <= status < 300}
+        accepted = {_canonical(body) for status, body in op.answers if 200 <= status < 300}
         if len(accepted) > 1:
             ctx.findings.note(f"{op.kind}: retries of one request got different 2xx answers")
         if any(status == 0 for status, _ in op.answers) and not accepted:

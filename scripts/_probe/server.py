@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -97,32 +96,16 @@ class Server:
         return exception_lines(chunk)
 
 
-_ACCESS_LINE = re.compile(r"^\S+ - - \[")
-
-
 def exception_lines(log: str) -> list[str]:
-    """The last line of each traceback in a log excerpt."""
+    """The exception line ("KeyError: 'x'") that ends each traceback in a log excerpt."""
     causes: list[str] = []
     in_traceback = False
-    last = ""
     for line in log.splitlines():
         if line.startswith("Traceback (most recent call last)"):
-            in_traceback, last = True, ""
-            continue
-        if not in_traceback:
-            continue
-        if line.startswith((" ", "\t")) or not line.strip():
-            continue
-        if _ACCESS_LINE.match(line) or line.startswith("["):
+            in_traceback = True
+        elif in_traceback and line.strip() and not line.startswith((" ", "\t")):
+            causes.append(line.strip()[:200])
             in_traceback = False
-            if last:
-                causes.append(last)
-            continue
-        if line.startswith(("During handling", "The above exception")):
-            continue
-        last = line.strip()[:200]
-    if in_traceback and last:
-        causes.append(last)
     return causes
 
 

@@ -56,7 +56,12 @@ def _drop_database(server: str, name: str) -> None:
 
 def prepare(*, sqlite: bool, pg_server: str, db_name: str, keep: bool) -> Environment:
     """Environment variables for this process and the server; a fresh database. Call before
-    Django is imported."""
+    Django is imported. Refuses anything but loopback and the probe's own database name."""
+    server = pg_server.rstrip("/")
+    if not sqlite:
+        if not db_name.startswith(PROBE_DB):
+            raise SystemExit(f"the probe's database name must start with {PROBE_DB!r}")
+        require_loopback(urlsplit(server).hostname or "")
     home = Path(tempfile.mkdtemp(prefix="koperasi-probe-"))
     os.environ.update(
         DJANGO_SETTINGS_MODULE="koperasi.settings",
@@ -73,11 +78,6 @@ def prepare(*, sqlite: bool, pg_server: str, db_name: str, keep: bool) -> Enviro
     if sqlite:
         os.environ.pop("DATABASE_URL", None)
         return Environment(home, "sqlite", None, keep)
-    if not db_name.startswith(PROBE_DB):
-        raise SystemExit(f"the probe's database name must start with {PROBE_DB!r}")
-    parts = urlsplit(pg_server)
-    require_loopback(parts.hostname or "")
-    server = pg_server.rstrip("/")
     _drop_database(server, db_name)
     import psycopg
 
@@ -345,7 +345,7 @@ def seed_tenant(code: str, marker: str, serial_base: int) -> Tenant:
 
 @dataclass
 class World:
-    env: Environment
+    env: Environment | None
     a: Tenant
     b: Tenant
     tokens: dict[str, str]  # caller name → A's bearer token ("alfa/teller", "alfa/member")
@@ -364,7 +364,7 @@ class World:
         return tenancy.issue_token(cooperative=self.a.coop, user=user)
 
 
-def build(env: Environment) -> World:
+def build(env: Environment | None) -> World:
     a = seed_tenant("alfa", "Zqxalfa", 1000)
     b = seed_tenant("bravo", "Zqxbravo", 2000)
     world = World(env, a, b, {})

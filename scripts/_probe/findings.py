@@ -217,8 +217,7 @@ class Findings:
                 write(f"    - [{e['phase']}] {e['method']} {e['route']} e.g. {e['request']}")
             rest = [f"{e['method']} {e['route']}" for e in entries[MAX_ROUTES_SHOWN:]]
             if rest:
-                more = f" and {len(rest) - 12} more (--report lists all)" if len(rest) > 12 else ""
-                write(f"    - also: {', '.join(rest[:12])}{more}")
+                write(f"    - also: {', '.join(rest)}")
         for leak in self.leaks:
             write(f"LEAK [{leak['phase']}] {leak['what']}")
             if leak["request"]:

@@ -110,20 +110,26 @@ class Watch:
 def _api_variants(
     op: Operation, ctx: Context
 ) -> list[tuple[str, dict[str, Any], dict[str, Any], Any]]:
-    """(label, path values, query, body) to try: B's ids everywhere; A's path with B's body."""
+    """(label, path values, query, body) to try: B's ids everywhere; then A's ids everywhere
+    but one query or body field, which names B's record (transfer from A to B, disburse into
+    B's savings, B's member on A's product, B's guarantor...)."""
     a, b = ctx.world.a, ctx.world.b
     path_names = [p["name"] for p in op.params if p["in"] == "path"]
     query_ids = [p["name"] for p in op.params if p["in"] == "query" and p["name"] in ID_KINDS]
-    variants = []
-    b_body = _body_for(op, b)
-    if path_names or query_ids or (b_body and any(k in ID_KINDS for k in b_body)):
-        paths = {n: ids_of(b, ID_KINDS.get(n, "")) for n in path_names}
-        variants.append(("B ids", paths, {q: ids_of(b, ID_KINDS[q]) for q in query_ids}, b_body))
-    if path_names and (query_ids or (b_body and any(k in ID_KINDS for k in b_body))):
-        paths = {n: ids_of(a, ID_KINDS.get(n, "")) for n in path_names}
-        variants.append(
-            ("A path, B body", paths, {q: ids_of(b, ID_KINDS[q]) for q in query_ids}, b_body)
-        )
+    a_body, b_body = _body_for(op, a), _body_for(op, b)
+    body_ids = [k for k in (b_body or {}) if k in ID_KINDS]
+    if not (path_names or query_ids or body_ids):
+        return []
+    paths_b = {n: ids_of(b, ID_KINDS.get(n, "")) for n in path_names}
+    query_b = {q: ids_of(b, ID_KINDS[q]) for q in query_ids}
+    variants = [("B ids", paths_b, query_b, b_body)]
+    paths_a = {n: ids_of(a, ID_KINDS.get(n, "")) for n in path_names}
+    query_a = {q: ids_of(a, ID_KINDS[q]) for q in query_ids}
+    for name in query_ids:
+        variants.append((f"A ids, B {name}", paths_a, {**query_a, name: query_b[name]}, a_body))
+    for name in body_ids:
+        assert a_body is not None and b_body is not None
+        variants.append((f"A ids, B {name}", paths_a, query_a, {**a_body, name: b_body[name]}))
     return variants
 
 

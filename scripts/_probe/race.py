@@ -191,6 +191,13 @@ def _judge(ctx: Context, requests: list[Op]) -> None:
             unknown.add(op.key)  # no answer: its fate is unknown (already a server error)
         by_key[op.key].append((op.kind, bool(accepted), f"{op.kind} {op.path} {op.body}"))
     outcomes = {key: reqs for key, reqs in by_key.items() if key not in unknown}
+    for op in requests:
+        failed = sorted({s for s, _ in op.answers if s >= 500})
+        others = [r[2] for r in by_key[op.key] if r[2] != f"{op.kind} {op.path} {op.body}"]
+        if failed and others:
+            ctx.findings.note(
+                f"{op.kind} answered {failed} when its key had also been sent with: {others[0]}"
+            )
     ctx.findings.double_posts += books.double_posts(ctx.world.a.coop, outcomes)
     if ctx.server is not None:
         for cause in sorted(set(ctx.server.causes_since_last())):

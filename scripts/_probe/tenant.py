@@ -79,7 +79,9 @@ def _body_for(op: Operation, tenant: Any) -> dict[str, Any] | None:
         if op.method == method and op.template.endswith(suffix):
             filled = {}
             for name, value in body.items():
-                if name in ID_KINDS and value == 0:
+                if name == "to_account":  # the same member's wajib: a transfer it may make
+                    value = tenant.ids["account"][-2]
+                elif name in ID_KINDS and value == 0:
                     value = ids_of(tenant, ID_KINDS[name])
                 elif isinstance(value, list) and value == [0]:
                     value = [ids_of(tenant, ID_KINDS[name])]

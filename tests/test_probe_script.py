@@ -214,7 +214,7 @@ def test_the_phases_run_and_find_nothing_wrong_in_the_core(probed):
     small = _small(
         spec,
         [
-            "/api/v1/savings/accounts/{account_id}",
+            "/api/v1/members/{member_id}",
             "/api/v1/loans/loans/{loan_id}/repayments",
             "/api/v1/auth/revoke",
         ],

@@ -31,9 +31,9 @@ ID_KINDS = {
     "member": "member",
     "guarantor_ids": "member",
     "account_id": "account",
-    "from_account": "account",
-    "to_account": "account",
-    "savings_account_id": "account",
+    "from_account": "sukarela",
+    "to_account": "wajib",  # the same member's as from_account: a transfer it may make
+    "savings_account_id": "sukarela",
     "application_id": "application",
     "loan_id": "loan",
     "transaction_id": "loan_txn",

@@ -82,7 +82,7 @@ def form_fields(tenant: Any, action: str = "") -> dict[str, str]:
         "member": str(ids_of(tenant, "member")),
         "account": account,
         "from_account": account,
-        "to_account": str(tenant.ids["account"][-2]),
+        "to_account": str(ids_of(tenant, "wajib")),
         "savings_account": account,
         "product": str(ids_of(tenant, "loan_product")),
         "amount": "10000",

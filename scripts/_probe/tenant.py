@@ -69,9 +69,12 @@ BODIES: list[tuple[str, str, dict[str, Any]]] = [
 
 
 def ids_of(tenant: Any, kind: str) -> int:
-    # A's sukarela account (the last opened of the first member) is the useful one.
+    """One id of a kind: of an account, the last member's sukarela (a transfer goes to the
+    same member's wajib); of anything else, the first."""
+    if kind in ("account", "sukarela", "wajib"):
+        return int(tenant.ids["sukarela" if kind == "account" else kind][-1])
     values = tenant.ids.get(kind) or [1]
-    return values[-1] if kind == "account" else values[0]
+    return values[0]
 
 
 def _body_for(op: Operation, tenant: Any) -> dict[str, Any] | None:
@@ -79,9 +82,7 @@ def _body_for(op: Operation, tenant: Any) -> dict[str, Any] | None:
         if op.method == method and op.template.endswith(suffix):
             filled = {}
             for name, value in body.items():
-                if name == "to_account":  # the same member's wajib: a transfer it may make
-                    value = tenant.ids["account"][-2]
-                elif name in ID_KINDS and value == 0:
+                if name in ID_KINDS and value == 0:
                     value = ids_of(tenant, ID_KINDS[name])
                 elif isinstance(value, list) and value == [0]:
                     value = [ids_of(tenant, ID_KINDS[name])]

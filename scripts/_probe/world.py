@@ -169,9 +169,10 @@ def add_member(tenant: Tenant, serial: int, i: int, savings_amount: Decimal) -> 
     )
     member.refresh_from_db()
     tenant.add("member", member.pk)
-    tenant.add(
-        "account", *SavingsAccount.objects.filter(member=member).values_list("pk", flat=True)
-    )
+    owned = SavingsAccount.objects.filter(member=member)
+    tenant.add("account", *owned.values_list("pk", flat=True))
+    tenant.add("sukarela", sukarela.pk)
+    tenant.add("wajib", owned.get(product__kind="wajib").pk)
     tenant.secrets += [data.nik, data.phone]
     return member
 

@@ -138,14 +138,14 @@ def _member_input(marker: str, serial: int, i: int) -> Any:
 
 def add_member(tenant: Tenant, serial: int, i: int, savings_amount: Decimal) -> Any:
     """An active member (pokok paid, joined three years ago) with a funded sukarela account."""
-    from koperasi.members import services as members
+    from koperasi.membership import services as membership
     from koperasi.savings import services as savings
     from koperasi.savings.models import SavingsAccount
 
     coop, teller = tenant.coop, tenant.staff["teller"]
     data = _member_input(tenant.marker, serial, i)
     today = dt.date.today()
-    member = members.register_member(
+    member = membership.register_member(
         cooperative=coop, actor=teller, data=data, joined_on=today - dt.timedelta(days=3 * 365)
     )
     pokok = SavingsAccount.objects.get(member=member, product__kind="pokok")
@@ -242,6 +242,7 @@ def seed_tenant(code: str, marker: str, serial_base: int) -> Tenant:
     from django.contrib.auth import get_user_model
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from koperasi.administration import services as administration
     from koperasi.closing import services as closing
     from koperasi.ledger.models import Account, JournalEntry
     from koperasi.loans import services as loans
@@ -252,7 +253,9 @@ def seed_tenant(code: str, marker: str, serial_base: int) -> Tenant:
     from koperasi.tenancy.models import Role, StaffMembership
 
     user_model = get_user_model()
-    coop = tenancy.create_cooperative(actor=None, code=code, name=f"KSP {marker} Sejahtera")
+    coop = administration.create_cooperative(
+        actor=None, code=code, name=f"KSP {marker} Sejahtera"
+    )
     staff = {}
     for role in Role.values:
         user = user_model.objects.create_user(

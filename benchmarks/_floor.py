@@ -82,7 +82,7 @@ def floor_worker(
                 number, name = cur.execute(SQL_LOCK, [account_id, coop]).fetchone()
                 memo = f"Setoran {ctx['product_name']} {number} {name}"[:255]
                 entry = cur.execute(
-                    SQL_ENTRY, [coop, on, number, memo, f"savings:{key}"]
+                    SQL_ENTRY, [coop, on, number, memo, f"request:{key}"]
                 ).fetchone()[0]
                 cur.execute(
                     SQL_POSTINGS,

@@ -342,6 +342,10 @@ def seed_tenant(code: str, marker: str, serial_base: int) -> Tenant:
         "membership", *StaffMembership.objects.filter(cooperative=coop).values_list("pk", flat=True)
     )
     tenant.add("gl_account", *Account.objects.filter(cooperative=coop).values_list("pk", flat=True))
+    # Live API tokens of B's manager and member, for the token pages' ids.
+    for holder in (staff["manager"], tenant.member_user):
+        _raw, token = tenancy.new_token(cooperative=coop, user=holder)
+        tenant.add("token", token.pk)
     tenant.add("user", *(u.pk for u in staff.values()), tenant.member_user.pk)
     tenant.secrets.append(marker)
     return tenant

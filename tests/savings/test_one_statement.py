@@ -128,7 +128,7 @@ def test_it_writes_what_the_ordinary_way_writes(kind, sign):
         == (slow_rows["entry"][3].replace(slow_account.number, "#").rsplit(" ", 1)[0])
     )
     assert fast_rows["movement"][1:9] == slow_rows["movement"][1:9]
-    assert fast_rows["movement"][9] == "k-fast" and fast_rows["entry_key"] == "savings:k-fast"
+    assert fast_rows["movement"][9] == "k-fast" and fast_rows["entry_key"] == "request:k-fast"
     assert fast_rows["audit"][0] == slow_rows["audit"][0] == f"savings.{fast.kind}"
     assert fast_rows["audit"][2:] == slow_rows["audit"][2:]
     assert fast_rows["audit"][1] == f"{fast_account.number} {amount:+}"

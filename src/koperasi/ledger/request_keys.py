@@ -4,14 +4,16 @@ A request's idempotency key names one request of one operation in a cooperative.
 sub-ledger answers a retry from its own rows (a savings movement, a loan movement) and compares
 what they record with what is asked (the operation, account or loan, amount, note), refusing
 anything else with KeyReused (409). What one sub-ledger cannot see is the other's rows: they
-meet here, in the journal entry keys. Savings posts a request under `savings:<key>`, loans
-under `loan:<key>`; an entry under either is that request's, so the other sub-ledger refuses
-the key (`post_entry` looks up both keys at once; the one-statement postings run only
-`WHERE_KEY_FREE`).
+meet here, in the journal entry key. Both post a request's entry under `request:<key>`
+(`request_entry_key`), so the unique index on (cooperative, entry key) lets one request have it:
+two different requests sent at the same moment with one key, one to savings and one to loans,
+are serialised by the index, and the second finds the first's entry and is refused (`post_entry`
+with `replay=False`; in the one-statement functions `ledger_write_entry` sends it the ordinary
+way, which refuses it).
 
-Two *different* requests sent at the same moment with one key to the two sub-ledgers can still
-both post: their entry keys differ, so no unique index stops the second. Posting both under
-one entry key (in `post_entry` and the SQL functions alike) would close that gap.
+Entries written before that used `savings:<key>` and `loan:<key>`; `other_request_keys` names
+them, so a key used then is still refused (`post_entry` looks them up with the request's own
+key; the one-statement postings run only `WHERE_KEY_FREE`).
 """
 
 from typing import Any
@@ -20,22 +22,31 @@ from koperasi.errors import KeyReused
 from koperasi.ledger.models import JournalEntry
 from koperasi.tenancy.models import Cooperative
 
-REQUEST_KEY_SPACES = ("savings", "loan")
+REQUEST_PREFIX = "request:"
+# `request_entry_key` as a %-template, for code that hands the rule on (the SQL functions).
+REQUEST_ENTRY_KEY = REQUEST_PREFIX + "%s"
+LEGACY_SPACES = ("savings", "loan")
+
+
+def request_entry_key(key: str) -> str:
+    """The journal entry key of the request with idempotency key `key`, in either sub-ledger."""
+    return REQUEST_PREFIX + key
 
 
 def other_request_keys(entry_key: str) -> list[str]:
-    """The entry keys under which the other sub-ledgers would post the request of
-    `entry_key` (none for a key outside the shared space, such as the close's)."""
-    space, sep, key = entry_key.partition(":")
-    if not sep or space not in REQUEST_KEY_SPACES:
+    """The keys under which the sub-ledgers posted the request of `entry_key` before they
+    shared one (none for a key outside the request space, such as the close's)."""
+    if not entry_key.startswith(REQUEST_PREFIX):
         return []
-    return [f"{other}:{key}" for other in REQUEST_KEY_SPACES if other != space]
+    key = entry_key.removeprefix(REQUEST_PREFIX)
+    return [f"{space}:{key}" for space in LEGACY_SPACES]
 
 
 # The condition a one-statement posting (`SELECT … FROM a_function(…)`) runs under, with the
-# two parameters `key_free_params(…)`: no other sub-ledger has posted under the request's key.
-# PostgreSQL evaluates it once, before the function (a one-time filter), and runs the function
-# only if it holds; otherwise the statement returns no row and the ordinary way answers.
+# two parameters `key_free_params(…)`: no entry was posted under the request's key in the
+# sub-ledgers' former key spaces. PostgreSQL evaluates it once, before the function (a one-time
+# filter), and runs the function only if it holds; otherwise the statement returns no row and
+# the ordinary way answers.
 WHERE_KEY_FREE = (
     f" WHERE NOT EXISTS (SELECT 1 FROM {JournalEntry._meta.db_table} claimed"
     " WHERE claimed.cooperative_id = %s::bigint AND claimed.idempotency_key = ANY(%s::text[]))"

@@ -27,10 +27,12 @@ from koperasi.ledger.chart import KSP_CHART
 from koperasi.ledger.models import Account, BalanceSlot, ClosedPeriod, JournalEntry, Posting
 
 # The request keys the savings and loan sub-ledgers share, for their callers too.
+from koperasi.ledger.request_keys import REQUEST_ENTRY_KEY as REQUEST_ENTRY_KEY
 from koperasi.ledger.request_keys import WHERE_KEY_FREE as WHERE_KEY_FREE
 from koperasi.ledger.request_keys import key_free_params as key_free_params
 from koperasi.ledger.request_keys import other_request_keys
 from koperasi.ledger.request_keys import refuse_used_key as refuse_used_key
+from koperasi.ledger.request_keys import request_entry_key as request_entry_key
 from koperasi.tenancy.models import Cooperative
 
 # SQLite keeps decimals as doubles, exact to 15 significant digits: 13 rupiah digits + 2 sen.

@@ -26,7 +26,9 @@ from koperasi.tenancy.models import Cooperative
 # (loans/sql/repay.sql), which takes them as parameters. Texts and keys are `%s` templates, which
 # Python's `%` and SQL's format() fill alike.
 SOURCE = "loans"  # the journal entries' source
-ENTRY_KEY = "loan:%s"  # a movement's journal entry: its key from the movement's
+# A movement's journal entry: its key from the movement's (shared with savings, see
+# ledger.request_keys).
+ENTRY_KEY = ledger.REQUEST_ENTRY_KEY
 PENALTY_KEY = "penalty:%s:%s"  # the day's penalty movement (loan id, ISO date)
 AGAIN_KEY = "%s:%s"  # a later penalty movement the same day (the day's key, its count)
 EXCESS_KEY = "%s:excess"  # the savings movement of what a payment leaves over

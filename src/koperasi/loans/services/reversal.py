@@ -86,7 +86,7 @@ def reverse_repayment(
         actor=actor,
         entry=entry,
         reason=reason,
-        idempotency_key=f"loan:{idempotency_key}",
+        idempotency_key=ledger.request_entry_key(idempotency_key),
         allow_control=True,
         replay=False,
     )

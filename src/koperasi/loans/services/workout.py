@@ -367,7 +367,7 @@ def decide_write_off(
         if idempotency_key:
             # A refusal posts nothing, but its key names it: one another request used is
             # refused here as it would be by a posting.
-            ledger.refuse_used_key(cooperative, f"loan:{idempotency_key}")
+            ledger.refuse_used_key(cooperative, ledger.request_entry_key(idempotency_key))
         request.status = WriteOffRequest.Status.REJECTED
         request.save()
         return request
@@ -432,7 +432,7 @@ def decide_write_off(
         memo=f"Hapus buku pinjaman {loan.number} {loan.member.name}",
         source="loans",
         source_ref=loan.number,
-        idempotency_key=f"loan:{idempotency_key}",
+        idempotency_key=ledger.request_entry_key(idempotency_key),
         business_date=on,
         allow_control=True,
         before_balances=record,
@@ -511,7 +511,7 @@ def recover(
         memo=f"Pemulihan pinjaman dihapusbukukan {loan.number}",
         source="loans",
         source_ref=loan.number,
-        idempotency_key=f"loan:{idempotency_key}",
+        idempotency_key=ledger.request_entry_key(idempotency_key),
         business_date=on,
         allow_control=True,
         before_balances=record,

@@ -78,7 +78,7 @@ CREATE OR REPLACE FUNCTION loans_repay(
     p_kind_penalty text,
     p_channel_system text,           -- LoanTransaction.Channel.SYSTEM
     p_source text,                   -- the journal entries' source
-    p_entry_key text,                -- the entry's key from the movement's: loan:%s
+    p_entry_key text,                -- the entry's key from the movement's: request:%s
     p_penalty_key text,              -- the day's penalty movement: penalty:%s:%s (loan, date)
     p_again_key text,                --   and its next one that day: %s:%s (key, count)
     p_excess_key text,               -- the excess' savings movement: %s:excess

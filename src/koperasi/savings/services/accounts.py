@@ -152,7 +152,7 @@ def pay_pokok_bulk(
         memo=f"Setoran simpanan pokok {len(accounts)} anggota baru",
         source="savings",
         source_ref="import",
-        idempotency_key=f"savings:{idempotency_key}",
+        idempotency_key=ledger.request_entry_key(idempotency_key),
         business_date=on,
         allow_control=True,
         before_balances=record_movements,

@@ -11,6 +11,7 @@ from koperasi.domain.errors import DomainError
 from koperasi.domain.money import ZERO, format_rupiah, parse_amount
 from koperasi.domain.periods import add_months
 from koperasi.errors import KeyReused, NotFound, ServiceError
+from koperasi.ledger import services as ledger
 from koperasi.ledger.models import JournalEntry
 from koperasi.members.models import Member
 from koperasi.savings.models import (
@@ -30,7 +31,7 @@ LOAN_CHANNEL = "loan"
 
 
 def entry_key(key: str) -> str:
-    return f"savings:{key}"
+    return ledger.request_entry_key(key)
 
 
 def audit_action(kind: str) -> str:

@@ -88,7 +88,7 @@ def transfer(
         memo=f"Pemindahbukuan {source.number} ke {target.number}",
         source="savings",
         source_ref=source.number,
-        idempotency_key=f"savings:{idempotency_key}",
+        idempotency_key=ledger.request_entry_key(idempotency_key),
         business_date=on,
         allow_control=True,
         closing=closing,
@@ -158,7 +158,7 @@ def refund_on_exit(
             memo=f"Pengembalian simpanan anggota keluar {member.number} {member.name}",
             source="savings",
             source_ref=member.number,
-            idempotency_key=f"savings:{idempotency_key}",
+            idempotency_key=ledger.request_entry_key(idempotency_key),
             business_date=on,
             allow_control=True,
         )
@@ -230,7 +230,7 @@ def reverse_transaction(
         actor=actor,
         entry=original.journal_entry,
         reason=reason,
-        idempotency_key=f"savings:{idempotency_key}",
+        idempotency_key=ledger.request_entry_key(idempotency_key),
         allow_control=True,
         replay=False,
     )

@@ -632,7 +632,7 @@ def test_document_upload_and_download(client, coop, other_coop, borrower, produc
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
-        ("abc", "Enter the amount like 1.250.000 (dots between thousands)."),
+        ("abc", "Enter the amount like 50000, 1.250.000 or 1.250.000,50"),
         ("0", "greater than zero"),
         ("", "This field is required."),
     ],

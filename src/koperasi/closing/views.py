@@ -25,7 +25,7 @@ from openpyxl.styles import Font
 from koperasi.closing import selectors, services, tasks
 from koperasi.closing.models import CloseRun
 from koperasi.common.decorators import staff_view
-from koperasi.common.forms import add_service_error
+from koperasi.common.forms import IsoDateInput, add_service_error
 from koperasi.common.paging import peek_page
 from koperasi.domain.periods import add_months
 from koperasi.errors import ServiceError
@@ -53,7 +53,7 @@ def _may(request: HttpRequest, permission: str) -> bool:
 class DayCloseForm(forms.Form):
     to = forms.DateField(
         label=gettext_lazy("Close days through"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=IsoDateInput(),
     )
 
 

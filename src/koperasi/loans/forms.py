@@ -10,10 +10,9 @@ from django import forms
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from koperasi.common.forms import KeyedForm, new_key
-from koperasi.domain.errors import DomainError
+from koperasi.common.forms import IsoDateInput, KeyedForm, RupiahField, new_key
 from koperasi.domain.loan_quality import CLASS_NAMES
-from koperasi.domain.money import format_rupiah, parse_rupiah_input
+from koperasi.domain.money import format_rupiah
 from koperasi.domain.schedule import MAX_PERIODS, Schedule
 from koperasi.errors import DOMAIN_MESSAGES, ServiceError
 from koperasi.loans.models import (
@@ -45,11 +44,7 @@ ROUNDING_CHOICES = [
 class SimulatorForm(forms.Form):
     """Loan terms as a person types them; a valid form carries its `schedule`."""
 
-    principal = forms.CharField(
-        label=_("Loan amount (Rp)"),
-        max_length=40,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "10.000.000"}),
-    )
+    principal = RupiahField(label=_("Loan amount (Rp)"), placeholder="10.000.000")
     rate = forms.CharField(
         label=_("Interest rate (%)"),
         max_length=30,
@@ -68,16 +63,6 @@ class SimulatorForm(forms.Form):
         self.rate_cap = rate_cap
         self.start = start
         self.schedule: Schedule | None = None
-
-    def clean_principal(self) -> Decimal:
-        try:
-            return parse_rupiah_input(self.cleaned_data["principal"], field="principal")
-        except DomainError as exc:
-            if exc.code == "invalid":
-                message: Any = _("Enter the amount like 10.000.000.")
-            else:
-                message = DOMAIN_MESSAGES.get(exc.code, exc.message)
-            raise forms.ValidationError(message, code=exc.code) from exc
 
     def clean_rate(self) -> Decimal:
         try:
@@ -120,16 +105,10 @@ ALLOCATION_ORDERS = [
     ("principal,penalty,interest", _("Principal → penalty → interest")),
 ]
 COLLATERAL_ROWS = 3
-AMOUNT_INVALID = _("Enter the amount like 1.250.000 (dots between thousands).")
 
 
-def _money_field(label: Any, required: bool = True, **attrs: Any) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        max_length=40,
-        required=required,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "1.250.000", **attrs}),
-    )
+def _money_field(label: Any, required: bool = True, allow_zero: bool = False) -> RupiahField:
+    return RupiahField(label=label, required=required, allow_zero=allow_zero)
 
 
 def _percent_field(label: Any, help_text: Any = "") -> forms.CharField:
@@ -139,29 +118,6 @@ def _percent_field(label: Any, help_text: Any = "") -> forms.CharField:
         help_text=help_text,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "1,5"}),
     )
-
-
-def _date_input() -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def _rupiah(form: forms.Form, name: str, allow_zero: bool = False) -> Decimal:
-    """An amount typed as 1.250.000 (empty means zero where zero is allowed)."""
-    text = (form.cleaned_data.get(name) or "").strip()
-    if not text and allow_zero:
-        return Decimal(0)
-    return _rupiah_text(text, name, allow_zero)
-
-
-def _rupiah_text(text: str, name: str, allow_zero: bool = False) -> Decimal:
-    try:
-        return parse_rupiah_input(text, field=name, allow_zero=allow_zero)
-    except DomainError as exc:
-        # Say how to type it the Indonesian way rather than the API's machine format.
-        message = (
-            AMOUNT_INVALID if exc.code == "invalid" else DOMAIN_MESSAGES.get(exc.code, exc.message)
-        )
-        raise forms.ValidationError(message, code=exc.code) from exc
 
 
 def _percent(text: str, field: str, places: int = 4) -> Decimal:
@@ -273,9 +229,6 @@ class ApplyForm(forms.Form):
     def clean_member(self) -> str:
         return str(self.cleaned_data["member"]).strip().upper()
 
-    def clean_principal(self) -> Decimal:
-        return _rupiah(self, "principal")
-
     def clean_grace_periods(self) -> int:
         return self.cleaned_data.get("grace_periods") or 0
 
@@ -283,9 +236,11 @@ class ApplyForm(forms.Form):
 class AnalysisForm(forms.Form):
     """The officer's analysis: capacity, up to three collateral rows and the guarantors."""
 
-    monthly_income = _money_field(_("Net monthly income (Rp)"))
-    monthly_expenses = _money_field(_("Monthly expenses (Rp)"), required=False)
-    other_instalments = _money_field(_("Other instalments per month (Rp)"), required=False)
+    monthly_income = _money_field(_("Net monthly income (Rp)"), allow_zero=True)
+    monthly_expenses = _money_field(_("Monthly expenses (Rp)"), required=False, allow_zero=True)
+    other_instalments = _money_field(
+        _("Other instalments per month (Rp)"), required=False, allow_zero=True
+    )
     recommendation = forms.ChoiceField(
         label=_("Recommendation"),
         choices=[("approve", _("Approve")), ("reject", _("Reject"))],
@@ -346,15 +301,6 @@ class AnalysisForm(forms.Form):
             for i in range(1, COLLATERAL_ROWS + 1)
         ]
 
-    def clean_monthly_income(self) -> Decimal:
-        return _rupiah(self, "monthly_income", allow_zero=True)
-
-    def clean_monthly_expenses(self) -> Decimal:
-        return _rupiah(self, "monthly_expenses", allow_zero=True)
-
-    def clean_other_instalments(self) -> Decimal:
-        return _rupiah(self, "other_instalments", allow_zero=True)
-
     def clean_guarantors(self) -> list[str]:
         text = self.cleaned_data.get("guarantors") or ""
         return list(dict.fromkeys(n.upper() for n in re.split(r"[\s,;]+", text) if n))
@@ -365,17 +311,18 @@ class AnalysisForm(forms.Form):
         for i in range(1, COLLATERAL_ROWS + 1):
             kind = data.get(f"collateral_kind_{i}") or ""
             description = (data.get(f"collateral_description_{i}") or "").strip()
-            raw_value = (data.get(f"collateral_value_{i}") or "").strip()
-            if not (kind or description or raw_value):
+            value_name = f"collateral_value_{i}"
+            value = data.get(value_name)  # absent when the field refused what was typed
+            typed = value is not None or value_name in self.errors
+            if not (kind or description or typed):
                 continue  # an empty row
             if not kind:
                 self.add_error(f"collateral_kind_{i}", _("Choose a kind of collateral."))
             if not description:
                 self.add_error(f"collateral_description_{i}", _("Describe the collateral."))
-            try:
-                value = _rupiah_text(raw_value, "value")
-            except forms.ValidationError as exc:
-                self.add_error(f"collateral_value_{i}", exc)
+            if value is None:
+                if not typed:
+                    self.add_error(value_name, DOMAIN_MESSAGES["required"])
                 continue
             if kind and description:
                 collaterals.append((kind, description, value))
@@ -442,9 +389,6 @@ class RepayForm(KeyedForm):
     )
     note = forms.CharField(label=_("Note"), max_length=255, required=False)
 
-    def clean_amount(self) -> Decimal:
-        return _rupiah(self, "amount")
-
 
 class PayoffForm(RepayForm):
     prefix = "payoff"
@@ -455,13 +399,10 @@ class RecoveryForm(KeyedForm):
     amount = _money_field(_("Amount received (Rp)"))
     note = forms.CharField(label=_("Note"), max_length=255, required=False)
 
-    def clean_amount(self) -> Decimal:
-        return _rupiah(self, "amount")
-
 
 class AssessForm(forms.Form):
     prefix = "assess"
-    on = forms.DateField(label=_("As of"), widget=_date_input())
+    on = forms.DateField(label=_("As of"), widget=IsoDateInput())
 
 
 class RestructureForm(forms.Form):
@@ -607,7 +548,10 @@ class ProductForm(forms.Form):
             self.fields[name] = forms.ChoiceField(label=_model_label(name), choices=options)
         self.fields["rate"] = _percent_field(_("Interest rate (%)"))
         for name in _PRODUCT_MONEY:
-            self.fields[name] = _money_field(format_lazy("{} (Rp)", _model_label(name)))
+            self.fields[name] = _money_field(
+                format_lazy("{} (Rp)", _model_label(name)),
+                allow_zero=name in ("admin_fee", "penalty_flat"),
+            )
         for name in _PRODUCT_PERCENT:
             self.fields[name] = _percent_field(_model_label(name))
         for name in _PRODUCT_COUNTS:
@@ -654,14 +598,6 @@ class ProductForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        for name in _PRODUCT_MONEY:
-            if name in data:
-                try:
-                    data[name] = _rupiah(
-                        self, name, allow_zero=name in ("admin_fee", "penalty_flat")
-                    )
-                except forms.ValidationError as exc:
-                    self.add_error(name, exc)
         for name in ("rate", *_PRODUCT_PERCENT):
             if name in data:
                 try:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from koperasi.common.decorators import member_view
-from koperasi.common.forms import add_service_error, clean_rupiah
+from koperasi.common.forms import RupiahField, add_service_error
 from koperasi.domain.money import ZERO
 from koperasi.domain.schedule import MAX_PERIODS
 from koperasi.errors import ServiceError
@@ -34,11 +34,7 @@ OPEN_STATUSES = (LoanApplication.Status.SUBMITTED, LoanApplication.Status.ANALYS
 
 class ApplyForm(forms.Form):
     product = forms.TypedChoiceField(label=gettext_lazy("Loan product"), coerce=int)
-    principal = forms.CharField(
-        label=gettext_lazy("Amount (Rp)"),
-        max_length=40,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "5.000.000"}),
-    )
+    principal = RupiahField(label=gettext_lazy("Amount (Rp)"), placeholder="5.000.000")
     term = forms.IntegerField(
         label=gettext_lazy("Number of instalments"), min_value=1, max_value=MAX_PERIODS
     )
@@ -53,9 +49,6 @@ class ApplyForm(forms.Form):
         field = self.fields["product"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", "---------")] + [(p.pk, p.name) for p in products]
-
-    def clean_principal(self) -> Any:
-        return clean_rupiah(self.cleaned_data["principal"], field="principal")
 
 
 def _member(request: HttpRequest) -> tuple[Member, Cooperative]:

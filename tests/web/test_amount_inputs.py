@@ -3,9 +3,7 @@ real pages, anything else is refused with a message saying what is accepted, in 
 the books stay as they were; service refusals show amounts as "Rp 1.250.000"."""
 
 import ast
-import datetime as dt
 import html
-import inspect
 import pathlib
 import uuid
 from decimal import Decimal
@@ -22,6 +20,7 @@ from koperasi.members import services as members
 from koperasi.savings.models import SavingsProduct
 from koperasi.tenancy.models import Cooperative
 from tests.conftest import PASSWORD, books_snapshot
+from tests.web.form_catalogue import form_classes, form_fields
 
 D = Decimal
 
@@ -221,38 +220,10 @@ def test_the_member_interest_simulation_reads_every_format(client, coop, teller,
 # --- every amount field of every form is a RupiahField -----------------------------------------
 
 
-def _form_classes():
-    """Every Form class defined in the project's modules (imported by the URL tree)."""
-    from django.urls import get_resolver
-
-    get_resolver().url_patterns  # noqa: B018 (imports every view module)
-    seen, todo = set(), [forms.BaseForm]
-    while todo:
-        for sub in todo.pop().__subclasses__():
-            if sub not in seen:
-                seen.add(sub)
-                todo.append(sub)
-    return [c for c in seen if c.__module__.startswith("koperasi.")]
-
-
-def _instances(form_class):
-    """The form with its dynamic fields (those added in __init__), where it can be made bare."""
-    params = inspect.signature(form_class.__init__).parameters
-    required = [
-        name
-        for name, p in params.items()
-        if p.kind is p.KEYWORD_ONLY and p.default is inspect.Parameter.empty
-    ]
-    extra = {"rate_cap": D("24"), "start": dt.date(2026, 1, 1), "products": []}
-    if any(name not in extra for name in required):
-        return form_class.base_fields
-    return form_class(**{name: extra[name] for name in required}).fields
-
-
 def test_every_amount_field_is_a_rupiah_field_with_the_hint(db):
     checked = []
-    for form_class in _form_classes():
-        for name, field in _instances(form_class).items():
+    for form_class in form_classes():
+        for name, field in form_fields(form_class).items():
             label = str(field.label or "")
             money = "(Rp)" in label or "Rp)" in label or name.endswith(("amount", "balance"))
             money = money or name in ("principal", "debit_1", "credit_1", "monthly_income")

@@ -130,7 +130,8 @@ def _close_page(
     coop.refresh_from_db(fields=["days_closed_through", "books_closed_through"])
     can_run = _may(request, RUN_CLOSE)
     context = {
-        "business_date": services.business_date(coop),
+        # The date new work is posted on, as the header and the dashboard show it.
+        "business_date": ledger.business_today(coop),
         "days_closed_through": coop.days_closed_through,
         "books_closed_through": coop.books_closed_through,
         "today": ledger.local_today(coop),

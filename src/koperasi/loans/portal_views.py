@@ -25,6 +25,7 @@ from koperasi.loans import selectors
 from koperasi.loans import services as loans
 from koperasi.loans.documents import rate_text, schedule_lines
 from koperasi.loans.models import Loan, LoanApplication, LoanProduct, LoanTransaction
+from koperasi.loans.receipts import has_receipt
 from koperasi.members.models import Member
 from koperasi.tenancy.models import Cooperative
 
@@ -118,7 +119,7 @@ def loan_detail(request: HttpRequest, loan_id: int) -> HttpResponse:
         # What the member paid or received (principal as a positive figure: a repayment
         # lowers the debt); penalty assessments are shown on the schedule rows instead.
         "history": [
-            (txn, txn.pk in reversed_ids, abs(txn.principal))
+            (txn, txn.pk in reversed_ids, abs(txn.principal), has_receipt(txn))
             for txn in history
             if txn.kind != LoanTransaction.Kind.PENALTY
         ],

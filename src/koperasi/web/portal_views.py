@@ -5,18 +5,20 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from koperasi.common.decorators import member_view
-from koperasi.common.forms import RupiahField, date_field
+from koperasi.common.forms import RupiahField, ServiceErrorsMixin, date_field
 from koperasi.domain.errors import DomainError
 from koperasi.domain.money import ZERO
 from koperasi.domain.periods import add_months
 from koperasi.domain.savings_interest import FINAL_TAX_THRESHOLD, BalanceSpan, savings_interest
 from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
+from koperasi.members import services as members
 from koperasi.savings import selectors as savings_selectors
 from koperasi.savings.models import SavingsProduct
 
@@ -92,12 +94,46 @@ def mask_nik(nik: str) -> str:
     return "•" * max(0, len(nik) - 4) + nik[-4:]
 
 
+class ContactForm(ServiceErrorsMixin, forms.Form):
+    """Shape only: `members.services.update_contact` normalises and checks."""
+
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        required=False,
+        max_length=30,
+        widget=forms.TextInput(
+            attrs={"inputmode": "tel", "autocomplete": "tel", "placeholder": "0812 3456 7890"}
+        ),
+    )
+    email = forms.CharField(
+        label=_("Email"),
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "placeholder": "nama@contoh.id"}),
+    )
+
+
 @member_view
 def portal_profile(request: HttpRequest) -> HttpResponse:
-    member, _coop = _member_context(request)
-    return render(
-        request, "web/portal_profile.html", {"member": member, "masked_nik": mask_nik(member.nik)}
-    )
+    """The member's details; they may change their own phone and email here."""
+    member, coop = _member_context(request)
+    initial = {"phone": member.phone, "email": member.email}
+    form = ContactForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                members.update_contact(
+                    cooperative=coop, actor=request.user, member=member, **form.cleaned_data
+                )
+            except ServiceError as exc:
+                form.add_service_error(exc)
+            else:
+                messages.success(request, _("Your phone and email were saved."))
+                return redirect("portal_profile")
+    context = {"member": member, "masked_nik": mask_nik(member.nik), "form": form}
+    return render(request, "web/portal_profile.html", context, status=status)
 
 
 def _change_balance() -> RupiahField:

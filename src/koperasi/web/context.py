@@ -10,13 +10,13 @@ from koperasi.ledger import services as ledger
 
 def _business_date(request: HttpRequest) -> Callable[[], dt.date | None]:
     """The date staff work is posted on (`ledger.business_today`), for the header of every staff
-    page; read only when a page shows it (templates call it)."""
+    page: from the cooperative as this request read it (no query, no lock: it only shows)."""
 
     def read() -> dt.date | None:
         coop = getattr(request, "cooperative", None)
         if coop is None or getattr(request, "staff_role", None) is None:
             return None  # the member portal and pages outside a cooperative
-        return ledger.business_today(coop)
+        return ledger.business_day(ledger.local_today(coop), coop.days_closed_through)
 
     return read
 

@@ -81,6 +81,21 @@ class Conflict(ServiceError):
     status = 409
 
 
+class KeyReused(Conflict):
+    """An idempotency key that already names another request.
+
+    A key names one request of one operation in a cooperative: what it first did (the
+    operation, its account or loan, amount and note) is the only request it may repeat.
+    """
+
+    def __init__(self, field: str | None = None):
+        super().__init__(
+            "idempotency_key_reused",
+            _("This idempotency key was already used for another request."),
+            field,
+        )
+
+
 class PermissionDenied(ServiceError):
     status = 403
 

@@ -191,6 +191,15 @@ MEDIA_ROOT = KOPERASI_HOME / "media"
 MAX_UPLOAD_BYTES = int(os.environ.get("KOPERASI_MAX_UPLOAD_BYTES", 5 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
+# Spreadsheet imports (members, payroll; web and CLI alike) refuse a file past these before or
+# while reading it (koperasi/tabular.py, docs/operations.md).
+UPLOAD_MAX_ROWS = int(os.environ.get("KOPERASI_UPLOAD_MAX_ROWS", 100_000))
+UPLOAD_MAX_COLUMNS = int(os.environ.get("KOPERASI_UPLOAD_MAX_COLUMNS", 50))
+UPLOAD_MAX_CELL_CHARS = int(os.environ.get("KOPERASI_UPLOAD_MAX_CELL_CHARS", 1000))
+UPLOAD_MAX_INFLATED_BYTES = int(
+    os.environ.get("KOPERASI_UPLOAD_MAX_INFLATED_BYTES", 50 * 1024 * 1024)
+)
+UPLOAD_MAX_COMPRESSION_RATIO = int(os.environ.get("KOPERASI_UPLOAD_MAX_COMPRESSION_RATIO", 100))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -405,8 +405,17 @@ def test_write_off_approval_is_the_boards_and_not_the_proposers(
     loan.refresh_from_db()
     assert loan.status == "active"
     loans.decide_write_off(actor=second_admin, role=Role.ADMIN, **decide)
+    after = books_snapshot(coop)
+    # The same decision under its key again is a retry: the decided proposal, nothing posted.
+    retried = loans.decide_write_off(actor=second_admin, role=Role.ADMIN, **decide)
+    assert (retried.pk, retried.status) == (request.pk, "approved")
+    assert books_snapshot(coop) == after
     error = refused(
-        ServiceError, loans.decide_write_off, actor=second_admin, role=Role.ADMIN, **decide
+        ServiceError,
+        loans.decide_write_off,
+        actor=second_admin,
+        role=Role.ADMIN,
+        **{**decide, "idempotency_key": "wo-2"},
     )
     assert error.code == "not_open"
     check_books(coop)

@@ -13,7 +13,7 @@ from koperasi.audit.models import AuditLog
 from koperasi.domain.nik import generate_nik
 from koperasi.ledger import selectors as ledger_selectors
 from koperasi.members.models import Member
-from koperasi.membership.services.importer import MAX_ROWS, import_members
+from koperasi.membership.services.importer import import_members
 from koperasi.savings import selectors as savings_selectors
 from koperasi.savings.models import SavingsAccount
 from tests.conftest import books_snapshot, make_member
@@ -313,10 +313,14 @@ def test_oversized_file(coop, admin_user, settings):
     assert Member.objects.count() == 0
 
 
-def test_too_many_rows(coop, admin_user):
-    content = ("nama,nik,kecamatan,kabupaten,provinsi\n" + "x,1,x,x,x\n" * (MAX_ROWS + 1)).encode()
-    result = run(coop, admin_user, "a.csv", content)
+def test_too_many_rows(coop, admin_user, settings):
+    settings.UPLOAD_MAX_ROWS = 50
+    header = "nama,nik,kecamatan,kabupaten,provinsi\n"
+    at_limit = run(coop, admin_user, "a.csv", (header + "x,1,x,x,x\n" * 50).encode())
+    assert "too_many_rows" not in {e.code for e in at_limit.errors}
+    result = run(coop, admin_user, "a.csv", (header + "x,1,x,x,x\n" * 51).encode())
     assert codes(result) == [(0, None, "too_many_rows")]
+    assert "50" in result.errors[0].message
 
 
 def test_pay_pokok_activates_members_and_books_reconcile(coop, admin_user):

@@ -19,18 +19,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from koperasi.closing import selectors, services, tasks
 from koperasi.closing.models import CloseRun
 from koperasi.common.decorators import staff_view
 from koperasi.common.forms import IsoDateInput, add_service_error
 from koperasi.common.paging import peek_page
+from koperasi.common.xlsx import Sheet
 from koperasi.domain.periods import add_months
 from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
-from koperasi.ledger.views import MONEY_FORMAT, xlsx_response
 from koperasi.tenancy.models import Cooperative
 from koperasi.tenancy.permissions import RUN_CLOSE, VIEW_LEDGER
 
@@ -283,27 +281,17 @@ def withholding(request: HttpRequest, year: int, month: int) -> HttpResponse:
 def _withholding_xlsx(
     coop: Cooperative, year: int, month: int, data: selectors.Withholding
 ) -> HttpResponse:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = _("Final tax")
-    ws.append([coop.name])
-    ws.append([_("Final tax on savings interest"), f"{month:02d}/{year}"])
-    ws.append([])
-    ws.append([_("Member no."), _("Name"), _("NIK"), _("Gross interest"), _("Tax"), _("Net")])
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
-    # Decimal values go into the cells as they are: exact, never through float. The NIK stays
-    # text (16 digits would lose their last ones as a number).
+    widths = {"B": 32, "C": 20, "D": 18, "E": 18, "F": 18}
+    sheet = Sheet(_("Final tax"), widths=widths)
+    sheet.row(coop.name)
+    sheet.row(_("Final tax on savings interest"), f"{month:02d}/{year}")
+    sheet.row()
+    sheet.row(
+        _("Member no."), _("Name"), _("NIK"), _("Gross interest"), _("Tax"), _("Net"), bold=True
+    )
+    # Names as text (never formulas), amounts as numbers: common.xlsx. The NIK stays text (16
+    # digits would lose their last ones as a number).
     for row in data.rows:
-        ws.append([row.number, row.name, row.nik, row.gross, row.tax, row.net])
-    ws.append(["", _("Total"), "", data.gross, data.tax, data.net])
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
-    for row_cells in ws.iter_rows(min_row=5, min_col=4, max_col=6):
-        for cell in row_cells:
-            cell.number_format = MONEY_FORMAT
-    ws.column_dimensions["B"].width = 32
-    ws.column_dimensions["C"].width = 20
-    for column in "DEF":
-        ws.column_dimensions[column].width = 18
-    return xlsx_response(wb, f"pph-jasa-simpanan-{coop.code}-{year:04d}-{month:02d}.xlsx")
+        sheet.row(row.number, row.name, row.nik, row.gross, row.tax, row.net)
+    sheet.row("", _("Total"), "", data.gross, data.tax, data.net, bold=True)
+    return sheet.response(f"pph-jasa-simpanan-{coop.code}-{year:04d}-{month:02d}.xlsx")

@@ -20,8 +20,9 @@ from ninja import Header, Path, Query, Schema
 from ninja.security import HttpBearer
 from pydantic import AfterValidator, Field, PlainSerializer, WithJsonSchema
 
+from koperasi import sqlrows
 from koperasi.domain.money import round_sen
-from koperasi.errors import Conflict, ServiceError
+from koperasi.errors import KeyReused, ServiceError
 from koperasi.members import selectors as member_selectors
 from koperasi.members.models import Member
 from koperasi.tenancy import selectors
@@ -181,10 +182,15 @@ def idempotent(
 
     `keyed_service` is for an action whose service is itself idempotent by the key it is given
     and refuses the key for anything but the same request (a savings movement compares
-    account, amount and note), and whose answer is made from what the first request stored:
-    no record is kept, the service answers a retry with the first movement (the same status
-    and body) and a different request with 409. The action then runs in a transaction of its
-    own, so the service may use its one-statement way.
+    operation, account, amount and note), and whose answer is made from what the first request
+    stored: no record is kept, the service answers a retry with the first movement (the same
+    status and body) and a different request with 409. The action then runs in a transaction
+    of its own, so the service may use its one-statement way.
+
+    One key names one request, whichever endpoint it was sent to: a key with a record belongs
+    to a request of a recorded endpoint, so a keyed-service endpoint refuses it (409); a key a
+    keyed service used is refused by the service of a recorded endpoint when it posts (the
+    savings and loan services share one key space, see `koperasi.ledger.request_keys`).
     """
     key = (key or "").strip()
     if not key:
@@ -204,6 +210,8 @@ def idempotent(
             "Idempotency-Key",
         )
     if keyed_service:
+        if _has_record(caller.cooperative, key):
+            raise KeyReused("Idempotency-Key")
         status, body = action(f"api:{key}")
         return JsonResponse(body, status=status, safe=False)
     request_hash = _request_hash(request)
@@ -223,12 +231,20 @@ def idempotent(
     return JsonResponse(body, status=status, safe=False)
 
 
+# On the hot path of keyed-service endpoints (every API deposit): a plain prepared statement.
+_RECORD_EXISTS = (
+    f"SELECT 1 FROM {IdempotencyRecord._meta.db_table} WHERE cooperative_id = %s AND key = %s"
+)
+
+
+def _has_record(cooperative: Cooperative, key: str) -> bool:
+    with sqlrows.hot_cursor() as cursor:
+        cursor.execute(_RECORD_EXISTS, [cooperative.pk, key])
+        return cursor.fetchone() is not None
+
+
 def _stored_answer(first: IdempotencyRecord, request_hash: str) -> HttpResponse:
     if first.request_hash != request_hash:
-        raise Conflict(
-            "idempotency_key_reused",
-            _("This Idempotency-Key was already used for a different request."),
-            "Idempotency-Key",
-        )
+        raise KeyReused("Idempotency-Key")
     # The stored answer, unchanged: same status and body, nothing posted again.
     return JsonResponse(first.response_body, status=first.status_code, safe=False)

@@ -22,9 +22,15 @@ from koperasi import sqlrows
 from koperasi.audit import services as audit
 from koperasi.domain.money import ZERO, format_rupiah, is_exact_to
 from koperasi.domain.periods import month_bounds
-from koperasi.errors import NotFound, ServiceError
+from koperasi.errors import KeyReused, NotFound, ServiceError
 from koperasi.ledger.chart import KSP_CHART
 from koperasi.ledger.models import Account, BalanceSlot, ClosedPeriod, JournalEntry, Posting
+
+# The request keys the savings and loan sub-ledgers share, for their callers too.
+from koperasi.ledger.request_keys import WHERE_KEY_FREE as WHERE_KEY_FREE
+from koperasi.ledger.request_keys import key_free_params as key_free_params
+from koperasi.ledger.request_keys import other_request_keys
+from koperasi.ledger.request_keys import refuse_used_key as refuse_used_key
 from koperasi.tenancy.models import Cooperative
 
 # SQLite keeps decimals as doubles, exact to 15 significant digits: 13 rupiah digits + 2 sen.
@@ -225,8 +231,14 @@ def post_entry(
     reversal_of: JournalEntry | None = None,
     before_balances: Callable[[JournalEntry], None] | None = None,
     closing: bool = False,
+    replay: bool = True,
 ) -> JournalEntry:
     """Post a balanced entry, or return the entry already posted under this key.
+
+    A sub-ledger that answers a retry from its own rows (checked under its lock before it
+    posts) passes `replay=False`: an entry already under the key is then another request's,
+    refused with KeyReused (409), never returned as if it were this one. A key another
+    sub-ledger posted under (`other_request_keys`) is refused either way.
 
     Only the day-end and month-end close pass `closing=True`: they post into the day they are
     closing, which other work may no longer do.
@@ -240,6 +252,8 @@ def post_entry(
         raise ServiceError("idempotency_key_required", _("An idempotency key is required."))
     existing = _entry_with_key(cooperative, idempotency_key)
     if existing is not None:
+        if not replay or existing.idempotency_key != idempotency_key:
+            raise KeyReused()
         return existing
     business_date = business_date or business_today(cooperative)
     check_lines(cooperative, lines, allow_control)
@@ -261,6 +275,8 @@ def post_entry(
         )
         if entry is None:
             # A concurrent request with the same key won the race: answer with its entry.
+            if not replay:
+                raise KeyReused()
             return JournalEntry.objects.get(
                 cooperative=cooperative, idempotency_key=idempotency_key
             )
@@ -272,9 +288,12 @@ def post_entry(
 
 
 def _entry_with_key(cooperative: Cooperative, key: str) -> JournalEntry | None:
-    found = JournalEntry.objects.filter(cooperative=cooperative, idempotency_key=key).values_list(
-        "pk", flat=True
-    )[:1]
+    """The entry under `key`, or under the same request key in another sub-ledger."""
+    others = other_request_keys(key)
+    found = JournalEntry.objects.filter(
+        cooperative=cooperative,
+        **({"idempotency_key__in": [key, *others]} if others else {"idempotency_key": key}),
+    ).values_list("pk", flat=True)[:1]
     return JournalEntry.objects.get(pk=found[0]) if found else None
 
 
@@ -458,17 +477,21 @@ def reverse_entry(
     idempotency_key: str,
     business_date: dt.date | None = None,
     allow_control: bool = False,
+    replay: bool = True,
 ) -> JournalEntry:
-    """Correct an entry with its mirror image; the original stays as it was."""
+    """Correct an entry with its mirror image; the original stays as it was (`replay` as for
+    `post_entry`)."""
     if entry.cooperative_id != cooperative.pk:
         raise NotFound(_("Journal entry not found."))
     if entry.reversal_of_id is not None:
         raise ServiceError("is_reversal", _("A reversal cannot itself be reversed."))
     already = JournalEntry.objects.filter(reversal_of=entry).first()
     if already is not None:
-        if already.idempotency_key == idempotency_key:
-            return already
-        raise ServiceError("already_reversed", _("This entry has already been reversed."))
+        if already.idempotency_key != idempotency_key:
+            raise ServiceError("already_reversed", _("This entry has already been reversed."))
+        if not replay:
+            raise KeyReused()
+        return already
     lines = [
         Line(account=p.account, debit=p.credit, credit=p.debit)
         for p in entry.postings.select_related("account")
@@ -484,6 +507,7 @@ def reverse_entry(
         business_date=business_date,
         allow_control=allow_control,
         reversal_of=entry,
+        replay=replay,
     )
     audit.record(
         cooperative=cooperative,

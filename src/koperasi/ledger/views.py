@@ -4,7 +4,6 @@ Views parse the form, call a service or selector and render; every rule lives in
 """
 
 import datetime as dt
-import io
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,11 +14,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from koperasi.common.decorators import staff_view
 from koperasi.common.forms import DateRangeForm, ReverseForm, add_service_error
+from koperasi.common.xlsx import Sheet
 from koperasi.domain.money import ZERO
 from koperasi.domain.periods import add_months
 from koperasi.errors import ServiceError
@@ -36,8 +34,6 @@ from koperasi.tenancy.models import Cooperative
 
 PAGE_SIZE = 50
 LEDGER_LIMIT = 500
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MONEY_FORMAT = "#,##0.00"
 
 
 def _coop(request: HttpRequest) -> Cooperative:
@@ -46,14 +42,6 @@ def _coop(request: HttpRequest) -> Cooperative:
 
 def _may(request: HttpRequest, permission: str) -> bool:
     return permission in request.permissions  # type: ignore[attr-defined]
-
-
-def xlsx_response(workbook: Workbook, filename: str) -> HttpResponse:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 # --- Chart of accounts ------------------------------------------------------------------------
@@ -166,29 +154,16 @@ def trial_balance_xlsx(request: HttpRequest) -> HttpResponse:
     data = _trial_balance(request)
     coop = _coop(request)
     as_of = data["as_of"] or services.business_today(coop)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = _("Trial balance")
-    ws.append([coop.name])
-    ws.append([_("Trial balance"), as_of])
-    ws["B2"].number_format = "DD/MM/YYYY"
-    ws.append([])
-    ws.append([_("Code"), _("Account"), _("Debit"), _("Credit")])
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
-    # Decimal values go into the cells as they are: exact, never through float.
+    # Names as text (never formulas), amounts as numbers: common.xlsx.
+    sheet = Sheet(_("Trial balance"), widths={"B": 40, "C": 20, "D": 20})
+    sheet.row(coop.name)
+    sheet.row(_("Trial balance"), as_of)
+    sheet.row()
+    sheet.row(_("Code"), _("Account"), _("Debit"), _("Credit"), bold=True)
     for row in data["rows"]:
-        ws.append([row.account.code, row.account.name, row.debit, row.credit])
-    ws.append(["", _("Total"), data["total_debit"], data["total_credit"]])
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
-    for row_cells in ws.iter_rows(min_row=5, min_col=3, max_col=4):
-        for cell in row_cells:
-            cell.number_format = MONEY_FORMAT
-    ws.column_dimensions["B"].width = 40
-    ws.column_dimensions["C"].width = 20
-    ws.column_dimensions["D"].width = 20
-    return xlsx_response(wb, f"neraca-saldo-{coop.code}-{as_of.isoformat()}.xlsx")
+        sheet.row(row.account.code, row.account.name, row.debit, row.credit)
+    sheet.row("", _("Total"), data["total_debit"], data["total_credit"], bold=True)
+    return sheet.response(f"neraca-saldo-{coop.code}-{as_of.isoformat()}.xlsx")
 
 
 # --- Journal ----------------------------------------------------------------------------------

@@ -35,10 +35,20 @@ from koperasi.loans.services.common import business_date
 from koperasi.loans.services.quality import earned_penalty
 from koperasi.loans.services.terms import penalty_rule
 from koperasi.members.models import Member
-from koperasi.tabular import FileRefused, RowError, file_error, read_rows, text
+from koperasi.tabular import (
+    REPORTED_PROBLEMS,
+    FileRefused,
+    RowError,
+    file_error,
+    problems_stopped,
+    read_rows,
+    text,
+)
 from koperasi.tenancy.models import Cooperative
 
-MAX_ROWS = 20_000
+MAX_ROWS = 20_000  # the preview lists every line; read_rows has the general upload limits
+# A member number or NIK (16 digits, perhaps spaced): anything longer matches no one.
+MAX_IDENTIFIER = 32
 IDENTIFIER_COLUMNS = ("no_anggota", "nomor_anggota", "member_number", "nik", "no_nik")
 AMOUNT_COLUMNS = ("jumlah", "potongan", "amount", "nominal")
 _HEADER_SEPARATORS_RE = re.compile(r"[\s\-/.]+")
@@ -203,7 +213,20 @@ def _parse(file_name: str, content: bytes) -> list[tuple[int, str, Decimal]] | P
         raw_id = cells[id_col] if id_col < len(cells) else None
         raw_amount = cells[amount_col] if amount_col < len(cells) else None
         identifier = _identifier(raw_id)
-        if identifier is None:
+        if len(errors) >= REPORTED_PROBLEMS:
+            errors.append(problems_stopped(number))
+            break
+        if identifier is not None and len(identifier) > MAX_IDENTIFIER:
+            errors.append(
+                RowError(
+                    number,
+                    id_label,
+                    "too_long",
+                    str(_("At most %(max)s characters.") % {"max": MAX_IDENTIFIER}),
+                )
+            )
+            identifier = ""
+        elif identifier is None:
             errors.append(
                 RowError(
                     number,

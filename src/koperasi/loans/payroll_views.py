@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 from koperasi.common.decorators import staff_view
 from koperasi.errors import Conflict, ServiceError
 from koperasi.loans import payroll as deductions
-from koperasi.tabular import RowError
+from koperasi.tabular import RowError, problem_count
 from koperasi.tenancy.models import Cooperative
 
 UPLOAD_DIR = "payroll-uploads"
@@ -186,7 +186,7 @@ def _upload(request: HttpRequest) -> HttpResponse:
                 "Nothing was posted: %(n)s problems were found. Correct the file and upload "
                 "it again."
             )
-            % {"n": len(result.errors)},
+            % {"n": problem_count(result.errors)},
         )
         return _page(request, PayrollUploadForm(), result=result, status=400)
     token = store_upload(coop, upload.name, content, token)

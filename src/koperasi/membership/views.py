@@ -37,6 +37,7 @@ from koperasi.membership.services import importer
 from koperasi.savings import selectors as savings_selectors
 from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsKind
+from koperasi.tabular import problem_count
 
 PAGE_SIZE = 25
 IMPORT_COLUMNS = (
@@ -302,7 +303,7 @@ def member_import(request: HttpRequest) -> HttpResponse:
                 "Nothing was imported: %(n)s problems were found. Correct the file and upload "
                 "it again."
             )
-            % {"n": len(result.errors)},
+            % {"n": problem_count(result.errors)},
         )
         context = {"form": form, "errors": result.errors}
         return render(request, "members/import.html", context, status=400)

@@ -4,7 +4,6 @@ Views parse the form, call a service or selector and render; every rule lives in
 """
 
 import datetime as dt
-import io
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -17,12 +16,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from koperasi.common.booking import booked_later_notice, taken_on
 from koperasi.common.decorators import staff_view
 from koperasi.common.forms import DateRangeForm, ReverseForm, add_service_error
+from koperasi.common.xlsx import Sheet
 from koperasi.errors import ServiceError
 from koperasi.ledger.services import business_today
 from koperasi.members import selectors as member_selectors
@@ -44,8 +42,6 @@ SEARCH_RESULTS = 10
 PAGE_SIZE = 50
 STATEMENT_LIMIT = 500
 REVERSING_ROLES = ("admin", "manager")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MONEY_FORMAT = "#,##0.00"
 
 
 def _coop(request: HttpRequest) -> Cooperative:
@@ -321,14 +317,6 @@ def reverse_transaction(request: HttpRequest, txn_id: int) -> HttpResponse:
     return _account_page(request, txn.account, reverse_form=form, reverse_txn_id=txn.pk, status=400)
 
 
-def xlsx_response(workbook: Workbook, filename: str) -> HttpResponse:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @staff_view("savings.view")
 def statement_xlsx(request: HttpRequest, account_id: int) -> HttpResponse:
     coop = _coop(request)
@@ -337,45 +325,28 @@ def statement_xlsx(request: HttpRequest, account_id: int) -> HttpResponse:
     opening, movements = selectors.statement(
         cooperative=coop, account=account, date_from=date_from, date_to=date_to
     )
-    wb = Workbook()
-    ws = wb.active
-    ws.title = _("Statement")
-    ws.append([coop.name])
-    ws.append([_("Account"), account.number, account.product.name])
-    ws.append([_("Member"), account.member.number, account.member.name])
-    ws.append([_("Period"), date_from, date_to])
-    ws.append([])
+    widths = {"A": 12, "B": 14, "C": 24, "D": 30, "E": 18, "F": 18, "G": 18}
+    sheet = Sheet(_("Statement"), widths=widths)
+    # Names and notes as text (never formulas), amounts as numbers: common.xlsx.
+    sheet.row(coop.name)
+    sheet.row(_("Account"), account.number, account.product.name)
+    sheet.row(_("Member"), account.member.number, account.member.name)
+    sheet.row(_("Period"), date_from, date_to)
+    sheet.row()
     header = [_("Date"), _("Receipt"), _("Description"), _("Note"), _("Out"), _("In"), _("Balance")]
-    ws.append(header)
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
-    ws.append([date_from, "", _("Opening balance"), "", None, None, opening])
+    sheet.row(*header, bold=True)
+    sheet.row(date_from, "", _("Opening balance"), "", None, None, opening)
     for txn in movements.iterator(chunk_size=2000):
-        # Decimal values go into the cells as they are: exact, never through float.
-        ws.append(
-            [
-                txn.business_date,
-                txn.receipt_number,
-                txn.get_kind_display(),
-                txn.note,
-                -txn.amount if txn.amount < 0 else None,
-                txn.amount if txn.amount > 0 else None,
-                txn.balance_after,
-            ]
+        sheet.row(
+            txn.business_date,
+            txn.receipt_number,
+            txn.get_kind_display(),
+            txn.note,
+            -txn.amount if txn.amount < 0 else None,
+            txn.amount if txn.amount > 0 else None,
+            txn.balance_after,
         )
-    for row in ws.iter_rows(min_row=4):
-        for cell in row:
-            if cell.column in (5, 6, 7) and cell.row > 6:
-                cell.number_format = MONEY_FORMAT
-            elif hasattr(cell.value, "isoformat"):
-                cell.number_format = "DD/MM/YYYY"
-    ws.column_dimensions["A"].width = 12
-    ws.column_dimensions["B"].width = 14
-    ws.column_dimensions["C"].width = 24
-    ws.column_dimensions["D"].width = 30
-    for col in "EFG":
-        ws.column_dimensions[col].width = 18
-    return xlsx_response(wb, f"mutasi-{account.number}-{date_from}-{date_to}.xlsx")
+    return sheet.response(f"mutasi-{account.number}-{date_from}-{date_to}.xlsx")
 
 
 # --- Accounts list ----------------------------------------------------------------------------

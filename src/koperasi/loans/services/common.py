@@ -12,7 +12,7 @@ from koperasi.bulk import update_rows
 from koperasi.domain.errors import DomainError
 from koperasi.domain.money import parse_amount
 from koperasi.domain.schedule import Instalment as ScheduleRow
-from koperasi.errors import Conflict, NotFound, ServiceError
+from koperasi.errors import NotFound, ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.ledger.models import Account, JournalEntry
 from koperasi.loans.models import Instalment, Loan, LoanTransaction
@@ -61,6 +61,12 @@ def period_starts(start: dt.date, rows: Sequence[ScheduleRow]) -> list[dt.date]:
 
 
 def existing_txn(cooperative: Cooperative, key: str) -> LoanTransaction | None:
+    """The loan movement first made under `key` (unique per cooperative), or None.
+
+    Each caller answers a retry with it only if it is what the retry asks for (operation,
+    loan, amount, channel, note …), and refuses the key otherwise (KeyReused, 409); a key
+    savings posted under is refused when the movement posts (`post_entry`, `replay=False`).
+    """
     if not key:
         raise ServiceError("idempotency_key_required", _("An idempotency key is required."))
     # Almost every key is new: ask the cheap question (the unique index) first.
@@ -136,27 +142,27 @@ def gl(cooperative: Cooperative, role: str) -> Account:
     return ledger.account_by_role(cooperative, role)
 
 
-def key_reused() -> Conflict:
-    return Conflict(
-        "idempotency_key_reused", _("This idempotency key was already used for another request.")
+def sukarela_id(cooperative: Cooperative, member_id: int, account_id: int | None) -> int | None:
+    """The sukarela account a loan movement uses: the one named, or the member's own."""
+    if account_id is not None:
+        return account_id
+    found = savings_selectors.sukarela_account_of(
+        cooperative=cooperative, member=Member(pk=member_id)
     )
+    return found.pk if found is not None else None
 
 
 def members_sukarela(
     cooperative: Cooperative, member_id: int, account_id: int | None
 ) -> SavingsAccount:
     """The borrower's own sukarela account, locked (after the loan, in the lock order)."""
+    account_id = sukarela_id(cooperative, member_id, account_id)
     if account_id is None:
-        found = savings_selectors.sukarela_account_of(
-            cooperative=cooperative, member=Member(pk=member_id)
+        raise ServiceError(
+            "no_sukarela",
+            _("The member has no sukarela savings account; open one first."),
+            "savings_account",
         )
-        if found is None:
-            raise ServiceError(
-                "no_sukarela",
-                _("The member has no sukarela savings account; open one first."),
-                "savings_account",
-            )
-        account_id = found.pk
     account = savings.locked_account_for_loan(cooperative, account_id)
     if account.member_id != member_id:
         raise NotFound(_("Savings account not found."), field="savings_account")

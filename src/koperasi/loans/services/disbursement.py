@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from koperasi.audit import services as audit
 from koperasi.domain.money import ZERO, format_rupiah, round_half_up
-from koperasi.errors import Conflict, NotFound, ServiceError
+from koperasi.errors import Conflict, KeyReused, NotFound, ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.ledger.models import JournalEntry
 from koperasi.loans.models import (
@@ -24,11 +24,11 @@ from koperasi.loans.services.common import (
     business_date,
     existing_txn,
     gl,
-    key_reused,
     members_sukarela,
     next_number,
     period_starts,
     record_txn,
+    sukarela_id,
 )
 from koperasi.loans.services.terms import product_schedule
 from koperasi.members.models import Member
@@ -95,9 +95,7 @@ def _disburse(
         raise NotFound(_("Loan application not found."))
     # Under the application's lock, so a retry that raced the original finds its loan.
     if (done := existing_txn(cooperative, idempotency_key)) is not None:
-        if done.kind != Kind.DISBURSEMENT or done.loan.application_id != application_id:
-            raise key_reused()
-        return done.loan
+        return _same_disbursement(done, cooperative, application, to, savings_account_id, autodebit)
     if application.status == LoanApplication.Status.DISBURSED:
         raise Conflict("already_disbursed", _("This loan has already been disbursed."))
     if application.status != LoanApplication.Status.APPROVED:
@@ -206,6 +204,9 @@ def _disburse(
         business_date=on,
         allow_control=True,
         before_balances=record,
+        # A retry was answered under the application's lock: an entry under this key now is
+        # another request's.
+        replay=False,
     )
     if not deducted and fees:
         fee_key = f"{idempotency_key}:fee"
@@ -236,6 +237,7 @@ def _disburse(
             idempotency_key=f"loan:{fee_key}",
             business_date=on,
             before_balances=record_fee,
+            replay=False,
         )
     application.status = LoanApplication.Status.DISBURSED
     application.save(update_fields=["status"])
@@ -247,4 +249,26 @@ def _disburse(
         summary=f"{loan.number} {format_rupiah(principal)} → {to}",
         data={"fees": str(fees), "paid_out": str(paid_out)},
     )
+    return loan
+
+
+def _same_disbursement(
+    done: LoanTransaction,
+    cooperative: Cooperative,
+    application: LoanApplication,
+    to: str,
+    savings_account_id: int | None,
+    autodebit: bool,
+) -> Loan:
+    """A retry's answer: the loan, if the retry asks for the same disbursement (application,
+    cash or savings, the account, autodebit); the key used for anything else is refused."""
+    loan = done.loan
+    if done.kind != Kind.DISBURSEMENT or loan.application_id != application.pk:
+        raise KeyReused()
+    if (loan.disbursed_to, loan.autodebit) != (to, autodebit):
+        raise KeyReused()
+    if loan.savings_account_id is not None and loan.savings_account_id != sukarela_id(
+        cooperative, application.member_id, savings_account_id
+    ):
+        raise KeyReused()
     return loan

@@ -2,15 +2,16 @@
 
 The function locks the loan, books the day's penalties, splits the payment and writes it, as
 the ordinary way (`repayments._repay`) does for a payment at the teller or by API. Anything it
-does not answer itself (a retry, a refusal, a closed day, an account missing from the chart)
-comes back as None, and the ordinary way answers it with its own message.
+does not answer itself (a retry, a key already used, a refusal, a closed day, an account
+missing from the chart) comes back as None, and the ordinary way answers it with its own
+message.
 """
 
 import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from koperasi import sqlrows
@@ -45,10 +46,13 @@ _TYPES = (  # noqa: SIM905
     " text[] integer[] integer[] integer numeric[] numeric[] inet integer integer timestamptz"
 ).split()
 # Typed, so that the server resolves the function once and keeps the statement prepared.
+# The function runs only if savings did not post under the request's key (the ordinary way
+# refuses that key); it sees a retry, or the key used for another loan movement, itself.
 _REPAY = (
     f"SELECT {sqlrows.columns('t', LoanTransaction)} FROM loans_repay("
     + ", ".join(f"%s::{t}" for t in _TYPES)
     + ") t"
+    + ledger.WHERE_KEY_FREE
 )
 
 
@@ -68,28 +72,34 @@ def repay(
         return None
     if channel not in (Channel.TELLER, Channel.API) or value <= 0:
         return None
-    row = sqlrows.call_alone(
-        _REPAY,
-        [
-            cooperative.pk,
-            loan_id,
-            value,
-            key,
-            channel,
-            actor.pk if getattr(actor, "pk", None) else None,
-            note,
-            format_rupiah(value),
-            ledger.local_today(cooperative),
-            on,
-            cooperative.collectibility_regime,
-            *_BANK,
-            *_KSP,
-            client_ip.get(),
-            ledger.BOOKS_LOCK,
-            BalanceSlot.SLOTS,
-            timezone.now(),
-        ],
-    )
+    try:
+        row = sqlrows.call_alone(
+            _REPAY,
+            [
+                cooperative.pk,
+                loan_id,
+                value,
+                key,
+                channel,
+                actor.pk if getattr(actor, "pk", None) else None,
+                note,
+                format_rupiah(value),
+                ledger.local_today(cooperative),
+                on,
+                cooperative.collectibility_regime,
+                *_BANK,
+                *_KSP,
+                client_ip.get(),
+                ledger.BOOKS_LOCK,
+                BalanceSlot.SLOTS,
+                timezone.now(),
+                *ledger.key_free_params(cooperative, f"loan:{key}"),
+            ],
+        )
+    except IntegrityError:
+        # The excess movement's key (`<key>:excess`) was taken by a savings request sent
+        # under it: nothing was written; the ordinary way refuses the key.
+        return None
     if row is None:
         return None
     return sqlrows.saved(sqlrows.instance(LoanTransaction, None, row))

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from koperasi.audit import services as audit
 from koperasi.domain.money import ZERO, format_rupiah, round_half_up
 from koperasi.domain.repayment import Applied, Due, allocate, parse_order
-from koperasi.errors import NotFound, ServiceError
+from koperasi.errors import KeyReused, NotFound, ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.ledger.models import JournalEntry
 from koperasi.loans.models import (
@@ -32,11 +32,11 @@ from koperasi.loans.services.common import (
     current_rows,
     existing_txn,
     gl,
-    key_reused,
     locked_loan,
     members_sukarela,
     new_txn,
     save_rows,
+    sukarela_id,
 )
 from koperasi.loans.services.common import (
     amount as parse_money,
@@ -220,17 +220,10 @@ def _repay(
 ) -> LoanTransaction:
     day = business_date(cooperative, on)
     prepared = _prepare(
-        cooperative,
-        loan_id,
-        key,
-        (Kind.REPAYMENT, Kind.PAYOFF),
-        channel,
-        savings_account_id,
-        value,
-        day,
+        cooperative, loan_id, key, Kind.REPAYMENT, channel, savings_account_id, value, day, note
     )
     if isinstance(prepared, LoanTransaction):
-        return _same_payment(prepared, value, channel, note)
+        return prepared
     loan, source = prepared
     rows = current_rows(loan)
     book_penalties(cooperative, actor, loan, rows, day)
@@ -269,11 +262,12 @@ def _prepare(
     cooperative: Cooperative,
     loan_id: int,
     key: str,
-    kinds: tuple[str, ...],
+    kind: str,
     channel: str,
     savings_account_id: int | None,
     value: Decimal,
     day: dt.date,
+    note: str,
 ) -> tuple[Loan, SavingsAccount | None] | LoanTransaction:
     """What every payment checks first: the loan locked (then the savings it comes from), or
     the movement a retry with the same key already made."""
@@ -282,8 +276,11 @@ def _prepare(
     if channel not in Channel.values or channel == Channel.SYSTEM:
         raise ServiceError("invalid", _("Unknown payment channel."), "channel")
     loan = locked_loan(cooperative, loan_id)
-    if (retried := raced_retry(cooperative, key, loan_id, kinds)) is not None:
-        return retried
+    # Under the loan's lock: a retry that raced the original finds its movement here.
+    if (done := existing_txn(cooperative, key)) is not None:
+        return _same_payment(
+            done, (kind, loan.pk, value, channel, note[:255]), cooperative, loan, savings_account_id
+        )
     check_active(loan)
     if day < loan.disbursed_on:
         raise ServiceError(
@@ -298,25 +295,27 @@ def _prepare(
     return loan, source
 
 
-def raced_retry(
-    cooperative: Cooperative, key: str, loan_id: int, kinds: tuple[str, ...]
-) -> LoanTransaction | None:
-    """The movement a retry with the same key committed while this one waited for the loan's
-    lock (the key was free when first looked up)."""
-    done = existing_txn(cooperative, key)
-    if done is not None and (done.loan_id != loan_id or done.kind not in kinds):
-        raise key_reused()
-    return done
-
-
 def _same_payment(
-    done: LoanTransaction, value: Decimal, channel: str, note: str
+    done: LoanTransaction,
+    asked: tuple[str, int, Decimal, str, str],
+    cooperative: Cooperative,
+    loan: Loan,
+    savings_account_id: int | None,
 ) -> LoanTransaction:
-    """A retry's answer: the first movement, if the retry asks for the same payment; a key
-    used for another amount, channel or note is refused (so the API needs no record of its
-    own to tell a retry from a different request)."""
-    if (done.amount, done.channel, done.note) != (value, channel, note[:255]):
-        raise key_reused()
+    """A retry's answer: the first movement, if the retry asks for the same payment (kind,
+    loan, amount, channel, note and, from savings, the account); a key used for anything else
+    is refused (so the API needs no record of its own to tell a retry from another request)."""
+    if (done.kind, done.loan_id, done.amount, done.channel, done.note) != asked:
+        raise KeyReused()
+    if done.channel == Channel.SAVINGS:
+        account = sukarela_id(
+            cooperative, loan.member_id, savings_account_id or loan.savings_account_id
+        )
+        paid_from = [
+            m.account_id for m in savings.loan_movements(done.journal_entry) if m.amount < 0
+        ]
+        if paid_from != [account]:
+            raise KeyReused()
     return done
 
 
@@ -460,9 +459,10 @@ def post_payment(
         business_date=on,
         allow_control=True,
         before_balances=record,
+        # A retry was answered from the movement under the loan's lock: an entry under this
+        # key now is another request's.
+        replay=False,
     )
-    if not recorded:
-        raise key_reused()
     audit.record(
         cooperative=cooperative,
         actor=actor,
@@ -566,11 +566,12 @@ def pay_off(
         cooperative,
         loan_id,
         idempotency_key,
-        (Kind.PAYOFF,),
+        Kind.PAYOFF,
         channel,
         savings_account_id,
         value,
         day,
+        note,
     )
     if isinstance(prepared, LoanTransaction):
         return prepared

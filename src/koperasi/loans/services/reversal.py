@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from koperasi.audit import services as audit
 from koperasi.domain.money import ZERO
-from koperasi.errors import NotFound, ServiceError
+from koperasi.errors import KeyReused, NotFound, ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.ledger.models import JournalEntry
 from koperasi.loans.models import (
@@ -22,7 +22,6 @@ from koperasi.loans.services.common import (
     business_date,
     current_rows,
     existing_txn,
-    key_reused,
     locked_loan,
     record_txn,
     save_rows,
@@ -67,8 +66,9 @@ def reverse_repayment(
     # Under the loan's lock: a retry, a second reversal or a new repayment may have committed
     # while this one waited for it.
     if (done := existing_txn(cooperative, idempotency_key)) is not None:
-        if done.reverses_id != original.pk:
-            raise key_reused()
+        # A retry's answer: the reversal of the same movement for the same reason.
+        if (done.kind, done.reverses_id, done.note) != (Kind.REVERSAL, original.pk, reason[:255]):
+            raise KeyReused()
         return done
     _check_reversible(original, loan.schedule_version)
     legs = [
@@ -88,6 +88,7 @@ def reverse_repayment(
         reason=reason,
         idempotency_key=f"loan:{idempotency_key}",
         allow_control=True,
+        replay=False,
     )
     for account, leg in legs:
         savings.record_loan_movement(

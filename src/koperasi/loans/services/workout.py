@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from koperasi.audit import services as audit
 from koperasi.domain.loan_quality import MACET
 from koperasi.domain.money import ZERO, format_rupiah
-from koperasi.errors import NotFound, PermissionDenied, ServiceError
+from koperasi.errors import KeyReused, NotFound, PermissionDenied, ServiceError
 from koperasi.ledger import selectors as ledger_selectors
 from koperasi.ledger import services as ledger
 from koperasi.ledger.models import JournalEntry
@@ -35,7 +35,6 @@ from koperasi.loans.services.common import (
     business_date,
     current_rows,
     existing_txn,
-    key_reused,
     locked_loan,
     period_starts,
     record_txn,
@@ -346,6 +345,16 @@ def decide_write_off(
     )
     if request is None:
         raise NotFound(_("Write-off request not found."))
+    # Under the proposal's lock: a retry that raced the original finds its write-off here.
+    if (idempotency_key or approve) and (
+        done := existing_txn(cooperative, idempotency_key)
+    ) is not None:
+        # A retry's answer: this proposal approved, with the same note.
+        decided = (done.kind, done.loan_id, request.status, request.decision_note)
+        approved = (Kind.WRITE_OFF, request.loan_id, request.Status.APPROVED, note.strip()[:255])
+        if not approve or decided != approved:
+            raise KeyReused()
+        return request
     if request.status != WriteOffRequest.Status.PROPOSED:
         raise ServiceError("not_open", _("This proposal has already been decided."))
     _check_maker_checker(actor, request.proposed_by_id)
@@ -355,11 +364,13 @@ def decide_write_off(
     if not approve:
         if not note.strip():
             raise ServiceError("required", _("Give the reason for the rejection."), "note")
+        if idempotency_key:
+            # A refusal posts nothing, but its key names it: one another request used is
+            # refused here as it would be by a posting.
+            ledger.refuse_used_key(cooperative, f"loan:{idempotency_key}")
         request.status = WriteOffRequest.Status.REJECTED
         request.save()
         return request
-    if existing_txn(cooperative, idempotency_key) is not None:
-        raise key_reused()
     loan = locked_loan(cooperative, request.loan_id)
     if loan.status != Loan.Status.ACTIVE:
         raise ServiceError("loan_not_active", _("Only an active loan can be written off."))
@@ -425,6 +436,7 @@ def decide_write_off(
         business_date=on,
         allow_control=True,
         before_balances=record,
+        replay=False,
     )
     request.status = WriteOffRequest.Status.APPROVED
     request.save()
@@ -450,11 +462,14 @@ def recover(
 ) -> LoanTransaction:
     """Money received on a written-off loan: income, up to what was written off."""
     value = parse_money(amount)
-    if (done := existing_txn(cooperative, idempotency_key)) is not None:
-        if done.loan_id != loan_id or done.kind != Kind.RECOVERY:
-            raise key_reused()
-        return done
     loan = locked_loan(cooperative, loan_id)
+    # Under the loan's lock: a retry that raced the original finds its movement here.
+    if (done := existing_txn(cooperative, idempotency_key)) is not None:
+        # A retry's answer: the same recovery on the same loan (amount and note).
+        asked = (Kind.RECOVERY, loan_id, value, note[:255])
+        if (done.kind, done.loan_id, done.amount, done.note) != asked:
+            raise KeyReused()
+        return done
     if loan.status != Loan.Status.WRITTEN_OFF:
         raise ServiceError(
             "not_written_off", _("Recoveries are recorded only on written-off loans.")
@@ -500,6 +515,7 @@ def recover(
         business_date=on,
         allow_control=True,
         before_balances=record,
+        replay=False,
     )
     audit.record(
         cooperative=cooperative,

@@ -9,7 +9,6 @@ transaction, through the set-based `register_members_bulk` service (same rules a
 import datetime as dt
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,14 +23,13 @@ from koperasi.members import services as members
 from koperasi.members.models import Member
 from koperasi.membership.services import joining as membership
 from koperasi.savings import services as savings
+from koperasi.tabular import REPORTED_PROBLEMS, RowError, problems_stopped
 from koperasi.tabular import FileRefused as _Refused
-from koperasi.tabular import RowError
 from koperasi.tabular import file_error as _file_error
 from koperasi.tabular import read_rows as _read_rows
+from koperasi.tabular import shown as _shown
 from koperasi.tabular import text as _text
 from koperasi.tenancy.models import Cooperative
-
-MAX_ROWS = 50_000
 
 # Header (normalised: lower case, spaces/dashes/slashes as "_") → MemberInput field.
 # The first name of each field is the one shown to users (Indonesian).
@@ -110,7 +108,7 @@ def import_members(
         rows = _read_rows(file_name, content)
         header_row, header = next(rows, (0, []))
         columns, labels = _columns(header_row, header)
-        data_rows = list(_limited(rows))
+        data_rows = list(rows)  # read_rows stops at the upload limits (settings.UPLOAD_MAX_*)
         if not data_rows:
             raise _file_error("empty_file", _("The file has no member rows."))
     except _Refused as refused:
@@ -130,24 +128,13 @@ def import_members(
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _limited(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
-    for count, row in enumerate(rows, start=1):
-        if count > MAX_ROWS:
-            raise _file_error(
-                "too_many_rows",
-                _("A file may hold at most %(max)s members; split it into several files.")
-                % {"max": f"{MAX_ROWS:,}".replace(",", ".")},
-            )
-        yield row
-
-
 def _columns(header_row: int, header: list[Any]) -> tuple[dict[str, int], dict[str, str]]:
     """Map each field to its column index, and to the column's name as the user wrote it."""
     columns: dict[str, int] = {}
     labels: dict[str, str] = {}
     errors: list[RowError] = []
     for index, cell in enumerate(header):
-        label = _text(cell)
+        label = _shown(_text(cell))
         if not label:
             continue  # an unnamed (usually empty, formatted) column
         key = _HEADER_SEPARATORS_RE.sub("_", label.lower().rstrip("*").strip())
@@ -242,6 +229,9 @@ def _validate(
     valid: list[_ValidRow] = []
     errors: list[RowError] = []
     for number, cells in rows:
+        if len(errors) >= REPORTED_PROBLEMS:
+            errors.append(problems_stopped(number))
+            break
         cell = {f: cells[i] if i < len(cells) else None for f, i in columns.items()}
         row_errors: list[ServiceError] = []
         data = members.MemberInput(

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from koperasi.audit import services as audit
-from koperasi.errors import Conflict, ServiceError
+from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.ledger.models import JournalEntry
 from koperasi.members.models import Member
@@ -19,14 +19,14 @@ from koperasi.savings.models import (
 )
 from koperasi.savings.services.movements import (
     _amount,
+    _asked,
     _cash_memo,
     _cash_summary,
     _check_can_pay_out,
     _check_can_receive,
-    _existing,
     _locked_account,
     _record_movement,
-    _same_movement,
+    _replayed,
 )
 from koperasi.savings.services.one_statement import _in_one_statement
 from koperasi.tenancy.models import Cooperative
@@ -84,13 +84,10 @@ def _cash_movement(
         business_date=on,
         allow_control=True,
         before_balances=record_movement,
+        # A retry was answered from the movement under the account lock: an entry under this
+        # key now is another request's.
+        replay=False,
     )
-    if not recorded:
-        # The journal entry existed without its movement: never expected, never silently.
-        raise Conflict(
-            "idempotency_key_reused",
-            _("This idempotency key was already used for another posting."),
-        )
     return recorded[0]
 
 
@@ -145,8 +142,9 @@ def _deposit(
 ) -> SavingsTransaction:
     account = _locked_account(cooperative, account_id)
     # Checked under the account lock: a concurrent retry with this key waits, then finds it.
-    if (done := _existing(cooperative, idempotency_key)) is not None:
-        return _same_movement(done, account_id, value, note)
+    asked = [_asked(Kind.DEPOSIT, account_id, value, note)]
+    if (done := _replayed(cooperative, idempotency_key, asked)) is not None:
+        return done[0]
     on = business_date or ledger.business_today(cooperative)
     _check_can_receive(cooperative, account, value, on)
     txn = _cash_movement(
@@ -217,8 +215,9 @@ def _withdraw(
 ) -> SavingsTransaction:
     account = _locked_account(cooperative, account_id)
     # Checked under the account lock: a concurrent retry with this key waits, then finds it.
-    if (done := _existing(cooperative, idempotency_key)) is not None:
-        return _same_movement(done, account_id, -value, note)
+    asked = [_asked(Kind.WITHDRAWAL, account_id, -value, note)]
+    if (done := _replayed(cooperative, idempotency_key, asked)) is not None:
+        return done[0]
     on = business_date or ledger.business_today(cooperative)
     if account.member.status != Member.Status.ACTIVE:
         raise ServiceError("member_inactive", _("This person is no longer a member."))

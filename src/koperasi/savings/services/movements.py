@@ -1,6 +1,7 @@
 """What every savings movement shares: the locked account, the checks, the movement row."""
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -9,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from koperasi.domain.errors import DomainError
 from koperasi.domain.money import ZERO, format_rupiah, parse_amount
 from koperasi.domain.periods import add_months
-from koperasi.errors import Conflict, NotFound, ServiceError
+from koperasi.errors import KeyReused, NotFound, ServiceError
 from koperasi.ledger.models import JournalEntry
 from koperasi.members.models import Member
 from koperasi.savings.models import (
@@ -75,7 +76,15 @@ def record_loan_movement(
     """The savings side of a loan's journal entry (which carries the savings control line).
 
     `amount` > 0 pays into the account (disbursement, excess), < 0 takes an instalment.
+
+    `key` is the loan request's key, or one derived from it (`<key>:excess`): a savings request
+    sent under that very key (an API client's `X:excess`) already took it, so it is refused
+    (409) rather than written beside that request's movement.
     """
+    if SavingsTransaction.objects.filter(
+        cooperative_id=account.cooperative_id, idempotency_key=key
+    ).exists():
+        raise KeyReused()
     if account.balance + amount < 0:
         raise ServiceError("insufficient_balance", _("The savings balance is too low."), "amount")
     kind = Kind.REVERSAL if reverses else (Kind.LOAN_CREDIT if amount > 0 else Kind.LOAN_DEBIT)
@@ -98,33 +107,44 @@ def loan_movements(entry: JournalEntry) -> list[SavingsTransaction]:
     return list(SavingsTransaction.objects.filter(journal_entry=entry).order_by("account_id", "pk"))
 
 
-def _existing(cooperative: Cooperative, key: str) -> SavingsTransaction | None:
+# What identifies a request's movement: kind, account, signed amount, note, the movement it
+# reverses. A key's request is the set of these it wrote.
+Asked = tuple[str, int, Decimal, str, int | None]
+
+
+def _asked(
+    kind: str, account_id: int, amount: Decimal, note: str, reverses: int | None = None
+) -> Asked:
+    return (kind, account_id, amount, note[:255], reverses)
+
+
+def _replayed(
+    cooperative: Cooperative, key: str, asked: list[Asked]
+) -> list[SavingsTransaction] | None:
+    """A retry's answer: the movements first written under `key`, if they are exactly those
+    this request asks for; None for a key not used yet. The key used for anything else (another
+    operation, account, amount or note, or a loan's movement) is refused with KeyReused (409).
+
+    Callers ask under the account locks, so a retry that raced the original waits, then finds
+    it. A key another sub-ledger posted under is refused when the movement posts
+    (`ledger.post_entry`, `replay=False`).
+    """
     if not key:
         raise ServiceError("idempotency_key_required", _("An idempotency key is required."))
-    # Almost every key is new: ask the cheap question first, load the movement only on a hit.
+    # Almost every key is new: ask the cheap question first, load the movements only on a hit.
     found = SavingsTransaction.objects.filter(
         cooperative=cooperative, idempotency_key=key
     ).values_list("pk", flat=True)[:1]
     if not found:
         return None
-    return (
+    done = list(
         SavingsTransaction.objects.filter(cooperative=cooperative, idempotency_key=key)
         .select_related("account__product", "account__member", "journal_entry")
         .order_by("id")
-        .first()
     )
-
-
-def _same_movement(
-    done: SavingsTransaction, account_id: int, amount: Decimal, note: str
-) -> SavingsTransaction:
-    """A retry's answer: the movement first made with its key, if it is the same movement
-    (account, signed amount and note); the key used for anything else is refused."""
-    if done.account_id != account_id or done.amount != amount or done.note != note[:255]:
-        raise Conflict(
-            "idempotency_key_reused",
-            _("This idempotency key was already used for another posting."),
-        )
+    written = Counter((t.kind, t.account_id, t.amount, t.note, t.reverses_id) for t in done)
+    if written != Counter(asked):
+        raise KeyReused()
     return done
 
 

@@ -53,11 +53,13 @@ _ACCOUNT_AS_READ = (
     " WHERE t0.id = %s AND t0.cooperative_id = %s"
 )
 # Typed, so that the server resolves the function once and may keep the statement prepared.
+# The function runs only if no loan posted under the request's key (the ordinary way refuses
+# that key); it sees a retry, or the key used on another account, itself.
 _CASH_MOVEMENT = (
     "SELECT * FROM savings_cash_movement(%s::bigint, %s::bigint, %s::numeric, %s::numeric,"
     " %s::text, %s::text, %s::text, %s::text, %s::integer, %s::date, %s::date, %s::text,"
     " %s::text, %s::bigint, %s::bigint, %s::text, %s::inet, %s::integer, %s::integer,"
-    " %s::timestamptz)"
+    " %s::timestamptz)" + ledger.WHERE_KEY_FREE
 )
 
 
@@ -92,8 +94,8 @@ def _in_one_statement(
 
     The account is read without a lock and checked with the same rules as the ordinary way;
     the function re-checks under the row lock what those checks relied on. Anything else,
-    and anything unusual (a refusal, a retry, a closed day), returns None: the ordinary way
-    then answers it, so every error and every retry is answered in one place.
+    and anything unusual (a refusal, a retry, a key already used, a closed day), returns None:
+    the ordinary way then answers it, so every error and every retry is answered in one place.
     """
     if connection.vendor != "postgresql" or not idempotency_key or sqlrows.alone() is None:
         return None
@@ -149,6 +151,7 @@ def _in_one_statement(
             ledger.BOOKS_LOCK,
             BalanceSlot.SLOTS,
             timezone.now(),
+            *ledger.key_free_params(cooperative, f"savings:{idempotency_key}"),
         ],
     )
     if row is None:

@@ -20,11 +20,12 @@ from koperasi.savings.models import (
 )
 from koperasi.savings.services.movements import (
     _amount,
+    _asked,
     _check_can_pay_out,
     _check_can_receive,
-    _existing,
     _locked_account,
     _record_movement,
+    _replayed,
 )
 from koperasi.tenancy.models import Cooperative
 
@@ -58,10 +59,12 @@ def transfer(
         first: _locked_account(cooperative, first),
         second: _locked_account(cooperative, second),
     }
-    if (done := _existing(cooperative, idempotency_key)) is not None:
-        pair = list(SavingsTransaction.objects.filter(journal_entry=done.journal_entry))
-        out = next(t for t in pair if t.amount < 0)
-        into = next(t for t in pair if t.amount > 0)
+    asked = [
+        _asked(Kind.TRANSFER_OUT, from_account_id, -value, note),
+        _asked(Kind.TRANSFER_IN, to_account_id, value, note),
+    ]
+    if (done := _replayed(cooperative, idempotency_key, asked)) is not None:
+        out, into = sorted(done, key=lambda t: t.amount)
         return out, into
     source, target = locked[from_account_id], locked[to_account_id]
     if source.member_id != target.member_id:
@@ -89,6 +92,7 @@ def transfer(
         business_date=on,
         allow_control=True,
         closing=closing,
+        replay=False,
     )
     out = _record_movement(
         account=source,
@@ -204,15 +208,17 @@ def reverse_transaction(
         )
     if any(leg.kind in (Kind.REVERSAL, Kind.REFUND) for leg in legs):
         raise ServiceError("not_reversible", _("This movement cannot be reversed."))
-    if SavingsTransaction.objects.filter(reverses__in=legs).exists():
-        existing = list(SavingsTransaction.objects.filter(reverses__in=legs).order_by("pk"))
-        if existing[0].idempotency_key == idempotency_key:
-            return existing
-        raise ServiceError("already_reversed", _("This movement has already been reversed."))
+    # The accounts locked (in key order, as every movement locks them) before the key is
+    # looked up: a retry that raced the original waits here, then finds its reversal.
     locked = {
-        leg.account_id: _locked_account(cooperative, leg.account_id)
-        for leg in sorted(legs, key=lambda leg: leg.account_id)
+        account_id: _locked_account(cooperative, account_id)
+        for account_id in sorted({leg.account_id for leg in legs})
     }
+    asked = [_asked(Kind.REVERSAL, leg.account_id, -leg.amount, reason, leg.pk) for leg in legs]
+    if (done := _replayed(cooperative, idempotency_key, asked)) is not None:
+        return done
+    if SavingsTransaction.objects.filter(reverses__in=legs).exists():
+        raise ServiceError("already_reversed", _("This movement has already been reversed."))
     for leg in legs:
         if locked[leg.account_id].balance - leg.amount < 0:
             raise ServiceError(
@@ -226,6 +232,7 @@ def reverse_transaction(
         reason=reason,
         idempotency_key=f"savings:{idempotency_key}",
         allow_control=True,
+        replay=False,
     )
     reversals = [
         _record_movement(

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from koperasi.membership.services.importer import import_members
+from koperasi.tabular import problem_count, too_large
 from koperasi.tenancy.models import Cooperative
 
 
@@ -28,6 +29,10 @@ class Command(BaseCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(_("File not found: %(path)s") % {"path": path}, returncode=2)
+        # The same limits as an upload, checked before the file is read into memory.
+        refusal = too_large(path.stat().st_size)
+        if refusal is not None:
+            raise CommandError(str(refusal), returncode=2)
         result = import_members(
             cooperative=coop,
             actor=None,
@@ -42,7 +47,8 @@ class Command(BaseCommand):
                 row = _("row %(row)s") % {"row": error.row}
                 self.stderr.write(f"{row}{column}: {error.message} ({error.code})")
             raise CommandError(
-                _("%(count)s problem(s); nothing was imported.") % {"count": len(result.errors)},
+                _("%(count)s problem(s); nothing was imported.")
+                % {"count": problem_count(result.errors)},
                 returncode=2,
             )
         done = (

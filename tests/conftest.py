@@ -22,6 +22,28 @@ _serial = itertools.count(1)
 PASSWORD = "rahasia-yang-panjang-1"
 
 
+def _flush_lifting_the_books_guard():
+    """SQLite refuses DELETE on the books (ledger migration 0009) unless a whole-database wipe
+    is under way; Django's flush between transactional tests is one (TRUNCATE, on PostgreSQL,
+    fires no row trigger)."""
+    from django.db import connection
+
+    from koperasi.sqlfunctions import wipe_statements
+
+    if connection.vendor != "sqlite":
+        return
+    operations = type(connection.ops)
+    flush = operations.sql_flush
+
+    def sql_flush(self, style, tables, **kw):
+        return wipe_statements(flush(self, style, tables, **kw))
+
+    operations.sql_flush = sql_flush
+
+
+_flush_lifting_the_books_guard()
+
+
 @pytest.fixture(autouse=True)
 def _english_free(settings):
     settings.LANGUAGE_CODE = "id"

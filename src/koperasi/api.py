@@ -2,19 +2,23 @@
 
 Every error answers `{"detail": [{"field", "code", "message"}]}` with a 4xx status, the message in
 the caller's language (Accept-Language; Indonesian by default). Bad input never gives a 500.
+Whatever else answers under /api/ (an unknown address, a method the address does not take,
+a server fault) answers in the same shape: `JsonErrorsMiddleware`.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from koperasi.common.api import BearerAuth
+from koperasi.common.api import BearerAuth, JsonParser
 from koperasi.common.auth_api import router as auth_router
 from koperasi.errors import InvalidInput, ServiceError
 from koperasi.ledger.api import router as ledger_router
@@ -33,6 +37,7 @@ api = NinjaAPI(
         "`Idempotency-Key` header."
     ),
     auth=BearerAuth(),
+    parser=JsonParser(),
     urls_namespace="api-v1",
 )
 api.add_router("/auth", auth_router)
@@ -55,7 +60,10 @@ def _detail(code: str, message: Any, field: str | None = None) -> dict[str, Any]
 @api.exception_handler(ServiceError)
 def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     details = exc.details() if isinstance(exc, InvalidInput) else [exc.as_detail()]
-    return error_response(request, exc.status, details)
+    response = error_response(request, exc.status, details)
+    if exc.status == 401:
+        response["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 # Pydantic error types → our code and a message (Django's own msgids, so they come translated).
@@ -81,6 +89,13 @@ _PYDANTIC: dict[str, tuple[str, Any]] = {
     "date_from_datetime_parsing": ("invalid_date", _("Enter a valid date.")),
     "date_from_datetime_inexact": ("invalid_date", _("Enter a valid date.")),
     "date_type": ("invalid_date", _("Enter a valid date.")),
+    # common.api.IsoDate: every date the API takes.
+    "iso_date": ("invalid_date", _("Enter the date as YYYY-MM-DD.")),
+    "date_range": ("date_out_of_range", _("Enter a date between %(first)s and %(last)s.")),
+    # common.api.AmountIn and the loans' RateIn.
+    "ascii_digits": ("invalid", _("Use the digits 0-9.")),
+    "bool_type": ("invalid", _("Enter true or false.")),
+    "bool_parsing": ("invalid", _("Enter true or false.")),
     "json_invalid": ("malformed_json", _("The request body is not valid JSON.")),
 }
 _SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
@@ -97,6 +112,8 @@ def _pydantic_detail(error: dict[str, Any]) -> dict[str, Any]:
     values = {
         "expected": ctx.get("expected", ""),
         "limit_value": ctx.get("le", ctx.get("ge", "")),
+        "first": ctx.get("first", ""),
+        "last": ctx.get("last", ""),
     }
     try:
         text = str(message) % values
@@ -123,6 +140,9 @@ def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRes
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, ServiceError):
+        # The body parser's own refusal (common.api.json_body): too large, not JSON, too deep.
+        return service_error(request, exc.__cause__)
     if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
         # ninja could not parse the body (bad JSON or not UTF-8).
         return error_response(
@@ -147,13 +167,81 @@ def forbidden(request: HttpRequest, exc: DjangoPermissionDenied) -> HttpResponse
     )
 
 
+# A value the database cannot hold, by PostgreSQL's SQLSTATE: what to tell the caller.
+_DATA_ERRORS: dict[str, tuple[str, Any]] = {
+    # numeric_value_out_of_range: an amount that fits its own field but makes a balance or a
+    # total larger than the books' columns hold (Rp 10^18).
+    "22003": (
+        "too_large",
+        _("The amount is too large: a balance or total would exceed what the books can hold."),
+    ),
+    "22001": ("too_long", _("This text is too long.")),  # string_data_right_truncation
+}
+
+
 @api.exception_handler(DataError)
 def data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
     # Last line of defence: a value the database cannot hold is bad input, not a server fault.
     # (Inputs are validated before this; the surrounding transaction has rolled back.)
-    return error_response(request, 400, [_detail("invalid", _("Enter a valid value."))])
+    state = getattr(exc.__cause__, "sqlstate", None) or ""
+    code, message = _DATA_ERRORS.get(state, _INVALID)
+    return error_response(request, 400, [_detail(code, message)])
 
 
 @api.exception_handler(RequestDataTooBig)
 def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return error_response(request, 413, [_detail("too_large", _("The request body is too large."))])
+
+
+# ---------------------------------------------------------------- the last resort
+
+# What answers under /api/ without passing the handlers above, by status.
+_FALLBACK: dict[int, tuple[str, Any]] = {
+    400: ("bad_request", _("The request could not be read.")),
+    403: ("forbidden", _("You do not have permission to do this.")),
+    404: ("not_found", _("Not found.")),
+    405: ("method_not_allowed", _("This address does not take %(method)s; use %(allowed)s.")),
+    413: ("too_large", _("The request body is too large.")),
+    429: ("throttled", _("Too many requests. Try again later.")),
+}
+_SERVER_FAULT = (
+    "server_error",
+    _("Something went wrong on the server. Try again later; if it keeps happening, tell us."),
+)
+_REFUSED = ("error", _("The request was refused."))
+_KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
+
+
+class JsonErrorsMiddleware:
+    """Every error under /api/ in the API's shape and the caller's language, whatever made it:
+    Django (an unknown address, a refused host, a server fault: its HTML pages), ninja (405,
+    and a plain-text traceback when DEBUG is on) or another middleware. The API's own handlers
+    answer every known refusal first; this only replaces an answer that is not JSON.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code < 400
+            or not request.path_info.startswith("/api/")
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
+            return response
+        status = response.status_code
+        code, message = _SERVER_FAULT if status >= 500 else _FALLBACK.get(status, _REFUSED)
+        language = translation.get_language_from_request(request)
+        with translation.override(language):
+            text = str(message) % {
+                "method": request.method,
+                "allowed": response.get("Allow", ""),
+            }
+        replacement = JsonResponse({"detail": [_detail(code, text)]}, status=status)
+        for header in _KEPT_HEADERS:
+            if header in response:
+                replacement[header] = response[header]
+        replacement["Content-Language"] = language
+        replacement["Vary"] = "Accept-Language"
+        return replacement

@@ -33,9 +33,10 @@ ALIASES = {
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv if argv is None else argv)
     if len(args) > 1 and args[1] == "demo":
-        # Demo mode must be known before settings load: debug pages and demo logins on.
+        # Demo mode must be known before settings load: demo logins on, plain http on this
+        # machine. DEBUG stays off: the demo shows our own error pages, never Django's debug
+        # page (which lists every URL), and serves static files as production does.
         os.environ.setdefault("KOPERASI_DEMO", "1")
-        os.environ.setdefault("DEBUG", "1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "koperasi.settings")
     if len(args) > 1:
         args[1] = ALIASES.get(args[1], args[1])

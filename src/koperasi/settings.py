@@ -3,8 +3,8 @@
 KOPERASI_HOME   folder for the embedded SQLite database, media and the generated secret key (./var)
 DATABASE_URL    postgresql://user@host:5432/name for PostgreSQL (production); default SQLite
 SECRET_KEY      required in production; otherwise generated once into KOPERASI_HOME
-DEBUG           "1" to enable debug pages (the demo does); off by default
-KOPERASI_DEMO   "1" shows the demo logins on the login page
+DEBUG           "1" to enable debug pages (development only; the demo keeps it off)
+KOPERASI_DEMO   "1" shows the demo logins on the login page and allows plain http
 ALLOWED_HOSTS   comma separated; default localhost only
 """
 
@@ -76,7 +76,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it sees every answer: errors under /api/ in the API's JSON shape.
+    "koperasi.api.JsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "koperasi.web.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "koperasi.web.middleware.LanguageMiddleware",
@@ -173,6 +176,14 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_ENABLED = not env_flag("AXES_DISABLED")
+# Reverse proxies in front of the server (0: none). Behind one, the client's address is read from
+# X-Forwarded-For, so a lock-out hits one address, not everyone behind the proxy (see
+# docs/operations.md, "Behind a reverse proxy").
+KOPERASI_PROXY_COUNT = int(os.environ.get("KOPERASI_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "koperasi.audit.client_address.client_address"
+
+# API bearer tokens expire this many days after they are issued (KOPERASI_TOKEN_DAYS).
+API_TOKEN_TTL_DAYS = max(1, int(os.environ.get("KOPERASI_TOKEN_DAYS", "90")))
 
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]
@@ -201,6 +212,28 @@ UPLOAD_MAX_INFLATED_BYTES = int(
 )
 UPLOAD_MAX_COMPRESSION_RATIO = int(os.environ.get("KOPERASI_UPLOAD_MAX_COMPRESSION_RATIO", 100))
 
+# Pages load scripts, styles, fonts and images from this site only: no inline script, no inline
+# style, no eval (htmx is told so in base.html). Pico's form icons are data: images. The API docs
+# (django-ninja's Swagger UI) keep to it as they are: their start-up script is a static file.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# A login lasts one working day at most (counted from the login), and ends with the browser on
+# a shared teller workstation.
+SESSION_COOKIE_AGE = int(os.environ.get("KOPERASI_SESSION_MINUTES", "480")) * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_flag("KOPERASI_SESSION_AT_BROWSER_CLOSE", default=True)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

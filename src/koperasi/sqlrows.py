@@ -10,8 +10,12 @@ search relies on that: a generic plan for its patterns was measured twenty times
 """
 
 import functools
+import logging
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from django.db import DatabaseError, connection, connections, transaction
@@ -57,25 +61,103 @@ def alone() -> AbstractContextManager[Any] | None:
     return None
 
 
-# What a one-statement posting raises when the ordinary way should answer instead.
+# What a one-statement posting raises when the ordinary way should answer instead; its message
+# is the reason, one of `Fallback`.
 USE_ORDINARY_WAY = "KD409"
 
 
-def call_alone(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+class Fallback(StrEnum):
+    """Why a fast path left the work to the ordinary way: the reason codes of the log and the
+    counts. The SQL functions raise the ones they find (KD409 with the code as message); the
+    Python side of each fast path the others."""
+
+    IN_TRANSACTION = "in_transaction"  # the caller has a transaction of its own
+    REFUSED = "refused"  # the ordinary way's checks refuse it (Python, before the call)
+    UNSUPPORTED = "unsupported"  # a kind of work the fast path does not do
+    RETRY = "retry"  # the idempotency key is used already: a retry, or a reused key
+    KEY_USED = "key_used"  # the other sub-ledger posted under the request's key
+    CLOSED_DAY = "closed_day"  # the date is in a closed day or month
+    DATE_RANGE = "date_range"  # past the last date Python can read
+    CHANGED = "changed"  # the row changed since Python read it (under the lock)
+    MEMBER_INACTIVE = "member_inactive"
+    NOT_ACTIVE = "not_active"  # the loan is missing or not active
+    BEFORE_DISBURSEMENT = "before_disbursement"
+    NOT_POSITIVE = "not_positive"
+    ALLOCATION_ORDER = "allocation_order"  # the product's order does not parse
+    ACCOUNT_MISSING = "account_missing"  # the chart lacks a postable account
+    OVERPAYMENT = "overpayment"  # more than owed, on a product that takes no excess
+    NO_EXCESS_ACCOUNT = "no_excess_account"  # no open sukarela account for the excess
+    FREQUENCY = "frequency"  # a frequency the KSP regime's table does not know
+    REGIME = "regime"  # no regime's table to class the loan by
+    PENALTY_KIND = "penalty_kind"  # a penalty kind the SQL does not know
+    UNKNOWN = "unknown"  # a reason this Python does not know (logged as a warning)
+
+
+# Fast path name → outcome ("done" or a `Fallback`) → count, since the process started.
+DONE = "done"
+_outcomes: Counter[tuple[str, str]] = Counter()
+
+
+def fast_path_counts() -> dict[tuple[str, str], int]:
+    """How often each fast path ran (`DONE`) or fell back (by reason) in this process, for an
+    operator or a benchmark to read: {(path, outcome): count}."""
+    return dict(_outcomes)
+
+
+def ran(path: str) -> None:
+    _outcomes[(path, DONE)] += 1
+
+
+def fell_back(logger: logging.Logger, path: str, reason: Fallback, detail: str = "") -> None:
+    """Count a fallback and log it with its reason (DEBUG for a caller inside a transaction of
+    its own, which is how batches such as payroll call; a reason unknown here is a WARNING)."""
+    _outcomes[(path, reason.value)] += 1
+    level = (
+        logging.DEBUG
+        if reason is Fallback.IN_TRANSACTION
+        else logging.WARNING
+        if reason is Fallback.UNKNOWN
+        else logging.INFO
+    )
+    logger.log(
+        level,
+        "%s: the ordinary way answers (%s%s)",
+        path,
+        reason.value,
+        f": {detail}" if detail else "",
+        extra={"fast_path": path, "fallback": reason.value, "detail": detail},
+    )
+
+
+@dataclass(frozen=True)
+class FellBack:
+    """A one-statement posting's answer when the ordinary way has to do the work."""
+
+    reason: Fallback
+    detail: str = ""
+
+
+def call_alone(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | FellBack | None:
     """Run a one-statement posting (a PostgreSQL function returning one row) as its caller's
-    whole transaction; None when the caller has a transaction of its own or the function
-    sends the work the ordinary way (SQLSTATE KD409)."""
+    whole transaction: its row, or why not when the caller has a transaction of its own or the
+    function sends the work the ordinary way (SQLSTATE KD409, the reason as its message); None
+    when the statement's own condition kept the function from running (no row)."""
     alone_ = alone()
     if alone_ is None:
-        return None
+        return FellBack(Fallback.IN_TRANSACTION)
     with hot_cursor() as cursor:
         try:
             with alone_:
                 cursor.execute(sql, params)
-                row: tuple[Any, ...] = cursor.fetchone()
+                row: tuple[Any, ...] | None = cursor.fetchone()
         except DatabaseError as exc:
-            if getattr(exc.__cause__, "sqlstate", None) == USE_ORDINARY_WAY:
-                return None
+            cause = exc.__cause__
+            if getattr(cause, "sqlstate", None) == USE_ORDINARY_WAY:
+                message = getattr(getattr(cause, "diag", None), "message_primary", None) or ""
+                try:
+                    return FellBack(Fallback(message))
+                except ValueError:
+                    return FellBack(Fallback.UNKNOWN, message)
             raise
     return row
 

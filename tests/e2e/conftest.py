@@ -53,16 +53,51 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, settings):
+# Each journey runs on a phone (the width the cooperative's members and field staff use) and on
+# a desktop (the teller's counter).
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
+
+
+class BrowserProblems:
+    """Content-Security-Policy violations and script errors the browser reported."""
+
+    def __init__(self, page) -> None:
+        self.seen: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.seen.append(f"script error: {error}"))
+
+    def _console(self, message) -> None:
+        text = message.text
+        if "Content Security Policy" in text or "Content-Security-Policy" in text:
+            self.seen.append(f"CSP: {text} ({page_url(message)})")
+        elif message.type == "error" and "favicon" not in text:
+            self.seen.append(f"console error: {text} ({page_url(message)})")
+
+
+def page_url(message) -> str:
+    return (message.location or {}).get("url", "")
+
+
+@pytest.fixture(params=list(VIEWPORTS), ids=list(VIEWPORTS))
+def page(request, browser, settings):
     settings.AXES_ENABLED = False
-    context = browser.new_context(locale="id-ID", viewport={"width": 412, "height": 915})
+    context = browser.new_context(locale="id-ID", viewport=VIEWPORTS[request.param])
     page = context.new_page()
     page.set_default_timeout(15_000)
+    problems = BrowserProblems(page)
     yield page
     context.close()
+    assert problems.seen == [], "the browser reported problems"
 
 
 def shot(page, name: str) -> None:
+    """A full-page screenshot, named for the viewport (phone or desktop) it was taken at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    width = page.viewport_size["width"]
+    viewport = next((k for k, v in VIEWPORTS.items() if v["width"] == width), f"{width}px")
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-{viewport}.png"), full_page=True)
+
+
+def scroll_width(page) -> int:
+    """How wide the page is: wider than the viewport means it scrolls sideways."""
+    return page.evaluate("document.scrollingElement.scrollWidth")

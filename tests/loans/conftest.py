@@ -40,6 +40,12 @@ def borrower(coop, teller):
 
 
 @pytest.fixture
+def people(coop, officer, manager, teller):
+    """The staff a loan passes through, by what they do."""
+    return {"officer": officer, "manager": manager, "teller": teller}
+
+
+@pytest.fixture
 def product(coop, admin_user):
     """Declining balance 1,5 %/month, no rounding, cash basis, 0,1 %/day penalty after 3 days."""
     return loans.create_product(

@@ -7,26 +7,25 @@ unusual case (a retry, a refusal, a closed day) to the ordinary way.
 """
 
 import datetime as dt
-import re
+import logging
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from koperasi.administration import services as administration
 from koperasi.audit.models import AuditLog
+from koperasi.domain import loan_quality, repayment
 from koperasi.errors import ServiceError
-from koperasi.ledger.models import Posting
 from koperasi.loans import services as loans
-from koperasi.loans.models import Instalment, Loan, LoanProduct, LoanTransaction
-from koperasi.savings import services as savings
-from koperasi.savings.models import SavingsTransaction
-from koperasi.tenancy.models import Cooperative, Role
-from tests.conftest import books_snapshot, make_member, make_user, sukarela_account
-from tests.loans.conftest import analysed_application, check_books, disbursed_loan
+from koperasi.loans.models import Loan, LoanProduct
+from koperasi.sqlrows import Fallback
+from koperasi.tenancy.models import Cooperative
+from tests.conftest import books_snapshot
+from tests.loans import twins
+from tests.loans.conftest import check_books, disbursed_loan
 
 pytestmark = [
     pytest.mark.skipif(
@@ -35,129 +34,9 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 D = Decimal
-ON = dt.date(2026, 1, 15)
-
-
-def _member(coop, teller):
-    member = make_member(coop, teller)
-    member.joined_on = dt.date(2025, 1, 10)
-    member.save(update_fields=["joined_on"])
-    account = sukarela_account(coop, member, teller)
-    savings.deposit(
-        cooperative=coop, actor=teller, account_id=account.pk, amount=D("1000000"),
-        idempotency_key=f"fund-{member.pk}",
-    )  # fmt: skip
-    return member
-
-
-def _repay(coop, teller, loan, amount, key, on):
-    return loans.repay(
-        cooperative=coop, actor=teller, loan_id=loan.pk, amount=amount, idempotency_key=key,
-        business_date_=on,
-    )  # fmt: skip
-
-
-def _ordinary(coop, teller, loan, amount, key, on):
-    with transaction.atomic():  # inside the caller's transaction only the ordinary way runs
-        return _repay(coop, teller, loan, amount, key, on)
-
-
-def _one_statement(coop, teller, loan, amount, key, on):
-    """The repayment, asserting that it was the function's single statement."""
-    with CaptureQueriesContext(connection) as queries:
-        txn = _repay(coop, teller, loan, amount, key, on)
-    sql = [q["sql"] for q in queries.captured_queries]
-    assert len(sql) == 1 and "loans_repay(" in sql[0], [q[:90] for q in sql]
-    return txn
-
-
-def _written(loan):
-    """What the loan's movements wrote, without ids, keys, numbers and times."""
-    loan = Loan.objects.get(pk=loan.pk)
-    number = loan.number
-    txns = list(LoanTransaction.objects.filter(loan=loan).order_by("id"))
-    entries = [t.journal_entry_id for t in txns if t.journal_entry_id]
-    return {
-        "txns": [
-            (t.kind, t.channel, t.business_date, t.amount, t.principal, t.interest, t.penalty,
-             t.fee, t.excess, t.outstanding_after, t.note, t.actor_id, t.journal_entry_id is None,
-             [{k: v for k, v in item.items() if k != "id"} for item in t.allocation])
-            for t in txns
-        ],
-        "postings": [
-            (_plain(p.entry.memo, number).split(" #")[0], p.entry.business_date,
-             p.entry.source, p.account.code, p.debit, p.credit)
-            for p in Posting.objects.filter(entry_id__in=entries)
-            .select_related("account", "entry").order_by("entry_id", "id")
-        ],
-        "loan": (loan.outstanding_principal, loan.accrued_interest, loan.penalty_receivable,
-                 loan.status, loan.closed_on, loan.days_past_due, loan.collectibility,
-                 loan.doubtful_since, loan.assessed_on),
-        "rows": [
-            (r.version, r.no, r.principal_paid, r.interest_paid, r.penalty_paid,
-             r.interest_waived, r.interest_accrued, r.paid_on, r.penalty, r.penalty_through)
-            for r in Instalment.objects.filter(loan=loan).order_by("version", "no")
-        ],
-        "audit": [
-            (a.action, _plain(a.summary, number), a.data, a.actor_id)
-            for a in AuditLog.objects.filter(object_type="Loan", object_id=str(loan.pk))
-            .exclude(action__in=["loans.disburse", "loans.disbursement"]).order_by("id")
-        ],
-        "savings": [
-            (s.kind, s.amount, s.balance_after - s.account.balance, s.business_date,
-             s.note.replace(number, "#"), s.channel)
-            for s in SavingsTransaction.objects.filter(account__member_id=loan.member_id)
-            .exclude(kind="deposit").select_related("account").order_by("id")
-        ],
-    }  # fmt: skip
-
-
-def _plain(text, number):
-    """A memo or summary without the numbers that differ between twins."""
-    return re.sub(r"JU-\d+|KP-\d+", "#", text.replace(number, "#"))
-
-
-def _twins(coop, people, code, principal, **kw):
-    """Two loans alike in everything but the borrower."""
-    product = LoanProduct.objects.get(cooperative=coop, code=code)
-    made = []
-    for _ in range(2):
-        borrower = _member(coop, people["teller"])
-        extra = {}
-        if product.requires_collateral:
-            extra["collaterals"] = [loans.CollateralInput("shm", "SHM", principal)]
-        if product.min_guarantors:
-            extra["guarantor_ids"] = [make_member(coop, people["teller"]).pk]
-        application = analysed_application(
-            coop, borrower, product, people["officer"], principal=principal, **extra, **kw
-        )
-        loans.approve(
-            cooperative=coop, actor=people["manager"], role=Role.MANAGER,
-            application_id=application.pk,
-        )  # fmt: skip
-        made.append(
-            loans.disburse(
-                cooperative=coop,
-                actor=people["teller"],
-                application_id=application.pk,
-                idempotency_key=f"d-{application.pk}",
-                business_date_=ON,
-            )  # fmt: skip
-        )
-    return made
-
-
-@pytest.fixture
-def people(coop):
-    return {
-        "officer": make_user("petugas", coop, Role.LOAN_OFFICER),
-        "manager": make_user("manajer", coop, Role.MANAGER),
-        "teller": make_user("kasir", coop, Role.TELLER),
-    }
-
-
-def _owed(loan):
-    return sum((r.amount_due for r in Instalment.objects.filter(loan=loan)), D(0))
+ON = twins.ON
+_repay, _ordinary, _one_statement = twins.repay, twins.ordinary, twins.one_statement_
+_member, _written, _twins, _owed = twins.member, twins.written, twins.twins, twins.owed
 
 
 # Payments (amount, date) made one after another on each twin; None: everything still owed.
@@ -218,38 +97,80 @@ def test_the_ksp_regime_classes_as_the_ordinary_way(coop, people, payments, klas
     check_books(coop)
 
 
-def test_unusual_cases_get_the_ordinary_answer(coop, product, officer, manager, teller):
+def _falls_back(caplog, reason, call):
+    """Run `call`; assert that loans_repay left it to the ordinary way for `reason`, logged on
+    the loans logger and counted, and return what the ordinary way answered (or raised)."""
+    done, before = twins.ran(), twins.fell_back(reason)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="koperasi.loans"):
+        try:
+            answer = call()
+        except ServiceError as refused:
+            answer = refused
+    assert twins.ran() == done
+    assert twins.fell_back(reason) == before + 1
+    logged = [r for r in caplog.records if r.name == "koperasi.loans"]
+    assert [(r.fast_path, r.fallback) for r in logged] == [("loans_repay", reason.value)]
+    return answer
+
+
+def test_unusual_cases_get_the_ordinary_answer(caplog, coop, product, officer, manager, teller):
     loan = disbursed_loan(coop, _member(coop, teller), product, officer, manager, teller, ON)
     first = _one_statement(coop, teller, loan, D("118000"), "pay-1", dt.date(2026, 2, 15))
 
     # A retry returns the first movement and posts nothing.
     before = books_snapshot(coop)
-    assert _repay(coop, teller, loan, D("118000"), "pay-1", dt.date(2026, 2, 15)).pk == first.pk
+    again = _falls_back(
+        caplog,
+        Fallback.RETRY,
+        lambda: _repay(coop, teller, loan, D("118000"), "pay-1", dt.date(2026, 2, 15)),
+    )
+    assert again.pk == first.pk
     assert books_snapshot(coop) == before
 
     # More than the whole debt on a prepaying product: refused, nothing written.
-    with pytest.raises(ServiceError) as refused:
-        _repay(coop, teller, loan, D("99000000"), "too-much", dt.date(2026, 2, 16))
-    assert refused.value.code == "overpayment"
+    refused = _falls_back(
+        caplog,
+        Fallback.OVERPAYMENT,
+        lambda: _repay(coop, teller, loan, D("99000000"), "too-much", dt.date(2026, 2, 16)),
+    )
+    assert refused.code == "overpayment"
     assert books_snapshot(coop) == before
 
     # A date before the disbursement, and a closed day: refused with the ordinary message.
-    with pytest.raises(ServiceError) as early:
-        _repay(coop, teller, loan, D("1000"), "early", dt.date(2026, 1, 1))
-    assert early.value.code == "before_disbursement"
+    early = _falls_back(
+        caplog,
+        Fallback.BEFORE_DISBURSEMENT,
+        lambda: _repay(coop, teller, loan, D("1000"), "early", dt.date(2026, 1, 1)),
+    )
+    assert early.code == "before_disbursement"
     Cooperative.objects.filter(pk=coop.pk).update(days_closed_through=dt.date(2026, 2, 28))
-    with pytest.raises(ServiceError) as closed:
-        _repay(coop, teller, loan, D("1000"), "closed", dt.date(2026, 2, 20))
-    assert closed.value.code == "day_closed"
+    closed = _falls_back(
+        caplog,
+        Fallback.CLOSED_DAY,
+        lambda: _repay(coop, teller, loan, D("1000"), "closed", dt.date(2026, 2, 20)),
+    )
+    assert closed.code == "day_closed"
     assert books_snapshot(coop) == before
+
+    # Inside a transaction of the caller's own: the ordinary way, logged at DEBUG only.
+    inside = _falls_back(
+        caplog,
+        Fallback.IN_TRANSACTION,
+        lambda: _ordinary(coop, teller, loan, D("1000"), "inside", dt.date(2026, 3, 1)),
+    )
+    assert inside.pk and caplog.records[-1].levelno == logging.DEBUG
 
     # A paid-off loan: nothing owed.
     _repay(coop, teller, loan, _owed(loan), "all", dt.date(2026, 3, 2))
     assert Loan.objects.get(pk=loan.pk).status == Loan.Status.CLOSED
     after = books_snapshot(coop)
-    with pytest.raises(ServiceError) as paid:
-        _repay(coop, teller, loan, D("1000"), "more", dt.date(2026, 3, 3))
-    assert paid.value.code == "loan_closed"
+    paid = _falls_back(
+        caplog,
+        Fallback.NOT_ACTIVE,
+        lambda: _repay(coop, teller, loan, D("1000"), "more", dt.date(2026, 3, 3)),
+    )
+    assert paid.code == "loan_closed"
     assert books_snapshot(coop) == after
     check_books(coop)
 
@@ -280,28 +201,52 @@ payments = st.lists(
     min_size=1,
     max_size=4,
 )
+# A product's rules, drawn from the domain's and the model's tables.
+rules = st.fixed_dictionaries(
+    {
+        "allocation_order": st.permutations(repayment.COMPONENTS).map(",".join),
+        "penalty_kind": st.sampled_from(repayment.PENALTY_KINDS),
+        "overpayment": st.sampled_from(LoanProduct.Overpayment.values),
+        "accounting": st.sampled_from(LoanProduct.Accounting.values),
+    }
+)
+PENALTY_SETTINGS = {
+    "none": {},
+    "pct_day": {"penalty_rate": D("0.1"), "penalty_grace_days": 3, "penalty_cap_pct": D("10")},
+    "pct_month": {"penalty_rate": D("2"), "penalty_grace_days": 7},
+    "flat": {"penalty_flat": D("10000")},
+}
 
 
 @settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(code=st.sampled_from(["PU", "PP", "PD"]), payments=payments)
-def test_any_payments_write_what_the_ordinary_way_writes(coop, people, code, payments):
-    """Random amounts (a sen to Rp 2.5 million) on random days: the same rows written, or the
-    same refusal, either way."""
-    fast, slow = _twins(coop, people, code, "6000000" if code == "PP" else "1000000")
+@given(rules=rules, regime=st.sampled_from(loan_quality.REGIMES), payments=payments)
+def test_any_payments_write_what_the_ordinary_way_writes(coop, people, rules, regime, payments):
+    """Random products, regimes, amounts (a sen to Rp 2.5 million) and days: the same rows
+    written, or the same refusal, either way; and every payment the ordinary way makes,
+    loans_repay made on its twin (so the test fails, rather than compare the ordinary way with
+    itself, when the function is not used)."""
+    administration.update_cooperative(cooperative=coop, actor=None, collectibility_regime=regime)
+    coop = Cooperative.objects.get(pk=coop.pk)
+    product = twins.product_with(coop, **rules, **PENALTY_SETTINGS[rules["penalty_kind"]])
+    fast, slow = _twins(coop, people, product, "1200000")
     teller, day = people["teller"], ON
     for n, (amount, days) in enumerate(payments):
         day += dt.timedelta(days=days)
         answers = []
         for loan, side in ((fast, "fast"), (slow, "slow")):
             pay = _repay if side == "fast" else _ordinary
+            done = twins.ran()
             try:
                 pay(coop, teller, loan, amount, f"{side}-{loan.pk}-{n}", day)
                 answers.append("ok")
             except ServiceError as exc:
                 answers.append(exc.code)
+            if side == "fast":
+                fast_ran = twins.ran() == done + 1
         assert answers[0] == answers[1]
+        assert fast_ran == (answers[0] == "ok"), (answers, "loans_repay did not make it")
     assert _written(fast) == _written(slow)
     check_books(coop)
 

@@ -5,6 +5,7 @@ retry, a closed day, a kind it does not handle) to the ordinary way, which answe
 """
 
 import datetime as dt
+import logging
 from decimal import Decimal
 
 import pytest
@@ -17,9 +18,10 @@ from koperasi.ledger import services as ledger
 from koperasi.ledger.models import BalanceSlot, JournalEntry, Posting
 from koperasi.ledger.selectors import ledger_violations
 from koperasi.savings import services
-from koperasi.savings.models import SavingsAccount, SavingsTransaction
+from koperasi.savings.models import SavingsAccount, SavingsKind, SavingsTransaction
 from koperasi.savings.selectors import savings_violations
 from koperasi.savings.services import one_statement
+from koperasi.sqlrows import DONE, Fallback, fast_path_counts
 from tests.conftest import books_snapshot, make_coop, make_member, sukarela_account
 
 pytestmark = pytest.mark.skipif(
@@ -65,16 +67,57 @@ def _ordinary(coop, account, amount, key, **kw):
         return _move(coop, account, amount, key, **kw)
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("amount", [D("250000.50"), D("-40000.00")])
-def test_it_writes_what_the_ordinary_way_writes(amount):
+def _ran():
+    return fast_path_counts().get((one_statement.PATH, DONE), 0)
+
+
+def _fell_back(reason):
+    return fast_path_counts().get((one_statement.PATH, reason.value), 0)
+
+
+# What savings_cash_movement does: cash into sukarela or wajib, cash out of sukarela. Every
+# other (kind, direction) of the tables is the ordinary way's, logged and counted.
+FAST = {(SavingsKind.SUKARELA, 1), (SavingsKind.WAJIB, 1), (SavingsKind.SUKARELA, -1)}
+MOVEMENTS = [(kind, sign) for kind in SavingsKind.values for sign in (1, -1)]
+
+
+def _account_of(coop, member, kind):
+    found = SavingsAccount.objects.filter(member=member, product__kind=kind).first()
+    return found or services.open_account(
+        cooperative=coop, actor=None, member=member, product=coop.savingsproduct_set.get(kind=kind)
+    )
+
+
+def _answer(call):
+    try:
+        return call()
+    except ServiceError as refused:
+        return refused.code
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("kind", "sign"), MOVEMENTS)
+def test_it_writes_what_the_ordinary_way_writes(kind, sign):
     coop = make_coop(code="parity")
-    fast_account = sukarela_account(coop, make_member(coop))
-    slow_account = sukarela_account(coop, make_member(coop))
+    fast_account = _account_of(coop, make_member(coop), kind)
+    slow_account = _account_of(coop, make_member(coop), kind)
+    amount = D("250000.50") if sign > 0 else D("-40000.00")
+    if (kind, sign) not in FAST:
+        before = _fell_back(Fallback.UNSUPPORTED)
+        fast = _answer(lambda: _move(coop, fast_account, amount, "k-fast"))
+        slow = _answer(lambda: _ordinary(coop, slow_account, amount, "k-slow"))
+        assert _fell_back(Fallback.UNSUPPORTED) == before + 1
+        assert isinstance(fast, str) == isinstance(slow, str)
+        if isinstance(fast, str):
+            assert fast == slow
+        return
     for account in (fast_account, slow_account):
         _ordinary(coop, account, D("100000"), f"fund-{account.pk}")
+    done = _ran()
     fast = _move(coop, fast_account, amount, "k-fast", note="setoran uji")
+    assert _ran() == done + 1
     slow = _ordinary(coop, slow_account, amount, "k-slow", note="setoran uji")
+    assert _ran() == done + 1
 
     fast_rows, slow_rows = _written(fast), _written(slow)
     # The same rows, but for the account they are about and the keys given.
@@ -93,6 +136,19 @@ def test_it_writes_what_the_ordinary_way_writes(amount):
     assert fast.account.balance == fast.balance_after == D("100000") + amount
     assert ledger_violations(cooperative=coop) == []
     assert savings_violations(cooperative=coop) == []
+
+
+def _falls_back(caplog, reason, call):
+    """Run `call`; assert that savings_cash_movement left it to the ordinary way for `reason`,
+    logged on the savings logger and counted; return the ordinary way's answer."""
+    done, before = _ran(), _fell_back(reason)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="koperasi.savings"):
+        answer = _answer(call)
+    assert (_ran(), _fell_back(reason)) == (done, before + 1)
+    logged = [r for r in caplog.records if r.name == "koperasi.savings"]
+    assert [(r.fast_path, r.fallback) for r in logged] == [(one_statement.PATH, reason.value)]
+    return answer
 
 
 @pytest.mark.django_db(transaction=True)
@@ -115,7 +171,7 @@ def test_a_plain_deposit_is_one_round_trip_after_the_read():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_unusual_cases_get_the_ordinary_answer_and_change_nothing():
+def test_unusual_cases_get_the_ordinary_answer_and_change_nothing(caplog):
     coop = make_coop(code="unusual")
     member = make_member(coop)
     account = sukarela_account(coop, member)
@@ -123,31 +179,35 @@ def test_unusual_cases_get_the_ordinary_answer_and_change_nothing():
 
     # A retry with the same key returns the first movement and posts nothing.
     before = books_snapshot(coop)
-    assert _move(coop, account, D("50000"), "pay-1").pk == first.pk
+    again = _falls_back(caplog, Fallback.RETRY, lambda: _move(coop, account, D("50000"), "pay-1"))
+    assert again.pk == first.pk
     assert books_snapshot(coop) == before
 
     # Overdraw, a locked kind, a wrong cooperative: the ordinary refusals, nothing written.
     wajib = SavingsAccount.objects.get(member=member, product__kind="wajib")
     other = make_coop(code="lainnya")
-    for call, code in (
-        (lambda: _move(coop, account, D("-50000.01"), "over"), "insufficient_balance"),
-        (lambda: _move(coop, wajib, D("-1"), "locked"), "savings_locked"),
-        (lambda: _move(coop, account, D("0"), "zero"), "not_positive"),
-    ):
-        with pytest.raises(ServiceError) as refused:
-            call()
-        assert refused.value.code == code
+    for call, reason, code in (
+        (lambda: _move(coop, account, D("-50000.01"), "over"), Fallback.REFUSED,
+         "insufficient_balance"),
+        (lambda: _move(coop, wajib, D("-1"), "locked"), Fallback.UNSUPPORTED, "savings_locked"),
+        (lambda: _move(coop, account, D("0"), "zero"), None, "not_positive"),
+    ):  # fmt: skip
+        answer = _falls_back(caplog, reason, call) if reason else _answer(call)
+        assert answer == code
     with pytest.raises(NotFound):
         _move(other, account, D("1000"), "elsewhere")
     assert books_snapshot(coop) == before
 
-    # A date in a closed month is refused by the ordinary way's check.
+    # A date in a closed month: the function finds the day closed, the ordinary way refuses.
     coop.refresh_from_db()
     coop.books_closed_through = dt.date(2026, 1, 31)
     coop.save(update_fields=["books_closed_through"])
-    with pytest.raises(ServiceError) as refused:
-        _move(coop, account, D("1000"), "closed", business_date=dt.date(2026, 1, 15))
-    assert refused.value.code == "period_closed"
+    refused = _falls_back(
+        caplog,
+        Fallback.CLOSED_DAY,
+        lambda: _move(coop, account, D("1000"), "closed", business_date=dt.date(2026, 1, 15)),
+    )
+    assert refused == "period_closed"
     assert books_snapshot(coop) == before
     assert ledger_violations(cooperative=coop) == []
 
@@ -166,7 +226,7 @@ def test_work_after_the_day_end_is_dated_the_next_day():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_state_change_under_the_lock_sends_it_the_ordinary_way(monkeypatch):
+def test_a_state_change_under_the_lock_sends_it_the_ordinary_way(caplog, monkeypatch):
     """What Python read may be stale by the time the function locks the row: it then refuses
     (KD409) and the ordinary way answers from the locked row."""
     coop = make_coop(code="stale")
@@ -182,9 +242,10 @@ def test_a_state_change_under_the_lock_sends_it_the_ordinary_way(monkeypatch):
         return seen
 
     monkeypatch.setattr(one_statement, "_account_as_read", read_then_spend)
-    with pytest.raises(ServiceError) as refused:
-        _move(coop, account, D("-20000"), "now")
-    assert refused.value.code == "insufficient_balance"
+    refused = _falls_back(
+        caplog, Fallback.CHANGED, lambda: _move(coop, account, D("-20000"), "now")
+    )
+    assert refused == "insufficient_balance"
     account.refresh_from_db()
     assert account.balance == D("10000.00")
     assert savings_violations(cooperative=coop) == []

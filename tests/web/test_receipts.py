@@ -49,7 +49,7 @@ def test_receipt_page_has_everything_a_kwitansi_needs(client, coop, teller, memb
         "Rp 374.999,50",  # balance after
         "Maria Goreti",
         "Biaya sekolah",
-        "window.print()",
+        'data-action="print"',
         receipt_url(coop, withdrawal, "savings:receipt_pdf"),
     ):
         assert text in body, text

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from koperasi.administration import views
+from koperasi.administration import token_views, views
 
 app_name = "settings"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("staf/<int:membership_id>/peran/", views.staff_role, name="staff_role"),
     path("staf/<int:membership_id>/aktif/", views.staff_active, name="staff_active"),
     path("staf/<int:membership_id>/kata-sandi/", views.staff_password, name="staff_password"),
+    path("token-api/", token_views.tokens, name="tokens"),
+    path("token-api/<int:token_id>/cabut/", token_views.token_revoke, name="token_revoke"),
     path("produk-simpanan/", views.products, name="products"),
     path("produk-simpanan/<int:product_id>/ubah/", views.product_edit, name="product_edit"),
     path("akun/<str:account_code>/ubah/", views.account_edit, name="account_edit"),

@@ -2,6 +2,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from koperasi.audit.client_address import client_address
 from koperasi.audit.context import client_ip
 
 
@@ -10,9 +11,10 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        # No address (behind a unix socket REMOTE_ADDR is empty) is None, never "": the
-        # one-statement postings pass it to an inet parameter.
-        token = client_ip.set(request.META.get("REMOTE_ADDR") or None)
+        # The client's address (through the trusted proxies, if any). No address (behind a unix
+        # socket REMOTE_ADDR is empty) is None, never "": the one-statement postings pass it to
+        # an inet parameter.
+        token = client_ip.set(client_address(request))
         try:
             return self.get_response(request)
         finally:

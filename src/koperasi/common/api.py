@@ -1,4 +1,5 @@
-"""API plumbing shared by every router: bearer tokens, who is calling, money and idempotency.
+"""API plumbing shared by every router: bearer tokens, who is calling, the request body, input
+types, money and idempotency.
 
 A token is bound to one cooperative. Staff act with their role's permissions; a member with a
 portal login may read only their own member record, accounts and statements.
@@ -7,25 +8,38 @@ portal login may read only their own member record, accounts and statements.
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Header, Path, Query, Schema
+from ninja.parser import Parser
 from ninja.security import HttpBearer
-from pydantic import AfterValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    Strict,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
 
 from koperasi import sqlrows
 from koperasi.domain.money import round_sen
 from koperasi.errors import KeyReused, ServiceError
 from koperasi.members import selectors as member_selectors
 from koperasi.members.models import Member
-from koperasi.tenancy import selectors
+from koperasi.tenancy import selectors, services
 from koperasi.tenancy.models import ApiToken, Cooperative, IdempotencyRecord
 
 # ---------------------------------------------------------------- money in and out
@@ -42,10 +56,20 @@ Money = Annotated[
     WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["50000.00"]}),
 ]
 
+
+def ascii_number(value: Any) -> Any:
+    # Only what the published pattern rules out at a glance: digits of another script ("١٠",
+    # full-width "１０") and any other non-ASCII text. Parsing is the service's (parse_amount).
+    if isinstance(value, str) and not value.isascii():
+        raise PydanticCustomError("ascii_digits", "Use the digits 0-9.")
+    return value
+
+
 # Amounts arrive raw and are parsed by the service (`parse_amount`), which refuses JSON floats:
 # 50000.5 as a binary float is not exactly fifty thousand and a half.
 AmountIn = Annotated[
     Any,
+    AfterValidator(ascii_number),
     WithJsonSchema(
         {
             "anyOf": [
@@ -71,7 +95,7 @@ class ErrorOut(Schema):
 
 # Every documented error status answers with the same body.
 ERRORS: dict[int, type[Schema]] = {
-    code: ErrorOut for code in (400, 401, 403, 404, 409, 413, 422, 429)
+    code: ErrorOut for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)
 }
 
 
@@ -89,12 +113,73 @@ def _no_nul(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_no_nul)]
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-PathId = Annotated[int, Path(..., ge=1, le=MAX_ID)]
-Limit = Annotated[int, Query(50, ge=1, le=200, description="Page size (at most 200)")]
-Offset = Annotated[int, Query(0, ge=0, le=10**9)]
-DateFrom = Annotated[dt.date | None, Query(None, alias="from", description="YYYY-MM-DD")]
-DateTo = Annotated[dt.date | None, Query(None, alias="to", description="YYYY-MM-DD")]
+
+
+def _whole_number(value: Any) -> Any:
+    # A number in the address arrives as text: ASCII digits (a minus sign, for the range check
+    # to refuse), so no "+", spaces, "1_000", "10.0" or digits of another script, all of which
+    # int() would take.
+    if isinstance(value, str):
+        digits = value.removeprefix("-")
+        if not (digits.isascii() and digits.isdigit() and len(digits) <= 100):
+            raise PydanticCustomError("int_parsing", "Enter a whole number.")
+        return int(value)
+    return value
+
+
+# A whole number in a query or path parameter, and in a JSON body (a JSON integer: not a string,
+# not 1.0, not true).
+QueryInt = Annotated[int, BeforeValidator(_whole_number)]
+WholeNumber = Annotated[int, Strict()]
+Id = Annotated[WholeNumber, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[QueryInt, Path(..., ge=1, le=MAX_ID)]
+Limit = Annotated[QueryInt, Query(50, ge=1, le=200, description="Page size (at most 200)")]
+Offset = Annotated[QueryInt, Query(0, ge=0, le=10**9)]
+MemberFilter = Annotated[QueryInt | None, Query(None, ge=1, le=MAX_ID, description="Member id")]
+# true or false in a JSON body (not "yes", 1 or "on").
+Flag = Annotated[bool, Strict()]
+
+# Every date the API takes, in a query or a body: an ISO string within these years.
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2999, 12, 31)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date(value: Any) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        day = value
+    elif isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            raise PydanticCustomError("iso_date", "Enter the date as YYYY-MM-DD.") from None
+    else:
+        # Not a number of seconds (0 would be 1970-01-01), nor any other spelling.
+        raise PydanticCustomError("iso_date", "Enter the date as YYYY-MM-DD.")
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise PydanticCustomError(
+            "date_range",
+            "Enter a date between {first} and {last}.",
+            {"first": FIRST_DATE.isoformat(), "last": LAST_DATE.isoformat()},
+        )
+    return day
+
+
+IsoDate = Annotated[
+    dt.date,
+    PlainValidator(_iso_date),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+            "description": f"YYYY-MM-DD, from {FIRST_DATE} to {LAST_DATE}",
+            "examples": ["2026-01-31"],
+        }
+    ),
+]
+DateFrom = Annotated[IsoDate | None, Query(None, alias="from", description="YYYY-MM-DD")]
+DateTo = Annotated[IsoDate | None, Query(None, alias="to", description="YYYY-MM-DD")]
 IdempotencyKey = Annotated[
     str | None,
     Header(None, alias="Idempotency-Key", description="A unique key per intended request."),
@@ -118,12 +203,92 @@ def page(queryset: QuerySet[Any], limit: int, offset: int) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------- the request body
+
+# The schemas nest three levels at most; a deeper body is refused before it is validated.
+MAX_JSON_DEPTH = 32
+
+
+def _too_deep() -> ServiceError:
+    return ServiceError("too_deep", _("The JSON body is nested too deeply."))
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def json_body(request: HttpRequest) -> Any:
+    """The request's JSON body (None when it is empty), or a refusal that says what is wrong:
+    too large (413), not sent as JSON (415), not JSON or not UTF-8 (400), nested too deeply (400).
+    """
+    try:
+        body = request.body
+    except RequestDataTooBig as exc:
+        raise ServiceError("too_large", _("The request body is too large."), status=413) from exc
+    if not body:
+        return None
+    if request.content_type != "application/json":
+        raise ServiceError(
+            "unsupported_media_type",
+            _("Send the body as JSON, with the header Content-Type: application/json."),
+            status=415,
+        )
+    try:
+        data = json.loads(body)
+    except RecursionError as exc:
+        raise _too_deep() from exc
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise ServiceError("malformed_json", _("The request body is not valid JSON.")) from exc
+    if _nested_deeper_than(data, MAX_JSON_DEPTH):
+        raise _too_deep()
+    return data
+
+
+class JsonParser(Parser):
+    """ninja's body parser, refusing what `json_body` refuses, with its messages."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        return json_body(request)
+
+
 # ---------------------------------------------------------------- who is calling
+
+
+class TokenExpired(ServiceError):
+    status = 401
+
+
+def live_token(raw: str) -> ApiToken | None:
+    """The token sent, if it is live, with its user, cooperative and staff role; None for an
+    unknown or revoked one, `TokenExpired` (with its own message) for one past its expiry."""
+    raw = raw.strip()
+    token = selectors.token_owner(raw) if raw else None
+    if token is None:
+        return None
+    if token.expires_at <= timezone.now():
+        raise TokenExpired(
+            "token_expired",
+            _("This token has expired. Get a new one at POST /api/v1/auth/token."),
+        )
+    services.note_token_use(token=token)
+    return token
 
 
 class BearerAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        return selectors.token_owner(token.strip()) if token.strip() else None
+        return live_token(token)
 
 
 @dataclass(frozen=True)

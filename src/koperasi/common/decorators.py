@@ -6,7 +6,7 @@ staff whose role lacks the permission get 403.
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -16,6 +16,10 @@ from koperasi.errors import NotFound, PermissionDenied
 from koperasi.members import selectors as member_selectors
 from koperasi.tenancy import selectors as tenancy
 from koperasi.tenancy.permissions import ROLE_PERMISSIONS
+
+if TYPE_CHECKING:
+    from koperasi.members.models import Member
+    from koperasi.tenancy.models import Cooperative
 
 View = Callable[..., HttpResponse]
 
@@ -30,15 +34,15 @@ def staff_view(permission: str) -> Callable[[View], View]:
                 return redirect_to_login(request.get_full_path())
             try:
                 coop = tenancy.cooperative_by_code(code)
-                role = tenancy.require_permission(request.user, coop, permission)
             except NotFound as exc:
                 raise Http404 from exc
-            except PermissionDenied as exc:
-                raise DjangoPermissionDenied from exc
-            request.cooperative = coop  # type: ignore[attr-defined]
-            request.staff_role = role  # type: ignore[attr-defined]
-            request.permissions = ROLE_PERMISSIONS.get(role, frozenset())  # type: ignore[attr-defined]
+            role = tenancy.staff_role(request.user, coop)
+            if role is None:
+                raise Http404
+            # Scoped before the permission check: the 403 page shows this role's menu.
+            scope_staff(request, coop, role)
             try:
+                tenancy.require_permission(request.user, coop, permission, role=role)
                 return view(request, *args, **kwargs)
             except NotFound as exc:
                 raise Http404 from exc
@@ -48,6 +52,18 @@ def staff_view(permission: str) -> Callable[[View], View]:
         return wrapped
 
     return decorator
+
+
+def scope_staff(request: HttpRequest, coop: "Cooperative", role: str) -> None:
+    """The request works in `coop` as `role` (the menu and the views read these)."""
+    request.cooperative = coop  # type: ignore[attr-defined]
+    request.staff_role = role  # type: ignore[attr-defined]
+    request.permissions = ROLE_PERMISSIONS.get(role, frozenset())  # type: ignore[attr-defined]
+
+
+def scope_member(request: HttpRequest, member: "Member") -> None:
+    request.member = member  # type: ignore[attr-defined]
+    request.cooperative = member.cooperative  # type: ignore[attr-defined]
 
 
 def member_view(view: View) -> View:
@@ -60,8 +76,7 @@ def member_view(view: View) -> View:
         member = member_selectors.member_for_user(request.user)
         if member is None:
             raise Http404
-        request.member = member  # type: ignore[attr-defined]
-        request.cooperative = member.cooperative  # type: ignore[attr-defined]
+        scope_member(request, member)
         try:
             return view(request, *args, **kwargs)
         except NotFound as exc:

@@ -30,6 +30,7 @@ from koperasi.domain.periods import months_between
 
 COMPONENTS: tuple[str, ...] = ("penalty", "interest", "principal")
 DEFAULT_ORDER: tuple[str, ...] = COMPONENTS
+ORDER_SEPARATOR = ","  # between the components of a product's allocation order
 
 PenaltyKind = Literal["none", "pct_day", "pct_month", "flat"]
 PENALTY_KINDS: tuple[str, ...] = get_args(PenaltyKind)
@@ -84,7 +85,7 @@ def parse_order(text: str) -> tuple[str, ...]:
     """
     if not isinstance(text, str):
         raise _invalid_order()
-    return _check_order([part.strip().lower() for part in text.split(",")])
+    return _check_order([part.strip().lower() for part in text.split(ORDER_SEPARATOR)])
 
 
 def allocate(

@@ -9,7 +9,17 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from koperasi.common.api import ERRORS, DateFrom, DateTo, Limit, Money, Offset, Text, authorize
+from koperasi.common.api import (
+    ERRORS,
+    DateFrom,
+    DateTo,
+    IsoDate,
+    Limit,
+    Money,
+    Offset,
+    Text,
+    authorize,
+)
 from koperasi.errors import ServiceError
 from koperasi.ledger import selectors
 from koperasi.ledger.models import Account, JournalEntry, Posting
@@ -34,7 +44,7 @@ class TrialBalanceOut(Schema):
     balanced: bool
 
 
-class AccountOut(Schema):
+class LedgerAccountOut(Schema):
     id: int
     code: str
     name: str
@@ -105,7 +115,7 @@ def _check_range(date_from: dt.date | None, date_to: dt.date | None) -> None:
 @router.get("/trial-balance", response={200: TrialBalanceOut, **ERRORS})
 def trial_balance(
     request: HttpRequest,
-    as_of: Annotated[dt.date | None, Query(None, description="YYYY-MM-DD")] = None,
+    as_of: Annotated[IsoDate | None, Query(None, description="YYYY-MM-DD")] = None,
 ) -> dict[str, Any]:
     """Balances of every postable account; summed to `as_of` when given, else current."""
     caller = authorize(request, VIEW_LEDGER)
@@ -130,7 +140,7 @@ def trial_balance(
     }
 
 
-@router.get("/accounts", response={200: list[AccountOut], **ERRORS})
+@router.get("/accounts", response={200: list[LedgerAccountOut], **ERRORS})
 def chart(request: HttpRequest) -> list[Account]:
     """The chart of accounts with each account's current balance."""
     caller = authorize(request, VIEW_LEDGER)

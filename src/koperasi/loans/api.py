@@ -20,18 +20,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Status
 from ninja.errors import AuthenticationError
-from pydantic import WithJsonSchema
 
 from koperasi.common.api import (
     ERRORS,
     MAX_ID,
     Caller,
     IdempotencyKey,
+    IsoDate,
     Limit,
+    MemberFilter,
     Offset,
     PathId,
+    QueryInt,
     authorize,
     idempotent,
+    live_token,
     page,
 )
 from koperasi.common.presenters import schedule_json
@@ -61,25 +64,24 @@ from koperasi.loans.schemas import (
     DisburseIn,
     LoanDetailOut,
     LoanPage,
+    LoanProductOut,
+    LoanProductPage,
     LoanScheduleOut,
+    LoanTransactionOut,
+    LoanTransactionPage,
     PaymentIn,
-    ProductOut,
-    ProductPage,
     QuoteOut,
     RecoveryIn,
     RejectIn,
     RestructuringIn,
     RestructuringOut,
     ReverseIn,
-    ScheduleOut,
+    SimulatedScheduleOut,
     SimulateIn,
-    TransactionOut,
-    TransactionPage,
     WriteOffIn,
     WriteOffOut,
 )
 from koperasi.loans.simulation import parse_rate, simulate
-from koperasi.tenancy import selectors as tenancy
 from koperasi.tenancy.models import Cooperative
 from koperasi.tenancy.permissions import (
     APPROVE_LOANS,
@@ -90,24 +92,8 @@ from koperasi.tenancy.permissions import (
 
 router = Router(tags=["loans"])
 
-# Like amounts, a rate arrives raw and is parsed exactly; a JSON fraction (a float) is refused.
-RateIn = Annotated[
-    Any,
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "pattern": r"^\d+(\.\d{1,8})?$"},
-                {"type": "integer", "minimum": 0},
-            ],
-            "description": 'Percent per `rate_period`, a string such as "1.5" or an integer.',
-            "examples": ["1.5"],
-        }
-    ),
-]
-
-
-QueryId = Annotated[int | None, Query(None, ge=1, le=MAX_ID)]
-QueryDate = Annotated[dt.date | None, Query(None, alias="date", description="YYYY-MM-DD")]
+QueryId = Annotated[QueryInt | None, Query(None, ge=1, le=MAX_ID)]
+QueryDate = Annotated[IsoDate | None, Query(None, alias="date", description="YYYY-MM-DD")]
 
 
 @contextmanager
@@ -130,14 +116,14 @@ def _token_cooperative(request: HttpRequest) -> Cooperative | None:
     if not header:
         return None
     scheme, _sep, raw = header.partition(" ")
-    token = tenancy.token_owner(raw.strip()) if scheme.lower() == "bearer" and raw.strip() else None
+    token = live_token(raw) if scheme.lower() == "bearer" else None
     if token is None or not token.cooperative.is_active:
         raise AuthenticationError()
     coop: Cooperative = token.cooperative
     return coop
 
 
-@router.post("/simulate", auth=None, response={200: ScheduleOut, **ERRORS})
+@router.post("/simulate", auth=None, response={200: SimulatedScheduleOut, **ERRORS})
 def simulate_loan(request: HttpRequest, payload: SimulateIn) -> dict[str, Any]:
     """The instalment schedule of a loan (flat, menurun or anuitas); nothing is stored.
 
@@ -167,7 +153,7 @@ def simulate_loan(request: HttpRequest, payload: SimulateIn) -> dict[str, Any]:
 # ---------------------------------------------------------------- products
 
 
-@router.get("/products", response={200: ProductPage, **ERRORS})
+@router.get("/products", response={200: LoanProductPage, **ERRORS})
 def list_products(request: HttpRequest, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
     """The cooperative's loan products; a member sees the ones open for applications."""
     caller = authorize(request, VIEW_LOANS, member_ok=True)
@@ -177,7 +163,7 @@ def list_products(request: HttpRequest, limit: Limit = 50, offset: Offset = 0) -
     return page(products.order_by("code", "id"), limit, offset)
 
 
-@router.get("/products/{product_id}", response={200: ProductOut, **ERRORS})
+@router.get("/products/{product_id}", response={200: LoanProductOut, **ERRORS})
 def get_product(request: HttpRequest, product_id: PathId) -> LoanProduct:
     caller = authorize(request, VIEW_LOANS, member_ok=True)
     product = selectors.product(cooperative=caller.cooperative, product_id=product_id)
@@ -214,7 +200,7 @@ def _application_json(caller: Caller, application_id: int) -> dict[str, Any]:
 def list_applications(
     request: HttpRequest,
     status: ApplicationStatus | None = None,
-    member: Annotated[int | None, Query(None, ge=1, le=MAX_ID, description="Member id")] = None,
+    member: MemberFilter = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
@@ -344,7 +330,7 @@ def _loan_json(loan: Loan, as_of: dt.date) -> dict[str, Any]:
 
 
 def _txn_json(txn: LoanTransaction) -> dict[str, Any]:
-    return TransactionOut.from_orm(txn).model_dump(mode="json")
+    return LoanTransactionOut.from_orm(txn).model_dump(mode="json")
 
 
 @router.post("/applications/{application_id}/disburse", response={201: LoanDetailOut, **ERRORS})
@@ -380,8 +366,8 @@ def portfolio(
     request: HttpRequest,
     product: QueryId = None,
     officer: QueryId = None,
-    collectibility: Annotated[int | None, Query(None, ge=1, le=5)] = None,
-    min_days_past_due: Annotated[int | None, Query(None, ge=0, le=10**6)] = None,
+    collectibility: Annotated[QueryInt | None, Query(None, ge=1, le=5)] = None,
+    min_days_past_due: Annotated[QueryInt | None, Query(None, ge=0, le=10**6)] = None,
     status: Literal["active", "closed", "written_off", "all"] = "active",
     member: QueryId = None,
     limit: Limit = 50,
@@ -418,7 +404,7 @@ def get_schedule(
     request: HttpRequest,
     loan_id: PathId,
     version: Annotated[
-        int | None, Query(None, ge=1, le=32767, description="Default: the current schedule")
+        QueryInt | None, Query(None, ge=1, le=32767, description="Default: the current schedule")
     ] = None,
 ) -> dict[str, Any]:
     """The instalment schedule with what has been paid; earlier versions stay after a
@@ -436,7 +422,7 @@ def get_schedule(
     }
 
 
-@router.get("/loans/{loan_id}/transactions", response={200: TransactionPage, **ERRORS})
+@router.get("/loans/{loan_id}/transactions", response={200: LoanTransactionPage, **ERRORS})
 def get_transactions(
     request: HttpRequest, loan_id: PathId, limit: Limit = 50, offset: Offset = 0
 ) -> dict[str, Any]:
@@ -445,7 +431,7 @@ def get_transactions(
     return page(selectors.history(loan=_loan(caller, loan_id)), limit, offset)
 
 
-@router.post("/loans/{loan_id}/repayments", response={201: TransactionOut, **ERRORS})
+@router.post("/loans/{loan_id}/repayments", response={201: LoanTransactionOut, **ERRORS})
 def repay(
     request: HttpRequest,
     loan_id: PathId,
@@ -480,7 +466,8 @@ def settlement_quote(request: HttpRequest, loan_id: PathId, on: QueryDate = None
     """What pays the whole loan off on a date (default today), valid until `valid_until`."""
     caller = authorize(request, VIEW_LOANS, member_ok=True)
     loan = _loan(caller, loan_id)
-    quote = loans.settlement_quote(cooperative=caller.cooperative, loan_id=loan.pk, on=on)
+    with _fields_named({"on": "date"}):
+        quote = loans.settlement_quote(cooperative=caller.cooperative, loan_id=loan.pk, on=on)
     return {
         "loan_number": quote.loan_number,
         "as_of": quote.as_of,
@@ -494,7 +481,7 @@ def settlement_quote(request: HttpRequest, loan_id: PathId, on: QueryDate = None
     }
 
 
-@router.post("/loans/{loan_id}/payoff", response={201: TransactionOut, **ERRORS})
+@router.post("/loans/{loan_id}/payoff", response={201: LoanTransactionOut, **ERRORS})
 def pay_off(
     request: HttpRequest,
     loan_id: PathId,
@@ -522,7 +509,7 @@ def pay_off(
 
 
 @router.post(
-    "/loans/transactions/{transaction_id}/reverse", response={201: TransactionOut, **ERRORS}
+    "/loans/transactions/{transaction_id}/reverse", response={201: LoanTransactionOut, **ERRORS}
 )
 def reverse(
     request: HttpRequest,
@@ -652,7 +639,7 @@ def decide_write_off(
     return idempotent(request, caller, idempotency_key, run)
 
 
-@router.post("/loans/{loan_id}/recoveries", response={201: TransactionOut, **ERRORS})
+@router.post("/loans/{loan_id}/recoveries", response={201: LoanTransactionOut, **ERRORS})
 def recover(
     request: HttpRequest,
     loan_id: PathId,

@@ -5,9 +5,18 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from koperasi.common.api import AmountIn, Id, Money, Text
+from koperasi.common.api import (
+    AmountIn,
+    Flag,
+    Id,
+    IsoDate,
+    Money,
+    Text,
+    WholeNumber,
+    ascii_number,
+)
 from koperasi.domain.schedule import MAX_PERIODS
 from koperasi.loans import selectors
 from koperasi.loans.models import (
@@ -21,6 +30,7 @@ from koperasi.loans.models import (
 # Like amounts, a rate arrives raw and is parsed exactly; a JSON fraction (a float) is refused.
 RateIn = Annotated[
     Any,
+    AfterValidator(ascii_number),
     WithJsonSchema(
         {
             "anyOf": [
@@ -45,7 +55,7 @@ Percent = Annotated[
     PlainSerializer(_percent_text, return_type=str),
     WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d+)?$", "examples": ["1.5"]}),
 ]
-SmallInt = Annotated[int, Field(ge=0, le=32767)]
+SmallInt = Annotated[WholeNumber, Field(ge=0, le=32767)]
 
 
 class SimulateIn(Schema):
@@ -54,16 +64,16 @@ class SimulateIn(Schema):
     principal: AmountIn
     rate: RateIn
     rate_period: Literal["month", "year"]
-    months: int = Field(ge=1, le=MAX_PERIODS, description="Number of instalments")
+    months: WholeNumber = Field(ge=1, le=MAX_PERIODS, description="Number of instalments")
     method: Literal["flat", "menurun", "anuitas"]
     frequency: Literal["monthly", "weekly", "daily"] = "monthly"
     rounding: Literal["none", "1", "100", "1000"] = "none"
-    grace_periods: int = Field(0, ge=0, le=MAX_PERIODS)
-    start: dt.date | None = Field(None, description="Disbursement date; default today")
-    skip_holidays: bool = False
+    grace_periods: WholeNumber = Field(0, ge=0, le=MAX_PERIODS)
+    start: IsoDate | None = Field(None, description="Disbursement date; default today")
+    skip_holidays: Flag = False
 
 
-class InstalmentOut(Schema):
+class SimulatedInstalmentOut(Schema):
     no: int
     due_date: str
     principal: str
@@ -72,13 +82,13 @@ class InstalmentOut(Schema):
     balance: str
 
 
-class ScheduleOut(Schema):
-    instalments: list[InstalmentOut]
+class SimulatedScheduleOut(Schema):
+    instalments: list[SimulatedInstalmentOut]
     total_interest: str
     total_payment: str
 
 
-class ProductOut(Schema):
+class LoanProductOut(Schema):
     id: int
     code: str
     name: str
@@ -115,8 +125,8 @@ class ProductOut(Schema):
     is_active: bool
 
 
-class ProductPage(Schema):
-    items: list[ProductOut]
+class LoanProductPage(Schema):
+    items: list[LoanProductOut]
     count: int
     count_capped: bool = False
 
@@ -299,7 +309,7 @@ class DisburseIn(Schema):
     savings_account_id: Id | None = Field(
         None, description="The member's sukarela account; default their first one"
     )
-    autodebit: bool = Field(False, description="Collect instalments from that account")
+    autodebit: Flag = Field(False, description="Collect instalments from that account")
 
 
 class LoanOut(Schema):
@@ -423,7 +433,7 @@ class LoanScheduleOut(Schema):
     instalments: list[ScheduleRowOut]
 
 
-class TransactionOut(Schema):
+class LoanTransactionOut(Schema):
     id: int
     loan: int
     kind: str
@@ -456,8 +466,8 @@ class TransactionOut(Schema):
         return obj.reverses_id
 
 
-class TransactionPage(Schema):
-    items: list[TransactionOut]
+class LoanTransactionPage(Schema):
+    items: list[LoanTransactionOut]
     count: int
     count_capped: bool = False
 
@@ -494,18 +504,18 @@ class ReverseIn(Schema):
 class AssessIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    on: dt.date | None = Field(None, description="YYYY-MM-DD, at most today; default today")
+    on: IsoDate | None = Field(None, description="YYYY-MM-DD, at most today; default today")
 
 
 class RestructuringIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["rescheduling", "reconditioning", "restructuring"]
-    new_term: int = Field(ge=1, le=MAX_PERIODS)
+    new_term: WholeNumber = Field(ge=1, le=MAX_PERIODS)
     new_rate: RateIn
     new_rate_period: Literal["month", "year"]
     new_method: Literal["flat", "menurun", "anuitas"]
-    grace_periods: int = Field(0, ge=0, le=MAX_PERIODS)
+    grace_periods: WholeNumber = Field(0, ge=0, le=MAX_PERIODS)
     reason: Text = Field(max_length=255)
 
 
@@ -545,7 +555,7 @@ class RestructuringOut(Schema):
 class DecisionIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    approve: bool
+    approve: Flag
     note: Text = Field("", max_length=255, description="Required when refusing")
 
 

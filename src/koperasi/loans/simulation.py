@@ -27,7 +27,8 @@ from koperasi.errors import DOMAIN_MESSAGES, ServiceError
 FIELD_NAMES = {"periods": "months", "disbursed_on": "start", "is_holiday": "skip_holidays"}
 
 RATE_INVALID = _("Enter the rate as a number, e.g. 1.5.")
-_RATE_RE = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
+# ASCII digits only: "\d" would take "١٫٥"'s digits, and Decimal() reads them.
+_RATE_RE = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 
 # The calculator's messages are English only; these are the translatable versions.
 _MESSAGES: dict[tuple[str, str], Any] = {

@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field
 from koperasi.common.api import (
     ERRORS,
     IdempotencyKey,
+    IsoDate,
     Limit,
     Offset,
     PathId,
@@ -76,7 +77,7 @@ class MemberIn(Schema):
     name: Text = Field("", max_length=150)
     nik: Text = Field("", max_length=32)
     sex: Text = Field("", max_length=1, description="L (male) or P (female)")
-    birth_date: Text | None = Field(None, max_length=10, examples=["1985-03-14"])
+    birth_date: IsoDate | None = Field(None, description="Default: from the NIK")
     birth_place: Text = Field("", max_length=100)
     phone: Text = Field("", max_length=20)
     address: Text = Field("", max_length=255)
@@ -95,7 +96,7 @@ class MemberPatch(Schema):
     name: Text | None = Field(None, max_length=150)
     nik: Text | None = Field(None, max_length=32)
     sex: Text | None = Field(None, max_length=1)
-    birth_date: Text | None = Field(None, max_length=10)
+    birth_date: IsoDate | None = Field(None, description="null: from the NIK")
     birth_place: Text | None = Field(None, max_length=100)
     phone: Text | None = Field(None, max_length=20)
     address: Text | None = Field(None, max_length=255)
@@ -159,8 +160,8 @@ def update_member(request: HttpRequest, member_id: PathId, payload: MemberPatch)
     member = selectors.member(cooperative=caller.cooperative, member_id=member_id)
     current = {f.name: getattr(member, f.name) for f in dataclasses.fields(MemberInput)}
     changes = {k: "" if v is None else v for k, v in payload.model_dump(exclude_unset=True).items()}
-    if changes.get("birth_date") == "":
-        changes["birth_date"] = None  # no date given: derived from the NIK
+    if "birth_date" in changes and payload.birth_date is None:
+        changes["birth_date"] = None  # null: derived from the NIK
     return services.update_member(
         cooperative=caller.cooperative,
         actor=caller.user,

@@ -5,16 +5,15 @@ Every money-moving call needs an Idempotency-Key header; a retry gets the first 
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
-from ninja import Query, Router, Schema
+from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
 from koperasi.common.api import (
     ERRORS,
-    MAX_ID,
     AmountIn,
     Caller,
     DateFrom,
@@ -22,6 +21,7 @@ from koperasi.common.api import (
     Id,
     IdempotencyKey,
     Limit,
+    MemberFilter,
     Money,
     Offset,
     PathId,
@@ -40,7 +40,7 @@ router = Router(tags=["savings"])
 SavingsKindName = Literal["pokok", "wajib", "sukarela", "berjangka"]
 
 
-class AccountOut(Schema):
+class SavingsAccountOut(Schema):
     id: int
     number: str
     member: int
@@ -80,13 +80,13 @@ class AccountOut(Schema):
         return obj.product.name
 
 
-class AccountPage(Schema):
-    items: list[AccountOut]
+class SavingsAccountPage(Schema):
+    items: list[SavingsAccountOut]
     count: int
     count_capped: bool = False
 
 
-class TransactionOut(Schema):
+class SavingsTransactionOut(Schema):
     id: int
     account: int
     account_number: str
@@ -111,12 +111,12 @@ class TransactionOut(Schema):
         return obj.journal_entry_id
 
 
-class TransferOut(Schema):
-    from_transaction: TransactionOut
-    to_transaction: TransactionOut
+class SavingsTransferOut(Schema):
+    from_transaction: SavingsTransactionOut
+    to_transaction: SavingsTransactionOut
 
 
-class StatementRow(Schema):
+class SavingsStatementRowOut(Schema):
     id: int
     business_date: dt.date
     kind: str
@@ -127,23 +127,23 @@ class StatementRow(Schema):
     journal_entry: int
 
 
-class StatementOut(Schema):
-    account: AccountOut
+class SavingsStatementOut(Schema):
+    account: SavingsAccountOut
     date_from: dt.date | None
     date_to: dt.date | None
     opening_balance: Money
     closing_balance: Money
-    rows: list[StatementRow]
+    rows: list[SavingsStatementRowOut]
 
 
-class MovementIn(Schema):
+class SavingsMovementIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     amount: AmountIn
     note: Text = Field("", max_length=255)
 
 
-class TransferIn(Schema):
+class SavingsTransferIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     from_account: Id
@@ -153,7 +153,7 @@ class TransferIn(Schema):
 
 
 def _txn_json(txn: SavingsTransaction) -> dict[str, Any]:
-    return TransactionOut.from_orm(txn).model_dump(mode="json")
+    return SavingsTransactionOut.from_orm(txn).model_dump(mode="json")
 
 
 def _account(caller: Caller, account_id: int) -> SavingsAccount:
@@ -163,10 +163,10 @@ def _account(caller: Caller, account_id: int) -> SavingsAccount:
     return account
 
 
-@router.get("/accounts", response={200: AccountPage, **ERRORS})
+@router.get("/accounts", response={200: SavingsAccountPage, **ERRORS})
 def list_accounts(
     request: HttpRequest,
-    member: Annotated[int | None, Query(None, ge=1, le=MAX_ID, description="Member id")] = None,
+    member: MemberFilter = None,
     kind: SavingsKindName | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -180,12 +180,12 @@ def list_accounts(
     return page(accounts, limit, offset)
 
 
-@router.get("/accounts/{account_id}", response={200: AccountOut, **ERRORS})
+@router.get("/accounts/{account_id}", response={200: SavingsAccountOut, **ERRORS})
 def get_account(request: HttpRequest, account_id: PathId) -> SavingsAccount:
     return _account(authorize(request, VIEW_SAVINGS, member_ok=True), account_id)
 
 
-@router.get("/accounts/{account_id}/statement", response={200: StatementOut, **ERRORS})
+@router.get("/accounts/{account_id}/statement", response={200: SavingsStatementOut, **ERRORS})
 def statement(
     request: HttpRequest,
     account_id: PathId,
@@ -229,7 +229,7 @@ def statement(
 def _cash_movement(
     request: HttpRequest,
     account_id: int,
-    payload: MovementIn,
+    payload: SavingsMovementIn,
     idempotency_key: str | None,
     service: Callable[..., SavingsTransaction],
 ) -> HttpResponse:
@@ -251,32 +251,32 @@ def _cash_movement(
     return idempotent(request, caller, idempotency_key, run, keyed_service=True)
 
 
-@router.post("/accounts/{account_id}/deposits", response={201: TransactionOut, **ERRORS})
+@router.post("/accounts/{account_id}/deposits", response={201: SavingsTransactionOut, **ERRORS})
 def deposit(
     request: HttpRequest,
     account_id: PathId,
-    payload: MovementIn,
+    payload: SavingsMovementIn,
     idempotency_key: IdempotencyKey = None,
 ) -> HttpResponse:
     """Cash paid in. The amount is a string like "50000.00" (or an integer)."""
     return _cash_movement(request, account_id, payload, idempotency_key, services.deposit)
 
 
-@router.post("/accounts/{account_id}/withdrawals", response={201: TransactionOut, **ERRORS})
+@router.post("/accounts/{account_id}/withdrawals", response={201: SavingsTransactionOut, **ERRORS})
 def withdraw(
     request: HttpRequest,
     account_id: PathId,
-    payload: MovementIn,
+    payload: SavingsMovementIn,
     idempotency_key: IdempotencyKey = None,
 ) -> HttpResponse:
     """Cash paid out; pokok and wajib stay locked while the person is a member."""
     return _cash_movement(request, account_id, payload, idempotency_key, services.withdraw)
 
 
-@router.post("/transfers", response={201: TransferOut, **ERRORS})
+@router.post("/transfers", response={201: SavingsTransferOut, **ERRORS})
 def transfer(
     request: HttpRequest,
-    payload: TransferIn,
+    payload: SavingsTransferIn,
     idempotency_key: IdempotencyKey = None,
 ) -> HttpResponse:
     """Move money between two accounts of the same member."""

@@ -118,15 +118,27 @@ class StaffMembership(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token; only its SHA-256 is stored, so a database leak reveals no usable token."""
+    """A bearer token; only its SHA-256 is stored, so a database leak reveals no usable token.
+
+    It works until `expires_at` (settings.API_TOKEN_TTL_DAYS after it was issued) unless revoked
+    first: by its owner, a manager, the owner's deactivation or a new password.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     cooperative = models.ForeignKey(Cooperative, on_delete=models.CASCADE)
     key_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=8)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def revoked_text(self) -> str:
+        """What the pages say once it is revoked."""
+        return _("The API token %(prefix)s… of %(username)s no longer works.") % {
+            "prefix": self.prefix,
+            "username": self.user.get_username(),
+        }
 
 
 class IdempotencyRecord(models.Model):

@@ -67,8 +67,10 @@ _TOKEN_OWNER = (
 
 
 def token_owner(raw: str) -> ApiToken | None:
-    """The live token for this raw value, with its user, cooperative and the user's active
-    staff role there (`token.staff_role`, None for a member's own login)."""
+    """The unrevoked token for this raw value of an active user, with its user, cooperative and
+    the user's active staff role there (`token.staff_role`, None for a member's own login).
+    Whether it has expired is the caller's to tell (`token.expires_at`), so that it can say so.
+    """
     with sqlrows.hot_cursor() as cursor:
         cursor.execute(_TOKEN_OWNER, [hash_token(raw)])
         row = cursor.fetchone()
@@ -79,11 +81,17 @@ def token_owner(raw: str) -> ApiToken | None:
         return None
     token.user, token.cooperative = user, cooperative
     token.staff_role = row[-1]
-    now = timezone.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
-        # Coarse: a hot token must not turn every API read into a write.
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+def live_tokens(*, cooperative: Cooperative, user: Any = None) -> QuerySet[ApiToken]:
+    """The cooperative's tokens that still work (or one user's there), newest first."""
+    tokens = ApiToken.objects.filter(
+        cooperative=cooperative, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
+    if user is not None:
+        tokens = tokens.filter(user=user)
+    return tokens.select_related("user").order_by("-created_at", "-pk")
 
 
 def staff_members(*, cooperative: Cooperative) -> QuerySet[StaffMembership]:

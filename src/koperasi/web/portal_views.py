@@ -8,7 +8,9 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from koperasi.common.decorators import member_view
 from koperasi.common.forms import RupiahField, ServiceErrorsMixin, date_field
@@ -21,6 +23,8 @@ from koperasi.ledger import services as ledger
 from koperasi.members import services as members
 from koperasi.savings import selectors as savings_selectors
 from koperasi.savings.models import SavingsProduct
+from koperasi.tenancy import selectors as tenancy_selectors
+from koperasi.tenancy import services as tenancy
 
 STATEMENT_ROWS = 500  # a phone screen's worth many times over; narrow the dates for more
 
@@ -132,8 +136,23 @@ def portal_profile(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Your phone and email were saved."))
                 return redirect("portal_profile")
-    context = {"member": member, "masked_nik": mask_nik(member.nik), "form": form}
+    tokens = list(tenancy_selectors.live_tokens(cooperative=coop, user=request.user))
+    for token in tokens:
+        token.revoke_url = reverse("portal_token_revoke", kwargs={"token_id": token.pk})
+    context = {"member": member, "masked_nik": mask_nik(member.nik), "form": form, "tokens": tokens}
     return render(request, "web/portal_profile.html", context, status=status)
+
+
+@require_POST
+@member_view
+def portal_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    """A member revokes one of their own API tokens (anyone else's is 404)."""
+    _member, coop = _member_context(request)
+    token = tenancy.revoke_cooperative_token(
+        cooperative=coop, actor=request.user, token_id=token_id, user=request.user
+    )
+    messages.success(request, token.revoked_text())
+    return redirect("portal_profile")
 
 
 def _change_balance() -> RupiahField:

@@ -23,6 +23,11 @@ portal_patterns = [
     path("profil/", portal_views.portal_profile, name="portal_profile"),
     path("simulasi-pinjaman/", include("koperasi.loans.simulator_urls")),
     path(
+        "profil/token-api/<int:token_id>/cabut/",
+        portal_views.portal_token_revoke,
+        name="portal_token_revoke",
+    ),
+    path(
         "simulasi-jasa-simpanan/",
         portal_views.portal_interest_simulation,
         name="portal_interest_simulation",
@@ -32,6 +37,7 @@ portal_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("akun/kata-sandi/", account_views.password_change, name="password_change"),

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 
 from koperasi.common.decorators import staff_view
@@ -32,6 +33,11 @@ def home(request: HttpRequest) -> HttpResponse:
     if len(coops) == 1 and member is None:
         return redirect("dashboard", code=coops[0].code)
     return render(request, "web/home.html", {"cooperatives": coops, "member": member})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, asked for by browsers and tools that do not read the page's icon link."""
+    return redirect(static("web/favicon.ico"), permanent=True)
 
 
 def demo_logins() -> list[tuple[str, str]]:

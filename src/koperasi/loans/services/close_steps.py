@@ -29,7 +29,7 @@ from koperasi.loans.models import (
     LoanTransaction,
     QualitySnapshot,
 )
-from koperasi.loans.services.common import gl, new_txn, save_rows
+from koperasi.loans.services.common import PENALTY_KEY, gl, new_txn, save_rows
 from koperasi.loans.services.quality import earned_penalty, refresh_quality
 from koperasi.loans.services.terms import penalty_rule
 from koperasi.tenancy.models import Cooperative
@@ -260,7 +260,7 @@ def assess_arrears(batch: Batch) -> int:
                 kind=LoanTransaction.Kind.PENALTY,
                 channel=LoanTransaction.Channel.SYSTEM,
                 entry=entry if loan.product.accounting == LoanProduct.Accounting.ACCRUAL else None,
-                key=f"penalty:{loan.pk}:{day.isoformat()}",
+                key=PENALTY_KEY % (loan.pk, day.isoformat()),
                 actor=batch.actor,
                 amount=added,
                 penalty=added,

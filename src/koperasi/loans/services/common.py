@@ -22,6 +22,32 @@ from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsAccount
 from koperasi.tenancy.models import Cooperative
 
+# What a repayment writes beside its rows, shared by the services and `loans_repay`
+# (loans/sql/repay.sql), which takes them as parameters. Texts and keys are `%s` templates, which
+# Python's `%` and SQL's format() fill alike.
+SOURCE = "loans"  # the journal entries' source
+ENTRY_KEY = "loan:%s"  # a movement's journal entry: its key from the movement's
+PENALTY_KEY = "penalty:%s:%s"  # the day's penalty movement (loan id, ISO date)
+AGAIN_KEY = "%s:%s"  # a later penalty movement the same day (the day's key, its count)
+EXCESS_KEY = "%s:excess"  # the savings movement of what a payment leaves over
+REPAYMENT_MEMO = "Angsuran pinjaman %s %s"  # (loan number, member's name)
+PAYOFF_MEMO = "Pelunasan pinjaman %s %s"
+PENALTY_MEMO = "Denda pinjaman %s"  # (loan number)
+EXCESS_NOTE = "Kelebihan bayar %s"  # (loan number)
+PAYMENT_SUMMARY = "%s %s (%s)"  # the audit record's (loan number, amount, channel)
+
+
+# Where the money of a repayment comes from, by channel (savings: the member's account).
+SOURCE_ROLE = {
+    LoanTransaction.Channel.TELLER: "cash",
+    LoanTransaction.Channel.API: "cash",
+    LoanTransaction.Channel.PAYROLL: "bank",
+}
+
+
+def audit_action(kind: str) -> str:
+    return f"loans.{kind}"
+
 
 def amount(value: Any, field: str = "amount") -> Decimal:
     try:

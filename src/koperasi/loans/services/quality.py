@@ -20,6 +20,11 @@ from koperasi.loans.models import (
     LoanTransaction,
 )
 from koperasi.loans.services.common import (
+    AGAIN_KEY,
+    ENTRY_KEY,
+    PENALTY_KEY,
+    PENALTY_MEMO,
+    SOURCE,
     business_date,
     current_rows,
     gl,
@@ -84,12 +89,12 @@ def book_penalties(
     save_rows(changed, ("penalty", "penalty_through"))
     if not total:
         return None
-    key = f"penalty:{loan.pk}:{on.isoformat()}"
+    key = PENALTY_KEY % (loan.pk, on.isoformat())
     # A reversal can make an instalment late again on a day already assessed: that day's next
     # assessment gets its own key (counted under the loan's lock).
     earlier = LoanTransaction.objects.filter(loan=loan, kind=Kind.PENALTY, business_date=on).count()
     if earlier:
-        key = f"{key}:{earlier + 1}"
+        key = AGAIN_KEY % (key, earlier + 1)
     entry = None
     if product.accounting == LoanProduct.Accounting.ACCRUAL:
         entry = ledger.post_entry(
@@ -99,10 +104,10 @@ def book_penalties(
                 ledger.Line(gl(cooperative, "penalty_receivable"), debit=total),
                 ledger.Line(gl(cooperative, "penalty_income"), credit=total),
             ],
-            memo=f"Denda pinjaman {loan.number}",
-            source="loans",
+            memo=PENALTY_MEMO % loan.number,
+            source=SOURCE,
             source_ref=loan.number,
-            idempotency_key=f"loan:{key}",
+            idempotency_key=ENTRY_KEY % key,
             business_date=on,
             allow_control=True,
         )

@@ -26,8 +26,17 @@ from koperasi.loans.models import (
 )
 from koperasi.loans.services import one_statement
 from koperasi.loans.services.common import (
+    ENTRY_KEY,
+    EXCESS_KEY,
+    EXCESS_NOTE,
     LOAN_BALANCES,
     PAID_FIELDS,
+    PAYMENT_SUMMARY,
+    PAYOFF_MEMO,
+    REPAYMENT_MEMO,
+    SOURCE,
+    SOURCE_ROLE,
+    audit_action,
     business_date,
     current_rows,
     existing_txn,
@@ -50,8 +59,6 @@ from koperasi.tenancy.models import Cooperative
 Kind = LoanTransaction.Kind
 Channel = LoanTransaction.Channel
 RUPIAH = Decimal("1")
-# Where the money of a repayment comes from, by channel (savings: the member's account).
-SOURCE_ROLE = {Channel.TELLER: "cash", Channel.API: "cash", Channel.PAYROLL: "bank"}
 
 
 # ---------------------------------------------------------------- repayments
@@ -420,7 +427,7 @@ def post_payment(
         note=note,
         on=on,
     )
-    verb = "Pelunasan" if kind == Kind.PAYOFF else "Angsuran"
+    memo = PAYOFF_MEMO if kind == Kind.PAYOFF else REPAYMENT_MEMO
     recorded: list[LoanTransaction] = []
 
     def record(entry: JournalEntry) -> None:
@@ -439,8 +446,8 @@ def post_payment(
                 amount=excess,
                 entry=entry,
                 actor=actor,
-                key=f"{key}:excess",
-                note=f"Kelebihan bayar {loan.number}",
+                key=EXCESS_KEY % key,
+                note=EXCESS_NOTE % loan.number,
             )
         save_rows(changed, PAID_FIELDS)
         loan.save(update_fields=LOAN_BALANCES)
@@ -452,10 +459,10 @@ def post_payment(
         cooperative=cooperative,
         actor=actor,
         lines=lines,
-        memo=f"{verb} pinjaman {loan.number} {loan.member.name}",
-        source="loans",
+        memo=memo % (loan.number, loan.member.name),
+        source=SOURCE,
         source_ref=loan.number,
-        idempotency_key=f"loan:{key}",
+        idempotency_key=ENTRY_KEY % key,
         business_date=on,
         allow_control=True,
         before_balances=record,
@@ -466,9 +473,9 @@ def post_payment(
     audit.record(
         cooperative=cooperative,
         actor=actor,
-        action=f"loans.{kind}",
+        action=audit_action(kind),
         obj=loan,
-        summary=f"{loan.number} {format_rupiah(value)} ({channel})",
+        summary=PAYMENT_SUMMARY % (loan.number, format_rupiah(value), channel),
         data={"principal": str(principal), "interest": str(interest), "penalty": str(penalty)},
     )
     return recorded[0]
@@ -532,17 +539,32 @@ def _quote(
     return quote, waived
 
 
+# A quote is for a day the loan could be paid off on: not before it was disbursed, and at most
+# a year after the business date (a quote further out is a guess, not a figure to pay).
+QUOTE_HORIZON = dt.timedelta(days=366)
+
+
 def settlement_quote(
     *, cooperative: Cooperative, loan_id: int, on: dt.date | None = None
 ) -> SettlementQuote:
-    """What pays the loan off today (valid to `valid_until`); reads only."""
+    """What pays the loan off on `on` (default: the business date), valid to `valid_until`;
+    reads only. `on` runs from the disbursement to QUOTE_HORIZON after the business date."""
     loan = (
         Loan.objects.filter(cooperative=cooperative, pk=loan_id).select_related("product").first()
     )
     if loan is None:
         raise NotFound(_("Loan not found."))
     check_active(loan)
-    day = business_date(cooperative, on)
+    today = business_date(cooperative, None)
+    day = on or today
+    last = today + QUOTE_HORIZON
+    if not loan.disbursed_on <= day <= last:
+        raise ServiceError(
+            "quote_date_out_of_range",
+            _("A settlement quote is for a day from %(first)s (the disbursement) to %(last)s.")
+            % {"first": loan.disbursed_on.isoformat(), "last": last.isoformat()},
+            "on",
+        )
     return _quote(loan, current_rows(loan), day)[0]
 
 

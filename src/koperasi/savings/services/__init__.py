@@ -17,6 +17,7 @@ from koperasi.savings.services.accounts import (
 )
 from koperasi.savings.services.cash import deposit, withdraw
 from koperasi.savings.services.movements import (
+    LOAN_CHANNEL,
     check_loan_debit,
     loan_movements,
     locked_account_for_loan,
@@ -34,6 +35,7 @@ from koperasi.savings.services.transfers import refund_on_exit, reverse_transact
 
 __all__ = [
     "DEFAULT_PRODUCTS",
+    "LOAN_CHANNEL",
     "any_pokok_paid",
     "check_loan_debit",
     "create_product",

@@ -18,6 +18,7 @@ from koperasi.savings.models import (
     SavingsTransaction,
 )
 from koperasi.savings.services.movements import (
+    SOURCE,
     _amount,
     _asked,
     _cash_memo,
@@ -27,6 +28,8 @@ from koperasi.savings.services.movements import (
     _locked_account,
     _record_movement,
     _replayed,
+    audit_action,
+    entry_key,
 )
 from koperasi.savings.services.one_statement import _in_one_statement
 from koperasi.tenancy.models import Cooperative
@@ -67,7 +70,7 @@ def _cash_movement(
         audit.record(
             cooperative=cooperative,
             actor=actor,
-            action=f"savings.{kind}",
+            action=audit_action(kind),
             obj=txn,
             summary=_cash_summary(account, amount),
         )
@@ -78,9 +81,9 @@ def _cash_movement(
         actor=actor,
         lines=[ledger.Line(debit, debit=value), ledger.Line(credit, credit=value)],
         memo=_cash_memo(account, amount),
-        source="savings",
+        source=SOURCE,
         source_ref=account.number,
-        idempotency_key=f"savings:{idempotency_key}",
+        idempotency_key=entry_key(idempotency_key),
         business_date=on,
         allow_control=True,
         before_balances=record_movement,

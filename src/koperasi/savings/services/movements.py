@@ -22,6 +22,20 @@ from koperasi.tenancy.models import Cooperative
 
 Kind = SavingsTransaction.Kind
 
+# What a savings movement writes beside its row, shared by the ordinary way and
+# `savings_cash_movement`, which takes them as parameters: the journal entry's source, its key
+# (from the movement's), the audit action, and the channel of a loan's movement.
+SOURCE = "savings"
+LOAN_CHANNEL = "loan"
+
+
+def entry_key(key: str) -> str:
+    return f"savings:{key}"
+
+
+def audit_action(kind: str) -> str:
+    return f"savings.{kind}"
+
 
 def _amount(value: Any) -> Decimal:
     try:
@@ -96,7 +110,7 @@ def record_loan_movement(
         actor=actor,
         note=note,
         key=key,
-        channel="loan",
+        channel=LOAN_CHANNEL,
         reverses=reverses,
     )
 

@@ -10,6 +10,7 @@ from koperasi.tenancy.services.cooperatives import (
     parse_percent,
     update_cooperative,
 )
+from koperasi.tenancy.services.passwords import password_errors, set_password
 from koperasi.tenancy.services.staff import (
     add_staff,
     create_staff_user,
@@ -17,7 +18,16 @@ from koperasi.tenancy.services.staff import (
     set_staff_active,
     set_staff_role,
 )
-from koperasi.tenancy.services.tokens import hash_token, issue_token, revoke_token
+from koperasi.tenancy.services.tokens import (
+    hash_token,
+    issue_token,
+    new_token,
+    note_token_use,
+    revoke_cooperative_token,
+    revoke_token,
+    revoke_user_tokens,
+    token_lifetime,
+)
 
 __all__ = [
     "REGULATORY_LOAN_RATE_CAP",
@@ -30,10 +40,17 @@ __all__ = [
     "hash_token",
     "issue_token",
     "jsonable",
+    "new_token",
+    "note_token_use",
     "parse_percent",
+    "password_errors",
     "reset_staff_password",
+    "revoke_cooperative_token",
     "revoke_token",
+    "revoke_user_tokens",
     "set_staff_active",
+    "set_password",
     "set_staff_role",
+    "token_lifetime",
     "update_cooperative",
 ]

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from koperasi.audit import services as audit
 from koperasi.errors import InvalidInput, NotFound, ServiceError
 from koperasi.tenancy.models import ApiToken, Cooperative, Role, StaffMembership
+from koperasi.tenancy.services.passwords import password_errors, set_password
 
 User = get_user_model()
 
@@ -33,16 +34,6 @@ def add_staff(*, cooperative: Cooperative, actor: Any, user: Any, role: str) -> 
 
 
 # --- Settings pages: staff -------------------------------------------------------------------
-
-
-def _password_errors(password: str, user: Any) -> list[ServiceError]:
-    if not password:
-        return [ServiceError("required", _("This field is required."), "password")]
-    try:
-        password_validation.validate_password(password, user=user)
-    except DjangoValidationError as exc:
-        return [ServiceError("weak_password", " ".join(exc.messages), "password")]
-    return []
 
 
 def _membership(cooperative: Cooperative, membership_id: int) -> StaffMembership:
@@ -116,7 +107,7 @@ def create_staff_user(
         )
     if role not in Role.values:
         errors.append(ServiceError("invalid_role", _("Unknown role."), "role"))
-    errors += _password_errors(password, User(username=username, first_name=full_name))
+    errors += password_errors(password, User(username=username, first_name=full_name))
     if errors:
         raise InvalidInput(errors)
     try:
@@ -228,11 +219,8 @@ def reset_staff_password(
             "password",
             status=403,
         )
-    errors = _password_errors(password, user)
-    if errors:
-        raise InvalidInput(errors)
-    user.set_password(password)
-    user.save(update_fields=["password"])
+    # The new password, and every API token of the login revoked.
+    set_password(user=user, password=password, actor=actor, reason="password_reset")
     audit.record(
         cooperative=cooperative,
         actor=actor,

@@ -1,0 +1,253 @@
+"""Every page of the site, with the data it needs: a cooperative with staff of each role, a
+member with savings, a portal login, loans in each stage, a document and a close run.
+
+`every_page(world)` lists each page a browser can GET (as the user who opens it); every other
+URL pattern is named in NOT_PAGES with the reason, and `unlisted_patterns` finds a new one that
+is in neither, so a new page cannot escape the checks built on this list.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from koperasi.closing import services as closing
+from koperasi.ledger import services as ledger
+from koperasi.ledger.models import JournalEntry
+from koperasi.loans import services as loans
+from koperasi.members import services as members
+from koperasi.savings import services as savings
+from koperasi.savings.models import SavingsProduct
+from koperasi.tenancy import services as tenancy
+from koperasi.tenancy.models import Role
+from tests.conftest import make_member, make_user, sukarela_account
+from tests.loans.conftest import analysed_application, disbursed_loan
+
+PORTAL_PASSWORD = "tenun-ikat-sikka-88"
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+# URL names that are not pages: forms post to them (a GET answers 405 or redirects).
+NOT_PAGES = {
+    "logout": "POST only",
+    "set_language": "POST only",
+    "members:exit": "form action",
+    "members:portal_login": "form action",
+    "savings:reverse": "form action",
+    "ledger:reverse_entry": "form action",
+    "lending:analyse": "form action",
+    "lending:upload": "form action",
+    "lending:approve": "form action",
+    "lending:reject": "form action",
+    "lending:disburse": "form action",
+    "lending:reverse": "form action",
+    "lending:repay": "form action",
+    "lending:payoff": "form action",
+    "lending:assess": "form action",
+    "lending:recover": "form action",
+    "lending:restructure": "form action",
+    "lending:restructure_decide": "form action",
+    "lending:write_off": "form action",
+    "lending:write_off_decide": "form action",
+    "settings:staff_role": "form action",
+    "settings:staff_active": "form action",
+    "settings:staff_password": "form action",
+    "settings:token_revoke": "form action",
+    "portal_token_revoke": "form action",
+    "closing:close_day": "form action",
+    "closing:close_month": "form action",
+}
+
+
+@dataclass
+class World:
+    coop: Any
+    users: dict[str, Any]  # by role, plus "member" (the portal login)
+    member: Any
+    account: Any
+    deposit: Any
+    loan: Any
+    open_application: Any
+    document: Any
+    run: Any
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str  # the URL name
+    url: str
+    user: str  # a key of World.users, or "" for a visitor who is not logged in
+    html: bool = True  # False: a download (PDF, XLSX, CSV)
+
+
+def build_world(tmp_media) -> World:
+    from tests.conftest import make_coop
+
+    coop = make_coop(code="flores", name="KSP Kopdit Flores")
+    users = {
+        role: make_user(f"staf-{role}", coop, role)
+        for role in (
+            Role.ADMIN,
+            Role.MANAGER,
+            Role.TELLER,
+            Role.LOAN_OFFICER,
+            Role.ACCOUNTANT,
+            Role.SUPERVISOR,
+        )
+    }
+    admin, teller = users[Role.ADMIN], users[Role.TELLER]
+    # Works in two cooperatives: the home page asks where.
+    users["two-coops"] = make_user("staf-dua", coop, Role.SUPERVISOR)
+    tenancy.add_staff(
+        cooperative=make_coop(code="lain", name="KSP Lain"),
+        actor=None,
+        user=users["two-coops"],
+        role=Role.SUPERVISOR,
+    )
+    member = make_member(coop, teller, name="Maria Goreti Lewa")
+    member.joined_on = dt.date(2024, 6, 1)
+    member.save(update_fields=["joined_on"])
+    account = sukarela_account(coop, member, teller)
+    deposit = savings.deposit(
+        cooperative=coop,
+        actor=teller,
+        account_id=account.pk,
+        amount=Decimal("2000000"),
+        idempotency_key="pages-fund",
+    )
+    users["member"] = members.create_portal_login(
+        cooperative=coop, actor=None, member=member, password=PORTAL_PASSWORD, username="maria"
+    )
+    product = loans.create_product(
+        cooperative=coop,
+        actor=admin,
+        code="UJI",
+        name="Pinjaman Uji",
+        method="menurun",
+        rate=Decimal("1.5"),
+        rate_period="month",
+        min_term=1,
+        max_term=24,
+        min_principal=Decimal("100000"),
+        max_principal=Decimal("20000000"),
+        admin_fee=Decimal("10000"),
+    )
+    officer, manager = users[Role.LOAN_OFFICER], users[Role.MANAGER]
+    loan = disbursed_loan(
+        coop, member, product, officer, manager, teller, on=ledger.business_today(coop)
+    )
+    borrower = make_member(coop, teller)
+    borrower.joined_on = dt.date(2024, 6, 1)
+    borrower.save(update_fields=["joined_on"])
+    open_application = analysed_application(coop, borrower, product, officer)
+    document = loans.add_document(
+        cooperative=coop,
+        actor=officer,
+        application_id=open_application.pk,
+        title="KTP",
+        upload=SimpleUploadedFile("ktp.pdf", PDF, content_type="application/pdf"),
+    )
+    run = closing.start_day_close(cooperative=coop, actor=admin)
+    return World(coop, users, member, account, deposit, loan, open_application, document, run)
+
+
+def every_page(world: World) -> list[Page]:
+    coop, code = world.coop, world.coop.code
+    loan, txn = world.loan, world.deposit
+    application = world.loan.application
+    savings_product = SavingsProduct.objects.filter(cooperative=coop).first()
+    today = ledger.business_today(coop)
+    admin = Role.ADMIN
+
+    def staff(name: str, user: str = admin, html: bool = True, **kwargs: Any) -> Page:
+        return Page(name, reverse(name, kwargs={"code": code, **kwargs}), user, html)
+
+    def portal(name: str, **kwargs: Any) -> Page:
+        return Page(name, reverse(name, kwargs=kwargs), "member")
+
+    return [
+        Page("login", reverse("login"), ""),
+        Page("home", reverse("home"), "two-coops"),
+        Page("loans:simulator", reverse("loans:simulator", kwargs={"code": code}), ""),
+        Page("api-v1:openapi-view", reverse("api-v1:openapi-view"), ""),  # Swagger UI
+        staff("dashboard"),
+        staff("members:list"),
+        staff("members:register"),
+        staff("members:import"),
+        staff("members:import_template", html=False),
+        staff("members:detail", member_id=world.member.pk),
+        staff("members:edit", member_id=world.member.pk),
+        staff("savings:teller"),
+        Page(
+            "savings:teller",
+            reverse("savings:teller", kwargs={"code": code}) + f"?member={world.member.pk}",
+            admin,
+        ),
+        staff("savings:accounts"),
+        staff("savings:account", account_id=world.account.pk),
+        staff("savings:statement_xlsx", html=False, account_id=world.account.pk),
+        staff("savings:receipt", txn_id=txn.pk),
+        staff("savings:receipt_pdf", html=False, txn_id=txn.pk),
+        staff("ledger:accounts"),
+        staff("ledger:account", account_code="1101"),
+        staff("ledger:trial_balance"),
+        staff("ledger:trial_balance_xlsx", html=False),
+        staff("ledger:journal"),
+        staff("ledger:new_entry"),
+        staff("ledger:entry", entry_id=JournalEntry.objects.filter(cooperative=coop).first().pk),
+        staff("ledger:close"),
+        staff("lending:portfolio"),
+        staff("lending:portfolio_summary"),
+        staff("lending:queue"),
+        staff("lending:apply"),
+        staff("lending:application", application_id=application.pk),
+        staff("lending:application", application_id=world.open_application.pk),
+        staff("lending:document", html=False, document_id=world.document.pk),
+        staff("lending:products"),
+        staff("lending:product_new"),
+        staff("lending:product_edit", product_id=loan.product_id),
+        staff("lending:loan", loan_id=loan.pk),
+        staff("loandocs:agreement", html=False, loan_id=loan.pk),
+        staff("loandocs:card", html=False, loan_id=loan.pk),
+        staff("loandocs:payroll"),
+        staff("audit_log"),
+        staff("settings:settings"),
+        staff("settings:staff"),
+        staff("settings:tokens"),
+        staff("settings:products"),
+        staff("settings:product_edit", product_id=savings_product.pk),
+        staff("settings:account_edit", account_code="1101"),
+        staff("closing:close"),
+        staff("closing:run", run_id=world.run.pk),
+        staff("closing:run_progress", run_id=world.run.pk),
+        staff("closing:history"),
+        staff("closing:withholding", year=today.year, month=today.month),
+        portal("portal_home"),
+        portal("portal_statement", account_id=world.account.pk),
+        portal("portal_profile"),
+        portal("portal_loan_simulator"),
+        portal("portal_interest_simulation"),
+        portal("myloans:list"),
+        portal("myloans:detail", loan_id=loan.pk),
+        portal("myloans:apply"),
+        portal("myloans:application", application_id=application.pk),
+    ]
+
+
+def _named_patterns(resolver: URLResolver, namespace: str = "") -> list[str]:
+    names: list[str] = []
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names += _named_patterns(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.append(namespace + pattern.name)
+    return names
+
+
+def unlisted_patterns(pages: list[Page]) -> set[str]:
+    """Named page routes (the API excepted) that are neither in `pages` nor in NOT_PAGES."""
+    every = {n for n in _named_patterns(get_resolver()) if not n.startswith("api-v1:")}
+    return every - {p.name for p in pages} - set(NOT_PAGES)

@@ -311,3 +311,22 @@ def test_another_members_receipt_is_not_found(
         assert member_client.get(reverse(name, kwargs={"txn_id": txn.pk})).status_code == 404
         assert member_client.get(reverse(name, kwargs={"txn_id": 999999})).status_code == 404
     assert books_snapshot(coop) == before
+
+
+def test_fees_paid_separately_have_their_own_receipt(
+    staff_client, coop, borrower, product, officer, manager, teller, admin_user
+):
+    loans.update_product(
+        cooperative=coop, actor=admin_user, product_id=product.pk, fee_mode="separate"
+    )
+    loan = disbursed_loan(
+        coop, borrower, product, officer, manager, teller, on=business_today(coop)
+    )
+    disbursement = LoanTransaction.objects.get(loan=loan, kind="disbursement")
+    fee = LoanTransaction.objects.get(loan=loan, kind="fee")
+    text = text_of(staff_client.get(receipt_url(coop, disbursement)))
+    assert "Uang tunai dibayarkan Rp 1.200.000" in text  # nothing deducted
+    assert "Biaya provisi" not in text
+    assert f"Biaya dibayar terpisah Rp 22.000 ({fee.receipt_number})" in text
+    text = text_of(staff_client.get(receipt_url(coop, fee)))
+    assert "Jumlah diterima Rp 22.000" in text and "Dua puluh dua ribu rupiah" in text

@@ -7,17 +7,28 @@ where it concerns one input, the `field`. The API turns them into
 
 from typing import Any
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from koperasi.domain.errors import DomainError
+from koperasi.domain.money import AMOUNT_LIMIT_TEXT, RUPIAH_INPUT_HINT
+
+# What an amount field of a form accepts (`domain.money.parse_rupiah_input`): its hint, and its
+# message when what was typed is none of these.
+RUPIAH_HINT = _("For example 50000, 1.250.000 or 1.250.000,50 (also 1250000.50).")
+RUPIAH_INVALID = _(
+    "Enter the amount like 50000, 1.250.000 or 1.250.000,50 (also 1250000.50): "
+    "dots between thousands, a comma before the sen."
+)
 
 # Messages for the codes the pure domain raises (its own messages are English only).
 DOMAIN_MESSAGES: dict[str, Any] = {
     "required": _("This field is required."),
+    # The API's machine format; a form's amount gets RUPIAH_INVALID (see `from_domain`).
     "invalid": _("Enter a valid amount, for example 50000 or 50000.00."),
     "not_positive": _("The amount must be greater than zero."),
-    "too_precise": _("The amount may have at most two decimal places (sen)."),
-    "too_large": _("The amount is too large."),
+    "too_precise": _("At most two digits of sen, for example 1.250.000,50 or 1250000.50."),
+    "too_large": format_lazy(_("The amount may be at most {limit}."), limit=AMOUNT_LIMIT_TEXT),
     "nik_length": _("A NIK has exactly 16 digits."),
     "nik_digits": _("A NIK contains digits only."),
     "nik_month": _("The birth month in this NIK is not valid (01-12)."),
@@ -47,7 +58,10 @@ class ServiceError(Exception):
 
     @classmethod
     def from_domain(cls, error: DomainError, field: str | None = None) -> "ServiceError":
-        message = DOMAIN_MESSAGES.get(error.code, error.message)
+        if error.code == "invalid" and error.message == RUPIAH_INPUT_HINT:
+            message: Any = RUPIAH_INVALID  # a form's amount: say how to type it
+        else:
+            message = DOMAIN_MESSAGES.get(error.code, error.message)
         return cls(error.code, message, field or error.field)
 
     def as_detail(self) -> dict[str, Any]:

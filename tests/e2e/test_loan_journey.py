@@ -110,7 +110,7 @@ def test_member_applies_staff_decide_disburse_and_collect(live_server, page):
     switch_user(page, base, "kasir")
     page.goto(f"{base}/k/flores/pinjaman/pengajuan/{application.pk}/")
     page.click("form[action$='/cairkan/'] button[type=submit]")
-    page.wait_for_url(re.compile(r".*/k/flores/pinjaman/\d+/$"))
+    page.wait_for_url(re.compile(r".*/k/flores/pinjaman/\d+/(\?kwitansi=\d+)?$"))
     loan = Loan.objects.get(cooperative=coop)
     first = loan.instalments.order_by("no").first()
     # 1.200.000 / 12 = 100.000 principal + 1,5 % of 1.200.000 = 18.000 interest.

@@ -87,7 +87,7 @@ def test_detail_shows_schedule_status_arrears_history_and_quote(member_client, l
     assert arrears.overdue_instalments == 1
     assert arrears.overdue_principal == Decimal("100000")
     assert arrears.overdue_interest == Decimal("16500")  # 1.100.000 × 1,5 %
-    kinds = [txn.kind for txn, _reversed, _principal in response.context["history"]]
+    kinds = [txn.kind for txn, _reversed, _principal, _receipt in response.context["history"]]
     assert kinds == ["disbursement", "repayment"]
     quote = response.context["quote"]
     assert quote is not None and quote.principal == Decimal("1100000")

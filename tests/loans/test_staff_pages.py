@@ -382,7 +382,10 @@ def test_officer_applies_manager_approves_teller_disburses_and_takes_a_repayment
     )
     loan = Loan.objects.get(application=application)
     assert response.status_code == 302
-    assert response["Location"] == url(coop, "loan", loan_id=loan.pk)
+    disbursement = LoanTransaction.objects.get(loan=loan, kind="disbursement")
+    assert (
+        response["Location"] == url(coop, "loan", loan_id=loan.pk) + f"?kwitansi={disbursement.pk}"
+    )
     sukarela.refresh_from_db()
     # Provisi 1 % and Rp 10.000 administration are deducted.
     assert sukarela.balance - balance_before == D("1250000") - D("12500") - D("10000")
@@ -632,7 +635,7 @@ def test_document_upload_and_download(client, coop, other_coop, borrower, produc
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
-        ("abc", "Enter the amount like 1.250.000 (dots between thousands)."),
+        ("abc", "Enter the amount like 50000, 1.250.000 or 1.250.000,50"),
         ("0", "greater than zero"),
         ("", "This field is required."),
     ],

@@ -169,7 +169,7 @@ def test_save_settings(admin_client, coop):
         ({"related_party_cap_pct": "150"}, "A cap is more than 0 and at most 100 %."),
         ({"loan_rate_cap": "12"}, "Product PP charges 18 % a year; lower its rate first."),
         ({"collectibility_regime": "bpr"}, "Select a valid choice."),
-        ({"wajib_amount": "lima puluh"}, "Enter a valid amount"),
+        ({"wajib_amount": "lima puluh"}, "Enter the amount like 50000"),
         ({"name": ""}, "This field is required."),
         ({"savings_rate_cap": "2"}, "Product SB12 pays 6 %; lower its rate first."),
     ],
@@ -392,7 +392,7 @@ def test_create_product(admin_client, coop):
         ({"kind": "berjangka", "term_months": ""}, "A time deposit needs a term."),
         ({"kind": "pokok"}, "Select a valid choice."),
         ({"annual_rate": "tiga"}, "Enter a percentage such as 9 or 7,5."),
-        ({"minimum_balance": "1,5,0"}, "Enter a valid amount"),
+        ({"minimum_balance": "1,5,0"}, "Enter the amount like 50000"),
     ],
 )
 def test_create_product_refusals(admin_client, coop, overrides, message):

@@ -18,6 +18,7 @@ from koperasi.closing import services as closing
 from koperasi.ledger import services as ledger
 from koperasi.ledger.models import JournalEntry
 from koperasi.loans import services as loans
+from koperasi.loans.models import LoanTransaction
 from koperasi.members import services as members
 from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsProduct
@@ -158,6 +159,7 @@ def every_page(world: World) -> list[Page]:
     loan, txn = world.loan, world.deposit
     application = world.loan.application
     savings_product = SavingsProduct.objects.filter(cooperative=coop).first()
+    disbursement = LoanTransaction.objects.get(loan=loan, kind="disbursement")
     today = ledger.business_today(coop)
     admin = Role.ADMIN
 
@@ -209,6 +211,8 @@ def every_page(world: World) -> list[Page]:
         staff("lending:product_new"),
         staff("lending:product_edit", product_id=loan.product_id),
         staff("lending:loan", loan_id=loan.pk),
+        staff("lending:receipt", txn_id=disbursement.pk),
+        staff("lending:receipt_pdf", html=False, txn_id=disbursement.pk),
         staff("loandocs:agreement", html=False, loan_id=loan.pk),
         staff("loandocs:card", html=False, loan_id=loan.pk),
         staff("loandocs:payroll"),
@@ -233,6 +237,15 @@ def every_page(world: World) -> list[Page]:
         portal("myloans:detail", loan_id=loan.pk),
         portal("myloans:apply"),
         portal("myloans:application", application_id=application.pk),
+        portal("myloans:receipt", txn_id=disbursement.pk),
+        Page(
+            "myloans:receipt_pdf",
+            reverse("myloans:receipt_pdf", kwargs={"txn_id": disbursement.pk}),
+            "member",
+            html=False,
+        ),
+        Page("password_change", reverse("password_change"), admin),
+        portal("password_change"),
     ]
 
 

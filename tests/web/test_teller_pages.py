@@ -155,10 +155,10 @@ def test_withdrawal_from_wajib_is_refused_by_the_service(teller_client, coop, me
 @pytest.mark.parametrize(
     "amount, message",
     [
-        ("abc", "Enter a valid amount"),
+        ("abc", "Enter the amount like 50000, 1.250.000 or 1.250.000,50"),
         ("0", "greater than zero"),
-        ("1.000,001", "at most two decimal places"),
-        ("1250.000", "Enter a valid amount"),  # neither grouped thousands nor sen
+        ("1.000,001", "At most two digits of sen"),
+        ("1250.000", "Enter the amount like 50000"),  # neither grouped thousands nor sen
         ("", "required"),
     ],
 )

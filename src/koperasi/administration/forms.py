@@ -7,8 +7,8 @@ from django import forms
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
 
-from koperasi.common.forms import ServiceErrorsMixin, clean_rupiah
-from koperasi.domain.money import ZERO, format_rupiah
+from koperasi.common.forms import IsoDateInput, RupiahField, ServiceErrorsMixin
+from koperasi.domain.money import format_rupiah
 from koperasi.errors import ServiceError
 from koperasi.savings.models import SavingsKind, SavingsProduct
 from koperasi.tenancy.models import Cooperative, Role
@@ -34,8 +34,9 @@ def _text(label: Any, max_length: int, *, required: bool = False, **attrs: Any) 
     )
 
 
-def _amount(label: Any, **kwargs: Any) -> forms.CharField:
-    return _text(label, 40, inputmode="decimal", **kwargs)
+def _amount(label: Any, *, required: bool = False, allow_zero: bool = False) -> RupiahField:
+    # Parsed here (the one form parser); the service checks the amount's meaning.
+    return RupiahField(label=label, required=required, allow_zero=allow_zero)
 
 
 def _percent(label: Any, **kwargs: Any) -> forms.CharField:
@@ -51,7 +52,7 @@ class SettingsForm(ServiceErrorsMixin, forms.Form):
         label=_("Legal entity date"),
         required=False,
         max_length=20,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=IsoDateInput(),
     )
     nik_koperasi = _text(_("NIK koperasi"), 40, autocomplete="off")
     address = forms.CharField(
@@ -193,12 +194,7 @@ class ProductForm(ServiceErrorsMixin, forms.Form):
         min_value=1,
         max_value=120,
     )
-    minimum_balance = forms.CharField(
-        label=_("Minimum balance (Rp)"),
-        required=False,
-        max_length=40,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-    )
+    minimum_balance = _amount(_("Minimum balance (Rp)"), allow_zero=True)
     accounting_class = forms.ChoiceField(
         label=_("Shown in the balance sheet as"),
         required=False,
@@ -214,10 +210,6 @@ class ProductForm(ServiceErrorsMixin, forms.Form):
         except ServiceError as exc:
             raise forms.ValidationError(str(exc.message)) from exc
 
-    def clean_minimum_balance(self) -> Decimal:
-        text = self.cleaned_data["minimum_balance"].strip()
-        return clean_rupiah(text, field="minimum_balance", allow_zero=True) if text else ZERO
-
     def product_args(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         if data["kind"] != SavingsKind.BERJANGKA:
@@ -228,11 +220,8 @@ class ProductForm(ServiceErrorsMixin, forms.Form):
 class ProductEditForm(ServiceErrorsMixin, forms.Form):
     name = _text(_("Name"), 100, required=True)
     annual_rate = _percent(_("Interest rate (% a year)"), required=True)
-    minimum_balance = _amount(_("Minimum balance (Rp)"))
+    minimum_balance = _amount(_("Minimum balance (Rp)"), allow_zero=True)
     is_active = forms.BooleanField(label=_("Active"), required=False)
-
-    def clean_minimum_balance(self) -> str:
-        return self.cleaned_data["minimum_balance"].strip() or "0"
 
     @staticmethod
     def initial_from(product: SavingsProduct) -> dict[str, Any]:

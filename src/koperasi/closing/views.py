@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from koperasi.closing import selectors, services, tasks
 from koperasi.closing.models import CloseRun
 from koperasi.common.decorators import staff_view
-from koperasi.common.forms import add_service_error
+from koperasi.common.forms import IsoDateInput, add_service_error
 from koperasi.common.paging import peek_page
 from koperasi.common.xlsx import Sheet
 from koperasi.domain.periods import add_months
@@ -51,7 +51,7 @@ def _may(request: HttpRequest, permission: str) -> bool:
 class DayCloseForm(forms.Form):
     to = forms.DateField(
         label=gettext_lazy("Close days through"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=IsoDateInput(),
     )
 
 
@@ -128,7 +128,8 @@ def _close_page(
     coop.refresh_from_db(fields=["days_closed_through", "books_closed_through"])
     can_run = _may(request, RUN_CLOSE)
     context = {
-        "business_date": services.business_date(coop),
+        # The date new work is posted on, as the header and the dashboard show it.
+        "business_date": ledger.business_today(coop),
         "days_closed_through": coop.days_closed_through,
         "books_closed_through": coop.books_closed_through,
         "today": ledger.local_today(coop),

@@ -12,9 +12,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from koperasi.domain.errors import DomainError
-from koperasi.domain.money import parse_rupiah_input
+from koperasi.domain.money import ZERO, parse_rupiah_input
 from koperasi.domain.periods import add_months
-from koperasi.errors import InvalidInput, ServiceError
+from koperasi.errors import RUPIAH_HINT, InvalidInput, ServiceError
+
+# An amount field's placeholder: one example of the Indonesian way; the hint lists every form.
+RUPIAH_PLACEHOLDER = "1.250.000"
 
 
 def new_key() -> str:
@@ -23,11 +26,51 @@ def new_key() -> str:
 
 
 def clean_rupiah(text: str, *, field: str = "amount", allow_zero: bool = False) -> Decimal:
-    """Parse an amount typed the Indonesian way ("1.250.000,50") with a translated message."""
+    """Parse an amount typed in a form ("50000", "50000.00", "1.250.000", "1.250.000,50"; see
+    `domain.money.parse_rupiah_input`) with a translated message that says what is accepted."""
     try:
         return parse_rupiah_input(text, field=field, allow_zero=allow_zero)
     except DomainError as exc:
-        raise forms.ValidationError(str(ServiceError.from_domain(exc).message)) from exc
+        error = ServiceError.from_domain(exc)
+        raise forms.ValidationError(str(error.message), code=error.code) from exc
+
+
+class RupiahField(forms.CharField):
+    """An amount in rupiah as a person types it, read by `clean_rupiah` (the one form parser).
+
+    Its hint (help text) names the accepted forms, as the "invalid" message does. Left empty, a
+    field that is not required gives zero when zero is allowed (unless `blank_is_zero=False`),
+    else None.
+    """
+
+    def __init__(
+        self,
+        *,
+        allow_zero: bool = False,
+        blank_is_zero: bool | None = None,
+        placeholder: str | None = RUPIAH_PLACEHOLDER,
+        **kwargs: Any,
+    ) -> None:
+        self.allow_zero = allow_zero
+        self.blank_is_zero = allow_zero if blank_is_zero is None else blank_is_zero
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("help_text", RUPIAH_HINT)
+        attrs = {"inputmode": "decimal", "autocomplete": "off"}
+        if placeholder:
+            attrs["placeholder"] = placeholder
+        kwargs.setdefault("widget", forms.TextInput(attrs=attrs))
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs["title"] = self.help_text  # the hint also where a form shows no help text
+        return attrs
+
+    def clean(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        text = super().clean(value)
+        if text in self.empty_values:
+            return ZERO if self.blank_is_zero else None
+        return clean_rupiah(text, allow_zero=self.allow_zero)
 
 
 def add_service_error(form: forms.Form, exc: ServiceError) -> None:
@@ -45,12 +88,18 @@ class ServiceErrorsMixin:
         add_service_error(self, exc)  # type: ignore[arg-type]
 
 
+class IsoDateInput(forms.DateInput):
+    """A browser date picker (`<input type="date">`), whose value must be ISO (2026-10-01):
+    a localized format such as 01-10-2026 is ignored by the browser, and the field shows empty."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 def date_field(label: Any, required: bool = False) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        required=required,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    return forms.DateField(label=label, required=required, widget=IsoDateInput())
 
 
 class KeyedForm(forms.Form):

@@ -10,8 +10,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from koperasi.common.forms import DateRangeForm, KeyedForm, clean_rupiah, date_field
-from koperasi.domain.money import ZERO
+from koperasi.common.forms import DateRangeForm, KeyedForm, RupiahField, date_field
 from koperasi.ledger.models import Account
 
 MAX_LINES = 6
@@ -61,11 +60,8 @@ class ManualEntryForm(KeyedForm):
                 widget=forms.Select(choices=choices),
             )
             for side, label in (("debit", _("Debit")), ("credit", _("Credit"))):
-                self.fields[f"{side}_{i}"] = forms.CharField(
-                    label=label,
-                    required=False,
-                    max_length=40,
-                    widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+                self.fields[f"{side}_{i}"] = RupiahField(
+                    label=label, required=False, allow_zero=True, placeholder=None
                 )
 
     def line_fields(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField]]:
@@ -79,15 +75,10 @@ class ManualEntryForm(KeyedForm):
         lines: list[tuple[str, Decimal, Decimal]] = []
         for i in range(1, MAX_LINES + 1):
             code = (data.get(f"account_{i}") or "").strip()
-            amounts = {}
-            for side in ("debit", "credit"):
-                text = (data.get(f"{side}_{i}") or "").strip()
-                try:
-                    amounts[side] = (
-                        clean_rupiah(text, field=side, allow_zero=True) if text else ZERO
-                    )
-                except forms.ValidationError as exc:
-                    self.add_error(f"{side}_{i}", exc)
+            # An amount the field refused is absent (its error is shown beside it).
+            amounts = {
+                side: data[f"{side}_{i}"] for side in ("debit", "credit") if f"{side}_{i}" in data
+            }
             if not code and not any(amounts.values()) and len(amounts) == 2:
                 continue
             if not code:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from koperasi import sqlrows
 from koperasi.audit import services as audit
-from koperasi.domain.money import ZERO, is_exact_to
+from koperasi.domain.money import ZERO, format_rupiah, is_exact_to
 from koperasi.domain.periods import month_bounds
 from koperasi.errors import KeyReused, NotFound, ServiceError
 from koperasi.ledger.chart import KSP_CHART
@@ -215,7 +215,7 @@ def check_lines(cooperative: Cooperative, lines: Sequence[Line], allow_control: 
         raise ServiceError(
             "unbalanced",
             _("Debits (%(d)s) and credits (%(c)s) must be equal.")
-            % {"d": total_debit, "c": total_credit},
+            % {"d": format_rupiah(total_debit), "c": format_rupiah(total_credit)},
         )
 
 

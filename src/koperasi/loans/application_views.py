@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,7 +19,7 @@ from koperasi.common.decorators import staff_view
 from koperasi.common.forms import add_service_error
 from koperasi.common.paging import peek_page
 from koperasi.domain.loan_quality import CLASS_NAMES, KURANG_LANCAR
-from koperasi.domain.money import ZERO, format_rupiah, round_half_up
+from koperasi.domain.money import ZERO, round_half_up
 from koperasi.errors import NotFound, ServiceError
 from koperasi.ledger.services import business_today
 from koperasi.loans import selectors, services
@@ -35,6 +36,7 @@ from koperasi.loans.models import (
     LoanApplication,
     LoanTransaction,
 )
+from koperasi.loans.receipts import disbursement_message, disbursement_of
 from koperasi.loans.selectors import PortfolioFilter
 from koperasi.loans.services.terms import product_schedule
 from koperasi.members import selectors as member_selectors
@@ -533,12 +535,10 @@ def disburse(request: HttpRequest, application_id: int) -> HttpResponse:
             add_service_error(form, exc)
             status = _error_status(exc)
         else:
-            messages.success(
-                request,
-                _("Loan %(number)s was disbursed: %(amount)s.")
-                % {"number": loan.number, "amount": format_rupiah(loan.principal)},
-            )
-            return redirect("lending:loan", code=coop.code, loan_id=loan.pk)
+            txn = disbursement_of(loan)
+            messages.success(request, disbursement_message(coop, loan, txn))
+            url = reverse("lending:loan", kwargs={"code": coop.code, "loan_id": loan.pk})
+            return redirect(f"{url}?kwitansi={txn.pk}")  # the page offers the receipt
     return _application_page(request, application, status=status, disburse=form)
 
 

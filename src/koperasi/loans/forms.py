@@ -7,13 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from koperasi.common.forms import KeyedForm, new_key
-from koperasi.domain.errors import DomainError
+from koperasi.common.forms import IsoDateInput, KeyedForm, RupiahField, new_key
 from koperasi.domain.loan_quality import CLASS_NAMES
-from koperasi.domain.money import format_rupiah, parse_rupiah_input
+from koperasi.domain.money import format_rupiah
 from koperasi.domain.schedule import MAX_PERIODS, Schedule
 from koperasi.errors import DOMAIN_MESSAGES, ServiceError
 from koperasi.loans.models import (
@@ -25,7 +23,7 @@ from koperasi.loans.models import (
     Restructuring,
 )
 from koperasi.loans.selectors import PortfolioFilter
-from koperasi.loans.simulation import parse_rate, percent_text, simulate
+from koperasi.loans.simulation import parse_rate, simulate
 from koperasi.savings.models import SavingsAccount
 
 RATE_PERIOD_CHOICES = [("month", _("per month")), ("year", _("per year"))]
@@ -45,11 +43,7 @@ ROUNDING_CHOICES = [
 class SimulatorForm(forms.Form):
     """Loan terms as a person types them; a valid form carries its `schedule`."""
 
-    principal = forms.CharField(
-        label=_("Loan amount (Rp)"),
-        max_length=40,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "10.000.000"}),
-    )
+    principal = RupiahField(label=_("Loan amount (Rp)"), placeholder="10.000.000")
     rate = forms.CharField(
         label=_("Interest rate (%)"),
         max_length=30,
@@ -68,16 +62,6 @@ class SimulatorForm(forms.Form):
         self.rate_cap = rate_cap
         self.start = start
         self.schedule: Schedule | None = None
-
-    def clean_principal(self) -> Decimal:
-        try:
-            return parse_rupiah_input(self.cleaned_data["principal"], field="principal")
-        except DomainError as exc:
-            if exc.code == "invalid":
-                message: Any = _("Enter the amount like 10.000.000.")
-            else:
-                message = DOMAIN_MESSAGES.get(exc.code, exc.message)
-            raise forms.ValidationError(message, code=exc.code) from exc
 
     def clean_rate(self) -> Decimal:
         try:
@@ -111,25 +95,11 @@ class SimulatorForm(forms.Form):
 # decide what is allowed and their refusals are shown beside the field they name.
 
 STATUS_ALL = "all"
-ALLOCATION_ORDERS = [
-    ("penalty,interest,principal", _("Penalty → interest → principal")),
-    ("interest,penalty,principal", _("Interest → penalty → principal")),
-    ("interest,principal,penalty", _("Interest → principal → penalty")),
-    ("penalty,principal,interest", _("Penalty → principal → interest")),
-    ("principal,interest,penalty", _("Principal → interest → penalty")),
-    ("principal,penalty,interest", _("Principal → penalty → interest")),
-]
 COLLATERAL_ROWS = 3
-AMOUNT_INVALID = _("Enter the amount like 1.250.000 (dots between thousands).")
 
 
-def _money_field(label: Any, required: bool = True, **attrs: Any) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        max_length=40,
-        required=required,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "1.250.000", **attrs}),
-    )
+def _money_field(label: Any, required: bool = True, allow_zero: bool = False) -> RupiahField:
+    return RupiahField(label=label, required=required, allow_zero=allow_zero)
 
 
 def _percent_field(label: Any, help_text: Any = "") -> forms.CharField:
@@ -139,29 +109,6 @@ def _percent_field(label: Any, help_text: Any = "") -> forms.CharField:
         help_text=help_text,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "1,5"}),
     )
-
-
-def _date_input() -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def _rupiah(form: forms.Form, name: str, allow_zero: bool = False) -> Decimal:
-    """An amount typed as 1.250.000 (empty means zero where zero is allowed)."""
-    text = (form.cleaned_data.get(name) or "").strip()
-    if not text and allow_zero:
-        return Decimal(0)
-    return _rupiah_text(text, name, allow_zero)
-
-
-def _rupiah_text(text: str, name: str, allow_zero: bool = False) -> Decimal:
-    try:
-        return parse_rupiah_input(text, field=name, allow_zero=allow_zero)
-    except DomainError as exc:
-        # Say how to type it the Indonesian way rather than the API's machine format.
-        message = (
-            AMOUNT_INVALID if exc.code == "invalid" else DOMAIN_MESSAGES.get(exc.code, exc.message)
-        )
-        raise forms.ValidationError(message, code=exc.code) from exc
 
 
 def _percent(text: str, field: str, places: int = 4) -> Decimal:
@@ -273,9 +220,6 @@ class ApplyForm(forms.Form):
     def clean_member(self) -> str:
         return str(self.cleaned_data["member"]).strip().upper()
 
-    def clean_principal(self) -> Decimal:
-        return _rupiah(self, "principal")
-
     def clean_grace_periods(self) -> int:
         return self.cleaned_data.get("grace_periods") or 0
 
@@ -283,9 +227,11 @@ class ApplyForm(forms.Form):
 class AnalysisForm(forms.Form):
     """The officer's analysis: capacity, up to three collateral rows and the guarantors."""
 
-    monthly_income = _money_field(_("Net monthly income (Rp)"))
-    monthly_expenses = _money_field(_("Monthly expenses (Rp)"), required=False)
-    other_instalments = _money_field(_("Other instalments per month (Rp)"), required=False)
+    monthly_income = _money_field(_("Net monthly income (Rp)"), allow_zero=True)
+    monthly_expenses = _money_field(_("Monthly expenses (Rp)"), required=False, allow_zero=True)
+    other_instalments = _money_field(
+        _("Other instalments per month (Rp)"), required=False, allow_zero=True
+    )
     recommendation = forms.ChoiceField(
         label=_("Recommendation"),
         choices=[("approve", _("Approve")), ("reject", _("Reject"))],
@@ -346,15 +292,6 @@ class AnalysisForm(forms.Form):
             for i in range(1, COLLATERAL_ROWS + 1)
         ]
 
-    def clean_monthly_income(self) -> Decimal:
-        return _rupiah(self, "monthly_income", allow_zero=True)
-
-    def clean_monthly_expenses(self) -> Decimal:
-        return _rupiah(self, "monthly_expenses", allow_zero=True)
-
-    def clean_other_instalments(self) -> Decimal:
-        return _rupiah(self, "other_instalments", allow_zero=True)
-
     def clean_guarantors(self) -> list[str]:
         text = self.cleaned_data.get("guarantors") or ""
         return list(dict.fromkeys(n.upper() for n in re.split(r"[\s,;]+", text) if n))
@@ -365,17 +302,18 @@ class AnalysisForm(forms.Form):
         for i in range(1, COLLATERAL_ROWS + 1):
             kind = data.get(f"collateral_kind_{i}") or ""
             description = (data.get(f"collateral_description_{i}") or "").strip()
-            raw_value = (data.get(f"collateral_value_{i}") or "").strip()
-            if not (kind or description or raw_value):
+            value_name = f"collateral_value_{i}"
+            value = data.get(value_name)  # absent when the field refused what was typed
+            typed = value is not None or value_name in self.errors
+            if not (kind or description or typed):
                 continue  # an empty row
             if not kind:
                 self.add_error(f"collateral_kind_{i}", _("Choose a kind of collateral."))
             if not description:
                 self.add_error(f"collateral_description_{i}", _("Describe the collateral."))
-            try:
-                value = _rupiah_text(raw_value, "value")
-            except forms.ValidationError as exc:
-                self.add_error(f"collateral_value_{i}", exc)
+            if value is None:
+                if not typed:
+                    self.add_error(value_name, DOMAIN_MESSAGES["required"])
                 continue
             if kind and description:
                 collaterals.append((kind, description, value))
@@ -442,9 +380,6 @@ class RepayForm(KeyedForm):
     )
     note = forms.CharField(label=_("Note"), max_length=255, required=False)
 
-    def clean_amount(self) -> Decimal:
-        return _rupiah(self, "amount")
-
 
 class PayoffForm(RepayForm):
     prefix = "payoff"
@@ -455,13 +390,10 @@ class RecoveryForm(KeyedForm):
     amount = _money_field(_("Amount received (Rp)"))
     note = forms.CharField(label=_("Note"), max_length=255, required=False)
 
-    def clean_amount(self) -> Decimal:
-        return _rupiah(self, "amount")
-
 
 class AssessForm(forms.Form):
     prefix = "assess"
-    on = forms.DateField(label=_("As of"), widget=_date_input())
+    on = forms.DateField(label=_("As of"), widget=IsoDateInput())
 
 
 class RestructureForm(forms.Form):
@@ -508,168 +440,3 @@ class WorkoutDecisionForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("idempotency_key", new_key())
         super().__init__(*args, **kwargs)
-
-
-# Every LoanProduct field the services let a person set, grouped as the product form shows them.
-PRODUCT_GROUPS: tuple[tuple[Any, tuple[str, ...]], ...] = (
-    (
-        _("Terms"),
-        (
-            "method",
-            "rate",
-            "rate_period",
-            "frequency",
-            "rounding",
-            "min_term",
-            "max_term",
-            "max_grace_periods",
-            "min_principal",
-            "max_principal",
-            "skip_holidays",
-        ),
-    ),
-    (_("Fees"), ("provisi_pct", "admin_fee", "fee_mode")),
-    (
-        _("Penalty"),
-        ("penalty_kind", "penalty_rate", "penalty_flat", "penalty_grace_days", "penalty_cap_pct"),
-    ),
-    (
-        _("Eligibility"),
-        (
-            "min_membership_months",
-            "max_savings_multiple",
-            "max_instalment_income_pct",
-            "requires_collateral",
-            "min_collateral_pct",
-            "min_guarantors",
-        ),
-    ),
-    (
-        _("Repayment, early payoff and overpayment"),
-        ("allocation_order", "early_payoff", "early_payoff_fee_pct", "overpayment"),
-    ),
-    (_("Accounting"), ("accounting", "is_active")),
-)
-_PRODUCT_MONEY = ("min_principal", "max_principal", "admin_fee", "penalty_flat")
-_PRODUCT_PERCENT = (
-    "provisi_pct",
-    "penalty_rate",
-    "penalty_cap_pct",
-    "max_savings_multiple",
-    "max_instalment_income_pct",
-    "min_collateral_pct",
-    "early_payoff_fee_pct",
-)
-_PRODUCT_COUNTS = (
-    "min_term",
-    "max_term",
-    "max_grace_periods",
-    "penalty_grace_days",
-    "min_membership_months",
-    "min_guarantors",
-)
-_PRODUCT_FLAGS = ("skip_holidays", "requires_collateral", "is_active")
-
-
-def _model_label(name: str) -> Any:
-    return capfirst(LoanProduct._meta.get_field(name).verbose_name)
-
-
-class ProductForm(forms.Form):
-    """Every setting of a loan product; `code` only when the product is created."""
-
-    code = forms.RegexField(
-        label=_("Code"),
-        max_length=20,
-        regex=r"^[A-Za-z0-9-]+$",
-        error_messages={"invalid": _("Use letters, digits and - only.")},
-        help_text=_("Short, e.g. PU; it starts the loan numbers."),
-    )
-    name = forms.CharField(label=_("Name"), max_length=100)
-
-    def __init__(self, *args: Any, creating: bool = True, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if not creating:
-            del self.fields["code"]
-        choices = {
-            "method": LoanProduct.Method.choices,
-            "rate_period": LoanProduct.RatePeriod.choices,
-            "frequency": LoanProduct.Frequency.choices,
-            "rounding": LoanProduct.Rounding.choices,
-            "fee_mode": LoanProduct.FeeMode.choices,
-            "penalty_kind": LoanProduct.PenaltyKind.choices,
-            "early_payoff": LoanProduct.EarlyPayoff.choices,
-            "overpayment": LoanProduct.Overpayment.choices,
-            "accounting": LoanProduct.Accounting.choices,
-            "allocation_order": ALLOCATION_ORDERS,
-        }
-        for name, options in choices.items():
-            self.fields[name] = forms.ChoiceField(label=_model_label(name), choices=options)
-        self.fields["rate"] = _percent_field(_("Interest rate (%)"))
-        for name in _PRODUCT_MONEY:
-            self.fields[name] = _money_field(format_lazy("{} (Rp)", _model_label(name)))
-        for name in _PRODUCT_PERCENT:
-            self.fields[name] = _percent_field(_model_label(name))
-        for name in _PRODUCT_COUNTS:
-            self.fields[name] = forms.IntegerField(
-                label=_model_label(name), min_value=0, max_value=32767
-            )
-        for name in _PRODUCT_FLAGS:
-            self.fields[name] = forms.BooleanField(label=_model_label(name), required=False)
-        self.fields["is_active"].label = _("Offered for new loans")
-        self.fields["max_savings_multiple"].help_text = _("0 means no limit.")
-        self.fields["penalty_cap_pct"].help_text = _("0 means no cap.")
-
-    @classmethod
-    def initial_from(cls, product: LoanProduct) -> dict[str, Any]:
-        initial: dict[str, Any] = {"code": product.code, "name": product.name}
-        for _label, names in PRODUCT_GROUPS:
-            for name in names:
-                value = getattr(product, name)
-                if name in _PRODUCT_MONEY:
-                    value = money_text(value)
-                elif name == "rate" or name in _PRODUCT_PERCENT:
-                    value = percent_text(value)
-                initial[name] = value
-        return initial
-
-    @classmethod
-    def defaults(cls) -> dict[str, Any]:
-        """A new product starts from the model's defaults (a monthly declining-balance loan)."""
-        product = LoanProduct(
-            method=LoanProduct.Method.MENURUN,
-            rate=Decimal("1.5"),
-            rate_period=LoanProduct.RatePeriod.MONTH,
-            max_principal=Decimal("50000000"),
-        )
-        initial = cls.initial_from(product)
-        initial.update(code="", name="")
-        return initial
-
-    def groups(self) -> list[tuple[Any, list[forms.BoundField]]]:
-        return [(label, [self[name] for name in names]) for label, names in PRODUCT_GROUPS]
-
-    def clean_code(self) -> str:
-        return str(self.cleaned_data["code"]).upper()
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        for name in _PRODUCT_MONEY:
-            if name in data:
-                try:
-                    data[name] = _rupiah(
-                        self, name, allow_zero=name in ("admin_fee", "penalty_flat")
-                    )
-                except forms.ValidationError as exc:
-                    self.add_error(name, exc)
-        for name in ("rate", *_PRODUCT_PERCENT):
-            if name in data:
-                try:
-                    data[name] = _percent(data[name], name, places=8 if name == "rate" else 4)
-                except forms.ValidationError as exc:
-                    self.add_error(name, exc)
-        return data
-
-    def settings(self) -> dict[str, Any]:
-        """The product's settings as the services take them (without code)."""
-        return {k: v for k, v in self.cleaned_data.items() if k != "code"}

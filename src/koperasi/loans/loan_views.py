@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -32,9 +33,11 @@ from koperasi.loans.forms import (
 from koperasi.loans.models import (
     Loan,
     LoanProduct,
+    LoanTransaction,
     Restructuring,
     WriteOffRequest,
 )
+from koperasi.loans.receipts import booked_notice, has_receipt
 from koperasi.loans.simulation import percent_text
 from koperasi.tenancy.models import Cooperative, Role
 from koperasi.tenancy.permissions import (
@@ -63,11 +66,23 @@ def _history_rows(loan: Loan) -> list[dict[str, Any]]:
     return [
         {
             "txn": t,
+            # Signed on the movement (a payment lowers the debt); shown as the amount it was.
+            "principal": abs(t.principal),
             "reversed": t.pk in reversed_ids,
             "reversible": t.kind in REVERSIBLE and t.pk not in reversed_ids,
+            "receipt": has_receipt(t),
         }
         for t in history
     ]
+
+
+def _just_recorded(request: HttpRequest, loan: Loan) -> Any:
+    """The movement an action just recorded (`?kwitansi=<id>`), offered for printing."""
+    raw = request.GET.get("kwitansi", "")
+    if not raw.isdigit():
+        return None
+    found = selectors.history(loan=loan).filter(pk=int(raw)).first()
+    return found if found is not None and has_receipt(found) else None
 
 
 def _loan_page(
@@ -110,6 +125,7 @@ def _loan_page(
     context = {
         "loan": loan,
         "today": today,
+        "just_recorded": _just_recorded(request, loan),
         "active": active,
         "written_off": loan.status == Loan.Status.WRITTEN_OFF,
         "class_name": CLASS_NAMES.get(loan.collectibility, ""),
@@ -169,8 +185,18 @@ def loan_detail(request: HttpRequest, loan_id: int) -> HttpResponse:
     return _loan_page(request, loan)
 
 
-def _back_to_loan(coop: Cooperative, loan: Loan) -> HttpResponse:
-    return redirect("lending:loan", code=coop.code, loan_id=loan.pk)
+def _back_to_loan(
+    coop: Cooperative, loan: Loan, txn: LoanTransaction | None = None
+) -> HttpResponse:
+    """To the loan page; after a movement with a receipt, the page offers that receipt."""
+    url = reverse("lending:loan", kwargs={"code": coop.code, "loan_id": loan.pk})
+    return redirect(f"{url}?kwitansi={txn.pk}" if txn is not None else url)
+
+
+def recorded_message(coop: Cooperative, message: str, txn: LoanTransaction) -> str:
+    """`message`, and the notice when the movement was booked on the next business day."""
+    notice = booked_notice(coop, txn)
+    return f"{message} {notice}" if notice else message
 
 
 def _loan_action(
@@ -178,21 +204,26 @@ def _loan_action(
     loan_id: int,
     name: str,
     form_class: type[forms.Form],
-    run: Callable[[Cooperative, Loan, dict[str, Any]], str],
+    run: Callable[[Cooperative, Loan, dict[str, Any]], str | tuple[str, LoanTransaction]],
 ) -> HttpResponse:
-    """Parse the form, run the service; success redirects to the loan with `run`'s message."""
+    """Parse the form, run the service; success redirects to the loan with `run`'s message
+    (and, when `run` gives the movement it recorded, its receipt)."""
     coop = _coop(request)
     loan = selectors.loan(cooperative=coop, loan_id=loan_id)
     form = form_class(request.POST)
     status = 400
     if form.is_valid():
         try:
-            message = run(coop, loan, form.cleaned_data)
+            result = run(coop, loan, form.cleaned_data)
         except ServiceError as exc:
             add_service_error(form, exc)
             status = _error_status(exc)
         else:
-            messages.success(request, message)
+            if isinstance(result, tuple):
+                message, txn = result
+                messages.success(request, recorded_message(coop, message, txn))
+                return _back_to_loan(coop, loan, txn)
+            messages.success(request, result)
             return _back_to_loan(coop, loan)
     return _loan_page(request, loan, status=status, **{name: form})
 
@@ -200,7 +231,7 @@ def _loan_action(
 @require_POST
 @staff_view(TRANSACT_LOANS)
 def repay(request: HttpRequest, loan_id: int) -> HttpResponse:
-    def run(coop: Cooperative, loan: Loan, data: dict[str, Any]) -> str:
+    def run(coop: Cooperative, loan: Loan, data: dict[str, Any]) -> tuple[str, LoanTransaction]:
         txn = services.repay(
             cooperative=coop,
             actor=request.user,
@@ -210,10 +241,11 @@ def repay(request: HttpRequest, loan_id: int) -> HttpResponse:
             channel=data["channel"],
             note=data["note"],
         )
-        return _("Repayment of %(amount)s recorded (%(receipt)s).") % {
+        message = _("Repayment of %(amount)s recorded (%(receipt)s).") % {
             "amount": format_rupiah(txn.amount),
             "receipt": txn.receipt_number,
         }
+        return message, txn
 
     return _loan_action(request, loan_id, "repay", RepayForm, run)
 
@@ -221,7 +253,7 @@ def repay(request: HttpRequest, loan_id: int) -> HttpResponse:
 @require_POST
 @staff_view(TRANSACT_LOANS)
 def pay_off(request: HttpRequest, loan_id: int) -> HttpResponse:
-    def run(coop: Cooperative, loan: Loan, data: dict[str, Any]) -> str:
+    def run(coop: Cooperative, loan: Loan, data: dict[str, Any]) -> tuple[str, LoanTransaction]:
         txn = services.pay_off(
             cooperative=coop,
             actor=request.user,
@@ -231,10 +263,11 @@ def pay_off(request: HttpRequest, loan_id: int) -> HttpResponse:
             channel=data["channel"],
             note=data["note"],
         )
-        return _("The loan was paid off with %(amount)s (%(receipt)s).") % {
+        message = _("The loan was paid off with %(amount)s (%(receipt)s).") % {
             "amount": format_rupiah(txn.amount),
             "receipt": txn.receipt_number,
         }
+        return message, txn
 
     return _loan_action(request, loan_id, "payoff", PayoffForm, run)
 
@@ -242,7 +275,7 @@ def pay_off(request: HttpRequest, loan_id: int) -> HttpResponse:
 @require_POST
 @staff_view(TRANSACT_LOANS)
 def recover(request: HttpRequest, loan_id: int) -> HttpResponse:
-    def run(coop: Cooperative, loan: Loan, data: dict[str, Any]) -> str:
+    def run(coop: Cooperative, loan: Loan, data: dict[str, Any]) -> tuple[str, LoanTransaction]:
         txn = services.recover(
             cooperative=coop,
             actor=request.user,
@@ -251,7 +284,10 @@ def recover(request: HttpRequest, loan_id: int) -> HttpResponse:
             idempotency_key=str(data["idempotency_key"]),
             note=data["note"],
         )
-        return _("A recovery of %(amount)s was recorded.") % {"amount": format_rupiah(txn.amount)}
+        message = _("A recovery of %(amount)s was recorded.") % {
+            "amount": format_rupiah(txn.amount)
+        }
+        return message, txn
 
     return _loan_action(request, loan_id, "recover", RecoveryForm, run)
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from koperasi.common.decorators import member_view
-from koperasi.common.forms import add_service_error, clean_rupiah
+from koperasi.common.forms import RupiahField, add_service_error
 from koperasi.domain.money import ZERO
 from koperasi.domain.schedule import MAX_PERIODS
 from koperasi.errors import ServiceError
@@ -25,6 +25,7 @@ from koperasi.loans import selectors
 from koperasi.loans import services as loans
 from koperasi.loans.documents import rate_text, schedule_lines
 from koperasi.loans.models import Loan, LoanApplication, LoanProduct, LoanTransaction
+from koperasi.loans.receipts import has_receipt
 from koperasi.members.models import Member
 from koperasi.tenancy.models import Cooperative
 
@@ -34,11 +35,7 @@ OPEN_STATUSES = (LoanApplication.Status.SUBMITTED, LoanApplication.Status.ANALYS
 
 class ApplyForm(forms.Form):
     product = forms.TypedChoiceField(label=gettext_lazy("Loan product"), coerce=int)
-    principal = forms.CharField(
-        label=gettext_lazy("Amount (Rp)"),
-        max_length=40,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "5.000.000"}),
-    )
+    principal = RupiahField(label=gettext_lazy("Amount (Rp)"), placeholder="5.000.000")
     term = forms.IntegerField(
         label=gettext_lazy("Number of instalments"), min_value=1, max_value=MAX_PERIODS
     )
@@ -53,9 +50,6 @@ class ApplyForm(forms.Form):
         field = self.fields["product"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", "---------")] + [(p.pk, p.name) for p in products]
-
-    def clean_principal(self) -> Any:
-        return clean_rupiah(self.cleaned_data["principal"], field="principal")
 
 
 def _member(request: HttpRequest) -> tuple[Member, Cooperative]:
@@ -125,7 +119,7 @@ def loan_detail(request: HttpRequest, loan_id: int) -> HttpResponse:
         # What the member paid or received (principal as a positive figure: a repayment
         # lowers the debt); penalty assessments are shown on the schedule rows instead.
         "history": [
-            (txn, txn.pk in reversed_ids, abs(txn.principal))
+            (txn, txn.pk in reversed_ids, abs(txn.principal), has_receipt(txn))
             for txn in history
             if txn.kind != LoanTransaction.Kind.PENALTY
         ],

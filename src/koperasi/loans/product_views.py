@@ -11,9 +11,7 @@ from koperasi.common.forms import add_service_error
 from koperasi.errors import ServiceError
 from koperasi.loans import selectors, services
 from koperasi.loans.application_views import _coop
-from koperasi.loans.forms import (
-    ProductForm,
-)
+from koperasi.loans.product_forms import ProductForm
 from koperasi.loans.simulation import percent_text
 from koperasi.tenancy.permissions import (
     MANAGE_LOAN_PRODUCTS,

@@ -3,7 +3,7 @@ routed by `document_urls`)."""
 
 from django.urls import path
 
-from koperasi.loans import application_views, loan_views, product_views
+from koperasi.loans import application_views, loan_views, product_views, receipt_views
 
 app_name = "lending"
 
@@ -27,6 +27,8 @@ urlpatterns = [
     path("produk/baru/", product_views.product_new, name="product_new"),
     path("produk/<int:product_id>/", product_views.product_edit, name="product_edit"),
     path("transaksi/<int:txn_id>/batalkan/", loan_views.reverse_repayment, name="reverse"),
+    path("transaksi/<int:txn_id>/kwitansi/", receipt_views.receipt, name="receipt"),
+    path("transaksi/<int:txn_id>/kwitansi.pdf", receipt_views.receipt_pdf_view, name="receipt_pdf"),
     path("<int:loan_id>/", loan_views.loan_detail, name="loan"),
     path("<int:loan_id>/angsuran/", loan_views.repay, name="repay"),
     path("<int:loan_id>/pelunasan/", loan_views.pay_off, name="payoff"),

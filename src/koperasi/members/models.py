@@ -30,6 +30,7 @@ class Member(models.Model):
     birth_place = models.CharField(_("place of birth"), max_length=100, blank=True)
     birth_date = models.DateField(_("date of birth"))
     phone = models.CharField(_("mobile phone"), max_length=16, blank=True, db_index=False)
+    email = models.EmailField(_("email"), blank=True)
     address = models.CharField(_("street address"), max_length=255, blank=True)
     village = models.CharField(_("village (desa/kelurahan)"), max_length=100, blank=True)
     district = models.CharField(_("district (kecamatan)"), max_length=100)

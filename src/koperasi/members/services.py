@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Value
 from django.db.models.functions import Coalesce
@@ -255,6 +257,61 @@ def update_member(
         cooperative=cooperative,
         actor=actor,
         action="members.update",
+        obj=member,
+        summary=member.number,
+        data={"changed": changed},
+    )
+    return member
+
+
+def clean_contact(phone: str, email: str) -> dict[str, str]:
+    """A member's own phone (normalised, as everywhere) and email; both may be left empty."""
+    errors: list[ServiceError] = []
+    values = {"phone": (phone or "").strip(), "email": (email or "").strip()}
+    if values["phone"]:
+        try:
+            values["phone"] = normalize_phone(values["phone"])
+        except DomainError as exc:
+            errors.append(ServiceError.from_domain(exc, "phone"))
+    if values["email"]:
+        try:
+            validate_email(values["email"])
+        except DjangoValidationError:
+            errors.append(
+                ServiceError(
+                    "invalid_email", _("Enter an email address such as nama@contoh.id."), "email"
+                )
+            )
+        local, _at, domain = values["email"].rpartition("@")
+        values["email"] = f"{local}@{domain.lower()}"
+    if errors:
+        raise InvalidInput(errors)
+    return values
+
+
+@transaction.atomic
+def update_contact(
+    *, cooperative: Cooperative, actor: Any, member: Member, phone: str, email: str
+) -> Member:
+    """The member changes their own phone and email (the portal); the audit log keeps what
+    each was before and after. Nothing is written when nothing changed."""
+    _check_tenant(cooperative, member)
+    values = clean_contact(phone, email)
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    changed = {
+        name: [getattr(member, name), value]
+        for name, value in values.items()
+        if getattr(member, name) != value
+    }
+    if not changed:
+        return member
+    for name, (_before, after) in changed.items():
+        setattr(member, name, after)
+    member.save(update_fields=list(changed))
+    audit.record(
+        cooperative=cooperative,
+        actor=actor,
+        action="members.contact",
         obj=member,
         summary=member.number,
         data={"changed": changed},

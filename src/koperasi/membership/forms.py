@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from koperasi.common.forms import ServiceErrorsMixin, new_key
+from koperasi.common.forms import IsoDateInput, ServiceErrorsMixin, new_key
 from koperasi.domain.money import format_rupiah
 from koperasi.members.models import Member
 from koperasi.members.services import EXIT_STATUSES, MemberInput
@@ -55,7 +55,7 @@ class MemberForm(ServiceErrorsMixin, forms.Form):
         required=False,
         max_length=20,
         help_text=_("Leave empty to take it from the NIK."),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=IsoDateInput(),
     )
     birth_place = _text(_("Place of birth"), 100)
     phone = _text(_("Mobile phone"), 32, inputmode="tel", placeholder="0812 3456 7890")

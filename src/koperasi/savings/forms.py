@@ -1,13 +1,12 @@
 """Teller and statement forms. They check shape only; the services decide what is allowed."""
 
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from koperasi.common.forms import KeyedForm, clean_rupiah
+from koperasi.common.forms import KeyedForm, RupiahField
 from koperasi.savings.models import SavingsAccount, SavingsKind, SavingsProduct
 
 
@@ -45,19 +44,12 @@ class MoneyForm(KeyedForm):
     def offers(self, field_name: str, account: SavingsAccount) -> bool:
         return account.status == SavingsAccount.Status.OPEN
 
-    def clean_amount(self) -> Decimal:
-        return clean_rupiah(self.cleaned_data["amount"])
-
 
 _WITHDRAWABLE = {SavingsKind.SUKARELA, SavingsKind.BERJANGKA}
 
 
-def _amount_field() -> forms.CharField:
-    return forms.CharField(
-        label=_("Amount (Rp)"),
-        max_length=40,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "1.250.000"}),
-    )
+def _amount_field() -> RupiahField:
+    return RupiahField(label=_("Amount (Rp)"))
 
 
 def _note_field() -> forms.CharField:

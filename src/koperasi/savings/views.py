@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from koperasi.common.booking import booked_later_notice, taken_on
 from koperasi.common.decorators import staff_view
 from koperasi.common.forms import DateRangeForm, ReverseForm, add_service_error
 from koperasi.common.xlsx import Sheet
@@ -109,8 +110,15 @@ def _post_money(
     except ServiceError as exc:
         add_service_error(form, exc)
         return None
-    code = _coop(request).code
-    return redirect("savings:receipt", code=code, txn_id=txn.pk)
+    coop = _coop(request)
+    notice = _booked_notice(coop, txn)
+    if notice:
+        messages.warning(request, notice)  # dated the next business day: say so at the counter
+    return redirect("savings:receipt", code=coop.code, txn_id=txn.pk)
+
+
+def _booked_notice(coop: Cooperative, txn: SavingsTransaction) -> str | None:
+    return booked_later_notice(txn.business_date, taken_on(txn.created_at, coop.time_zone))
 
 
 def _cash(service: Callable[..., SavingsTransaction]) -> Callable[..., HttpResponse | None]:
@@ -188,7 +196,12 @@ def _receipt_context(request: HttpRequest, txn_id: int) -> dict[str, Any]:
     teller_name = ""
     if txn.actor is not None:
         teller_name = txn.actor.get_full_name() or txn.actor.get_username()
-    return {"txn": txn, "amount": abs(txn.amount), "teller_name": teller_name}
+    return {
+        "txn": txn,
+        "amount": abs(txn.amount),
+        "teller_name": teller_name,
+        "booked_notice": _booked_notice(coop, txn),
+    }
 
 
 @staff_view("savings.view")

@@ -13,11 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from koperasi.common.decorators import member_view
+from koperasi.common.forms import RupiahField, ServiceErrorsMixin, date_field
 from koperasi.domain.errors import DomainError
-from koperasi.domain.money import ZERO, parse_rupiah_input
+from koperasi.domain.money import ZERO
 from koperasi.domain.periods import add_months
 from koperasi.domain.savings_interest import FINAL_TAX_THRESHOLD, BalanceSpan, savings_interest
+from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
+from koperasi.members import services as members
 from koperasi.savings import selectors as savings_selectors
 from koperasi.savings.models import SavingsProduct
 from koperasi.tenancy import selectors as tenancy_selectors
@@ -27,12 +30,8 @@ STATEMENT_ROWS = 500  # a phone screen's worth many times over; narrow the dates
 
 
 class StatementFilter(forms.Form):
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = date_field(_("From"))
+    date_to = date_field(_("To"))
 
 
 def _member_context(request: HttpRequest) -> tuple[Any, Any]:
@@ -99,14 +98,49 @@ def mask_nik(nik: str) -> str:
     return "•" * max(0, len(nik) - 4) + nik[-4:]
 
 
+class ContactForm(ServiceErrorsMixin, forms.Form):
+    """Shape only: `members.services.update_contact` normalises and checks."""
+
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        required=False,
+        max_length=30,
+        widget=forms.TextInput(
+            attrs={"inputmode": "tel", "autocomplete": "tel", "placeholder": "0812 3456 7890"}
+        ),
+    )
+    email = forms.CharField(
+        label=_("Email"),
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "placeholder": "nama@contoh.id"}),
+    )
+
+
 @member_view
 def portal_profile(request: HttpRequest) -> HttpResponse:
+    """The member's details; they may change their own phone and email here."""
     member, coop = _member_context(request)
+    initial = {"phone": member.phone, "email": member.email}
+    form = ContactForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                members.update_contact(
+                    cooperative=coop, actor=request.user, member=member, **form.cleaned_data
+                )
+            except ServiceError as exc:
+                form.add_service_error(exc)
+            else:
+                messages.success(request, _("Your phone and email were saved."))
+                return redirect("portal_profile")
     tokens = list(tenancy_selectors.live_tokens(cooperative=coop, user=request.user))
     for token in tokens:
         token.revoke_url = reverse("portal_token_revoke", kwargs={"token_id": token.pk})
-    context = {"member": member, "masked_nik": mask_nik(member.nik), "tokens": tokens}
-    return render(request, "web/portal_profile.html", context)
+    context = {"member": member, "masked_nik": mask_nik(member.nik), "form": form, "tokens": tokens}
+    return render(request, "web/portal_profile.html", context, status=status)
 
 
 @require_POST
@@ -121,18 +155,25 @@ def portal_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     return redirect("portal_profile")
 
 
+def _change_balance() -> RupiahField:
+    # Empty means "no change" here, not a balance of zero.
+    return RupiahField(
+        label=_("the balance becomes"), required=False, allow_zero=True, blank_is_zero=False
+    )
+
+
 class InterestSimulation(forms.Form):
     """What a member's savings would earn this month: a starting balance and up to three
     changes during the month, under the product's own method, rate and day count."""
 
     product = forms.ChoiceField(label=_("Savings product"))
-    balance = forms.CharField(label=_("Balance at the start of the month"))
+    balance = RupiahField(label=_("Balance at the start of the month"), allow_zero=True)
     change_day_1 = forms.IntegerField(label=_("On day"), required=False, min_value=2, max_value=31)
-    change_balance_1 = forms.CharField(label=_("the balance becomes"), required=False)
+    change_balance_1 = _change_balance()
     change_day_2 = forms.IntegerField(label=_("On day"), required=False, min_value=2, max_value=31)
-    change_balance_2 = forms.CharField(label=_("the balance becomes"), required=False)
+    change_balance_2 = _change_balance()
     change_day_3 = forms.IntegerField(label=_("On day"), required=False, min_value=2, max_value=31)
-    change_balance_3 = forms.CharField(label=_("the balance becomes"), required=False)
+    change_balance_3 = _change_balance()
 
     def __init__(self, *args: Any, products: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -145,23 +186,18 @@ class InterestSimulation(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         spans: list[BalanceSpan] = []
-        try:
-            spans.append(
-                BalanceSpan(1, parse_rupiah_input(data.get("balance") or "", allow_zero=True))
-            )
-        except DomainError as exc:
-            self.add_error("balance", exc.message)
+        if data.get("balance") is not None:
+            spans.append(BalanceSpan(1, data["balance"]))
         for n in (1, 2, 3):
+            if f"change_day_{n}" in self.errors or f"change_balance_{n}" in self.errors:
+                continue  # the field says what is wrong
             day, amount = data.get(f"change_day_{n}"), data.get(f"change_balance_{n}")
-            if day is None and not amount:
+            if day is None and amount is None:
                 continue
-            if day is None or not amount:
+            if day is None or amount is None:
                 self.add_error(f"change_day_{n}", _("Give both the day and the new balance."))
                 continue
-            try:
-                spans.append(BalanceSpan(day, parse_rupiah_input(amount, allow_zero=True)))
-            except DomainError as exc:
-                self.add_error(f"change_balance_{n}", exc.message)
+            spans.append(BalanceSpan(day, amount))
         data["spans"] = sorted(spans, key=lambda span: span.from_day)
         return data
 
@@ -199,7 +235,7 @@ def portal_interest_simulation(request: HttpRequest) -> HttpResponse:
                     balances=[s for s in form.cleaned_data["spans"] if s.from_day <= days],
                 )
             except DomainError as exc:
-                form.add_error(None, exc.message)
+                form.add_error(None, str(ServiceError.from_domain(exc).message))
                 status = 400
         else:
             status = 400

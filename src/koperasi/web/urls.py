@@ -4,7 +4,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from koperasi.web import audit_views, portal_views, views
+from koperasi.web import account_views, audit_views, portal_views, views
 
 staff_patterns = [
     path("", views.dashboard, name="dashboard"),
@@ -40,6 +40,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("akun/kata-sandi/", account_views.password_change, name="password_change"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("k/<slug:code>/", include(staff_patterns)),
     path("saya/", include(portal_patterns)),

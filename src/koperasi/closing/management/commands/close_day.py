@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from koperasi.closing import services
 from koperasi.closing.management.commands import _close_cli as cli
+from koperasi.ledger import services as ledger
 
 
 class Command(BaseCommand):
@@ -35,7 +36,7 @@ class Command(BaseCommand):
                 "date": coop.days_closed_through.strftime("%d/%m/%Y")
                 if coop.days_closed_through
                 else "-",
-                "next": services.business_date(coop).strftime("%d/%m/%Y"),
+                "next": ledger.business_today(coop).strftime("%d/%m/%Y"),
             }
         )
 

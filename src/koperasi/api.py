@@ -6,6 +6,7 @@ Whatever else answers under /api/ (an unknown address, a method the address does
 a server fault) answers in the same shape: `JsonErrorsMiddleware`.
 """
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
+from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -101,6 +103,12 @@ _PYDANTIC: dict[str, tuple[str, Any]] = {
 _SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
 
 
+def _choices_text(expected: str) -> str:
+    """Pydantic's "'flat', 'menurun' or 'anuitas'" with the caller's word for "or"."""
+    choices = re.findall(r"'[^']*'", expected)
+    return str(get_text_list(choices, _("or"))) if choices else expected
+
+
 def _pydantic_detail(error: dict[str, Any]) -> dict[str, Any]:
     loc = [str(part) for part in error.get("loc", ())]
     if loc and loc[0] in _SOURCES:
@@ -110,7 +118,7 @@ def _pydantic_detail(error: dict[str, Any]) -> dict[str, Any]:
     code, message = _PYDANTIC.get(error.get("type", ""), _INVALID)
     ctx = error.get("ctx") or {}
     values = {
-        "expected": ctx.get("expected", ""),
+        "expected": _choices_text(str(ctx.get("expected", ""))),
         "limit_value": ctx.get("le", ctx.get("ge", "")),
         "first": ctx.get("first", ""),
         "last": ctx.get("last", ""),

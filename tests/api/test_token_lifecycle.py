@@ -51,7 +51,12 @@ def test_an_administrators_reset_on_the_staff_page_revokes_the_tokens(
         assert not works(client, token)
     assert works(client, own)  # only the teller's
     entry = AuditLog.objects.get(action="auth.tokens_revoke_all")
-    assert entry.data == {"user": teller.pk, "reason": "password_reset", "count": 2}
+    assert entry.data == {
+        "user": teller.pk,
+        "username": teller.username,
+        "reason": "password_reset",
+        "count": 2,
+    }
     # The new password gets a new token.
     response = Api(client).post("/auth/token", {"username": "kasir", "password": STRONG})
     assert response.status_code == 200

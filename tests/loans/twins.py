@@ -104,7 +104,7 @@ def written(loan):
             for r in Instalment.objects.filter(loan=loan).order_by("version", "no")
         ],
         "audit": [
-            (a.action, plain(a.summary, number), a.data, a.actor_id)
+            (a.action, plain(a.summary, number), plain_data(a.data, number), a.actor_id)
             for a in AuditLog.objects.filter(object_type="Loan", object_id=str(loan.pk))
             .exclude(action__in=["loans.disburse", "loans.disbursement"]).order_by("id")
         ],
@@ -120,6 +120,12 @@ def written(loan):
 def plain(text, number):
     """A memo or summary without the numbers that differ between twins."""
     return re.sub(r"JU-\d+|KP-\d+", "#", text.replace(number, "#"))
+
+
+def plain_data(data, number):
+    """An audit record's data with the same numbers taken out (a reversal names its loan and
+    receipt there too)."""
+    return {k: plain(v, number) if isinstance(v, str) else v for k, v in data.items()}
 
 
 def product_with(coop, **rules):

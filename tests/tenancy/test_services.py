@@ -239,7 +239,7 @@ def test_set_staff_role_and_audit(coop, admin_user, teller):
     )
     assert selectors.staff_role(teller, coop) == Role.MANAGER
     entry = last_audit(coop, "tenancy.staff_role")
-    assert entry.data == {"changed": {"role": ["teller", "manager"]}}
+    assert entry.data == {"username": teller.username, "changed": {"role": ["teller", "manager"]}}
 
 
 def test_the_last_admin_cannot_be_demoted(coop, admin_user, teller):

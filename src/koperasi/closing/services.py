@@ -135,6 +135,7 @@ def _new_run(cooperative: Cooperative, actor: Any, kind: str, target: dt.date) -
         action=f"closing.{kind}",
         obj=run,
         summary=f"{run.get_kind_display()} {target.isoformat()}",
+        data={"kind": kind, "target": target.isoformat()},
     )
     return run
 

@@ -17,8 +17,11 @@ MAX_LINES = 6
 JOURNAL_SOURCES = (
     ("manual", _("Manual entry")),
     ("savings", _("Savings")),
+    ("loans", _("Loans")),
+    ("close", _("Closing")),
     ("reversal", _("Reversal")),
 )
+SOURCE_LABELS = dict(JOURNAL_SOURCES)  # an entry's source as the journal shows it
 
 
 class JournalFilterForm(DateRangeForm):

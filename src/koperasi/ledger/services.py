@@ -517,6 +517,7 @@ def reverse_entry(
         action="ledger.reverse",
         obj=reversal,
         summary=f"{reversal.number} reverses {entry.number}: {reason}",
+        data={"reversal": reversal.number, "entry": entry.number, "reason": reason.strip()},
     )
     return reversal
 

@@ -23,6 +23,7 @@ from koperasi.domain.periods import add_months
 from koperasi.errors import ServiceError
 from koperasi.ledger import selectors, services
 from koperasi.ledger.forms import (
+    SOURCE_LABELS,
     AccountForm,
     AsOfForm,
     CloseMonthForm,
@@ -182,6 +183,8 @@ def journal(request: HttpRequest) -> HttpResponse:
     # No COUNT: one row more than a page tells whether a next page exists.
     start = (page - 1) * PAGE_SIZE
     rows = list(entries[start : start + PAGE_SIZE + 1])
+    for row in rows:
+        row.source_label = SOURCE_LABELS.get(row.source, row.source)
     base = {
         k: v
         for k, v in (
@@ -213,6 +216,7 @@ def _entry_page(
     )
     context = {
         "entry": entry,
+        "source_label": SOURCE_LABELS.get(entry.source, entry.source),
         "postings": postings,
         "total_debit": sum((p.debit for p in postings), ZERO),
         "total_credit": sum((p.credit for p in postings), ZERO),

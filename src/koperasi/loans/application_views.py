@@ -12,7 +12,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from koperasi.common.decorators import staff_view
@@ -75,26 +74,6 @@ TIMELINE_LIMIT = 300
 LENDING_ROLES = (Role.ADMIN, Role.MANAGER, Role.LOAN_OFFICER)
 OPEN_STATUSES = (LoanApplication.Status.SUBMITTED, LoanApplication.Status.ANALYSED)
 REVERSIBLE = (LoanTransaction.Kind.REPAYMENT, LoanTransaction.Kind.PAYOFF)
-# Module constants translate lazily, in the language of the request that shows them.
-TIMELINE_LABELS = {
-    "loans.apply": gettext_lazy("Application entered"),
-    "loans.analyse": gettext_lazy("Analysed"),
-    "loans.document": gettext_lazy("Document added"),
-    "loans.approve": gettext_lazy("Approved"),
-    "loans.reject": gettext_lazy("Rejected"),
-    "loans.cancel": gettext_lazy("Withdrawn by the member"),
-    "loans.disburse": gettext_lazy("Disbursed"),
-    "loans.repayment": gettext_lazy("Repayment"),
-    "loans.payoff": gettext_lazy("Early payoff"),
-    "loans.reverse": gettext_lazy("Repayment reversed"),
-    "loans.payroll": gettext_lazy("Payroll deduction"),
-    "loans.restructure_propose": gettext_lazy("Restructuring proposed"),
-    "loans.restructure_approve": gettext_lazy("Restructuring approved"),
-    "loans.restructure_reject": gettext_lazy("Restructuring rejected"),
-    "loans.write_off_propose": gettext_lazy("Write-off proposed"),
-    "loans.write_off": gettext_lazy("Written off"),
-    "loans.recovery": gettext_lazy("Recovery"),
-}
 
 
 def _coop(request: HttpRequest) -> Cooperative:
@@ -312,9 +291,8 @@ def _sukarela_accounts(coop: Cooperative, member: Member) -> list[SavingsAccount
 
 
 def _timeline(coop: Cooperative, application: LoanApplication) -> tuple[list[Any], bool]:
+    # Each step is named and summed up by the audit log's one table (the `audit` template tags).
     rows = list(selectors.timeline(cooperative=coop, application=application)[: TIMELINE_LIMIT + 1])
-    for row in rows:
-        row.label = TIMELINE_LABELS.get(row.action, row.action)
     return rows[:TIMELINE_LIMIT], len(rows) > TIMELINE_LIMIT
 
 

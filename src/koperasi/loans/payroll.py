@@ -147,7 +147,12 @@ def import_deductions(
                 actor=actor,
                 action="loans.payroll",
                 summary=f"{file_name}: {len(parts)} repayments, {result.total}",
-                data={s: [n, str(t)] for s, (n, t) in result.counts.items()},
+                data={
+                    "file": file_name,
+                    "repayments": len(parts),
+                    "total": str(result.total),
+                    "lines": {s: [n, str(t)] for s, (n, t) in result.counts.items()},
+                },
             )
     except FileRefused as refused:
         return PayrollResult(errors=refused.errors, lines=lines)

@@ -373,6 +373,7 @@ def end_membership(
         action="members.exit",
         obj=member,
         summary=f"{member.number} {status}: {reason}",
+        data={"number": member.number, "status": status, "reason": reason.strip()},
     )
     return member
 

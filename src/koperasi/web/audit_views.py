@@ -10,10 +10,9 @@ from django.views.decorators.http import require_GET
 from koperasi.audit import selectors
 from koperasi.common.decorators import staff_view
 from koperasi.common.paging import peek_page
+from koperasi.web import audit_labels
 
 PAGE_SIZE = 50
-# Offered as suggestions; any prefix typed works.
-ACTION_PREFIXES = ("members.", "savings.", "ledger.", "tenancy.", "auth.")
 
 
 @require_GET
@@ -22,5 +21,6 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     action = request.GET.get("action", "").strip()[:60]
     qs = selectors.audit_log(cooperative=request.cooperative, action=action)  # type: ignore[attr-defined]
     page = peek_page(qs, request.GET.get("page"), PAGE_SIZE)
-    context = {"page": page, "action": action, "prefixes": ACTION_PREFIXES}
+    # The filter offers each group of actions and each action by name; any code prefix works.
+    context = {"page": page, "action": action, "choices": audit_labels.filter_choices()}
     return render(request, "audit/log.html", context)

@@ -226,6 +226,9 @@ def analyse(
         summary=f"{application.number}: {recommendation}, capacity "
         f"{format_rupiah(application.repayment_capacity or ZERO)}",
         data={
+            "number": application.number,
+            "recommendation": recommendation,
+            "capacity": str(application.repayment_capacity or ZERO),
             "collateral": str(sum((c["value"] for c in pledged), ZERO)),
             "guarantors": [g.number for g in guarantors],
         },
@@ -509,6 +512,7 @@ def approve(
         action="loans.approve",
         obj=application,
         summary=f"{application.number} approved ({role})" + (f": {note}" if note else ""),
+        data={"number": application.number, "role": role, "note": note.strip()},
     )
     return application
 
@@ -534,6 +538,7 @@ def reject(
         action="loans.reject",
         obj=application,
         summary=f"{application.number} rejected: {reason}",
+        data={"number": application.number, "reason": reason.strip()},
     )
     return application
 

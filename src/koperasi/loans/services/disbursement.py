@@ -247,7 +247,13 @@ def _disburse(
         action="loans.disburse",
         obj=loan,
         summary=f"{loan.number} {format_rupiah(principal)} → {to}",
-        data={"fees": str(fees), "paid_out": str(paid_out)},
+        data={
+            "number": loan.number,
+            "principal": str(principal),
+            "to": to,
+            "fees": str(fees),
+            "paid_out": str(paid_out),
+        },
     )
     return loan
 

@@ -146,6 +146,7 @@ def reverse_repayment(
         action="loans.reverse",
         obj=loan,
         summary=f"{loan.number}: {original.receipt_number} reversed: {reason}",
+        data={"number": loan.number, "receipt": original.receipt_number, "reason": reason.strip()},
     )
     return reversal
 

@@ -159,6 +159,14 @@ def propose_restructuring(
         action="loans.restructure_propose",
         obj=loan,
         summary=f"{loan.number}: {kind} x{new_term} {new_rate}%/{new_rate_period}: {reason}",
+        data={
+            "number": loan.number,
+            "kind": kind,
+            "term": new_term,
+            "rate": str(new_rate),
+            "rate_period": new_rate_period,
+            "reason": reason.strip(),
+        },
     )
     return proposal
 
@@ -287,7 +295,14 @@ def decide_restructuring(
         action="loans.restructure_approve",
         obj=loan,
         summary=f"{loan.number}: schedule v{proposal.from_version} → v{version} ({proposal.kind})",
-        data={"carried_interest": str(carried_interest), "carried_penalty": str(carried_penalty)},
+        data={
+            "number": loan.number,
+            "kind": proposal.kind,
+            "from_version": proposal.from_version,
+            "to_version": version,
+            "carried_interest": str(carried_interest),
+            "carried_penalty": str(carried_penalty),
+        },
     )
     return proposal
 
@@ -446,6 +461,7 @@ def decide_write_off(
         action="loans.write_off",
         obj=loan,
         summary=f"{loan.number} {format_rupiah(principal)} written off",
+        data={"number": loan.number, "principal": str(principal)},
     )
     return request
 

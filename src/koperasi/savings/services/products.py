@@ -253,6 +253,6 @@ def update_product(
             action="savings.product_update",
             obj=product,
             summary=f"{product.code}: {', '.join(sorted(changed))}",
-            data={"changed": changed},
+            data={"code": product.code, "changed": changed},
         )
     return product

@@ -29,6 +29,7 @@ def add_staff(*, cooperative: Cooperative, actor: Any, user: Any, role: str) -> 
         action="tenancy.staff",
         obj=membership,
         summary=f"{user.username}: {role}",
+        data={"username": user.username, "role": role},
     )
     return membership
 
@@ -157,7 +158,7 @@ def set_staff_role(
         action="tenancy.staff_role",
         obj=membership,
         summary=f"{membership.user.username}: {old} -> {role}",
-        data={"changed": {"role": [old, role]}},
+        data={"username": membership.user.username, "changed": {"role": [old, role]}},
     )
     return membership
 
@@ -195,7 +196,10 @@ def set_staff_active(
         action="tenancy.staff_active",
         obj=membership,
         summary=f"{membership.user.username}: {'active' if is_active else 'inactive'}",
-        data={"changed": {"is_active": [not is_active, is_active]}},
+        data={
+            "username": membership.user.username,
+            "changed": {"is_active": [not is_active, is_active]},
+        },
     )
     return membership
 

@@ -103,6 +103,11 @@ def revoke_user_tokens(*, user: Any, actor: Any, reason: str) -> int:
             actor=actor,
             action="auth.tokens_revoke_all",
             summary=f"{user.get_username()}: {by_cooperative[cooperative.pk]} ({reason})",
-            data={"user": user.pk, "reason": reason, "count": by_cooperative[cooperative.pk]},
+            data={
+                "user": user.pk,
+                "username": user.get_username(),
+                "reason": reason,
+                "count": by_cooperative[cooperative.pk],
+            },
         )
     return revoked

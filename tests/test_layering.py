@@ -24,8 +24,9 @@ QUERYSET_WRITES = {
     "update_or_create",
 }
 INSTANCE_WRITES = {"save", "delete"}
-# Receivers of `.save(` that are not model instances: spreadsheets and file storage.
-NOT_MODELS = {"workbook", "wb", "default_storage", "storage"}
+# Receivers of `.save(` that are not model instances: spreadsheets (`common.xlsx` keeps its
+# openpyxl workbook in `self._book`) and file storage.
+NOT_MODELS = {"workbook", "wb", "_book", "default_storage", "storage"}
 # Calls that make a receiver recognisably a manager or a queryset.
 QUERYSET_METHODS = {"filter", "exclude", "all", "select_for_update", "select_related", "using"}
 WRITERS_ALLOWED = ("services", "migrations")
@@ -101,6 +102,8 @@ def test_orm_writes_only_in_services_migrations_and_the_demo():
         ("member.save(update_fields=['name'])", 1),
         ("form.instance.delete()", 1),
         ("workbook.save(buffer)", 0),
+        ("self._book.save(buffer)", 0),
+        ("self.member.save()", 1),
         ("super().save(*args, **kwargs)", 0),
         ("initial.update(code='')", 0),
         ("default_storage.save(name, content)", 0),

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -381,18 +381,13 @@ def idempotent(
         return JsonResponse(body, status=status, safe=False)
     request_hash = _request_hash(request)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    cooperative=caller.cooperative, key=key, request_hash=request_hash
-                )
-        except IntegrityError:
-            first = IdempotencyRecord.objects.get(cooperative=caller.cooperative, key=key)
-            return _stored_answer(first, request_hash)
+        record, claimed = services.claim_key(
+            cooperative=caller.cooperative, key=key, request_hash=request_hash
+        )
+        if not claimed:
+            return _stored_answer(record, request_hash)
         status, body = action(f"api:{key}")
-        record.status_code = status
-        record.response_body = body
-        record.save(update_fields=["status_code", "response_body"])
+        services.store_answer(record=record, status=status, body=body)
     return JsonResponse(body, status=status, safe=False)
 
 

@@ -9,7 +9,8 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
@@ -317,6 +318,17 @@ def authorize(request: HttpRequest, permission: str, *, member_ok: bool = False)
             return Caller(token=token, cooperative=coop, user=user, member=own)
     role = selectors.require_permission(user, coop, permission, role=staff_role)
     return Caller(token=token, cooperative=coop, user=user, role=role)
+
+
+@contextmanager
+def fields_named(names: dict[str, str]) -> Iterator[None]:
+    """Name a service's refusal after the JSON key the client sent (`member` → `member_id`)."""
+    try:
+        yield
+    except ServiceError as exc:
+        if exc.field in names:
+            exc.field = names[exc.field]
+        raise
 
 
 # ---------------------------------------------------------------- idempotency

@@ -9,7 +9,7 @@ from koperasi.loans import services as loans
 from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsAccount
 from koperasi.tenancy.models import IdempotencyRecord, Role
-from tests.api.test_loans_api import everything, macet_loan, make_borrower, make_product
+from tests.api.loans.book import everything, macet_loan, make_borrower, make_product
 from tests.conftest import make_user, sukarela_account
 from tests.loans.conftest import approved_application, disbursed_loan
 

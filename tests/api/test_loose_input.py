@@ -17,9 +17,8 @@ import pytest
 from koperasi.ledger.services import business_today
 from koperasi.loans.models import Loan
 from tests.api.conftest import codes
-from tests.api.test_loans_api import (  # noqa: F401  (fixtures)
-    build_book,
-    everything,
+from tests.api.loans.book import build_book, everything
+from tests.api.loans.conftest import (  # noqa: F401  (fixtures)
     manager,
     officer,
     staff,

@@ -26,9 +26,8 @@ from koperasi.loans.models import LoanProduct
 from koperasi.members.models import Member
 from koperasi.savings.models import SavingsAccount
 from tests.api.conftest import Api, token_for
-from tests.api.test_loans_api import (  # noqa: F401  (fixtures)
-    build_book,
-    macet_loan,
+from tests.api.loans.book import build_book, macet_loan
+from tests.api.loans.conftest import (  # noqa: F401  (fixtures)
     manager,
     officer,
     staff,

@@ -20,7 +20,11 @@ TODAY = dt.date(2026, 6, 30)  # the cooperative's "today" while closing
 
 @contextmanager
 def today_is(day):
-    with mock.patch("koperasi.ledger.services.local_today", return_value=day):
+    # Where it is defined (the business date reads it there) and where callers find it.
+    with (
+        mock.patch("koperasi.ledger.services.periods.local_today", return_value=day),
+        mock.patch("koperasi.ledger.services.local_today", return_value=day),
+    ):
         yield
 
 

@@ -15,9 +15,9 @@ import pytest
 from django.db import connection, connections
 from django.urls import reverse
 
-from koperasi.closing import engine
 from koperasi.closing import services as closing
 from koperasi.closing.models import CloseBatch, CloseRun, CloseStep
+from koperasi.closing.services import engine
 from koperasi.errors import ServiceError
 from koperasi.tenancy.models import Role
 from tests.closing.conftest import (

@@ -1,10 +1,31 @@
-"""The day-end and month-end steps, in the order they run."""
+"""The day-end and month-end steps, in the order they run (`closing.services.engine` runs them)."""
 
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from koperasi.closing.engine import Step, one_batch
+from koperasi.bulk import Batch
 from koperasi.loans.services import close_steps as loans
 from koperasi.savings.services import close_steps as savings
+from koperasi.tenancy.models import Cooperative
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    label: str | Promise
+    # The batches of this step for a day: (first_id, last_id) ranges, [(0, 0)] for one batch.
+    ranges: Callable[[Cooperative, dt.date], list[tuple[int, int]]]
+    # Does one batch inside a transaction; returns the rows it touched.
+    run_batch: Callable[[Batch], int]
+
+
+def one_batch(_cooperative: Cooperative, _day: dt.date) -> list[tuple[int, int]]:
+    return [(0, 0)]
+
 
 DAY_STEPS = (
     # Maturities first: a deposit paid into sukarela today belongs in today's balances.

@@ -9,13 +9,14 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -319,6 +320,17 @@ def authorize(request: HttpRequest, permission: str, *, member_ok: bool = False)
     return Caller(token=token, cooperative=coop, user=user, role=role)
 
 
+@contextmanager
+def fields_named(names: dict[str, str]) -> Iterator[None]:
+    """Name a service's refusal after the JSON key the client sent (`member` → `member_id`)."""
+    try:
+        yield
+    except ServiceError as exc:
+        if exc.field in names:
+            exc.field = names[exc.field]
+        raise
+
+
 # ---------------------------------------------------------------- idempotency
 
 MAX_KEY_LENGTH = 100
@@ -381,18 +393,13 @@ def idempotent(
         return JsonResponse(body, status=status, safe=False)
     request_hash = _request_hash(request)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    cooperative=caller.cooperative, key=key, request_hash=request_hash
-                )
-        except IntegrityError:
-            first = IdempotencyRecord.objects.get(cooperative=caller.cooperative, key=key)
-            return _stored_answer(first, request_hash)
+        record, claimed = services.claim_key(
+            cooperative=caller.cooperative, key=key, request_hash=request_hash
+        )
+        if not claimed:
+            return _stored_answer(record, request_hash)
         status, body = action(f"api:{key}")
-        record.status_code = status
-        record.response_body = body
-        record.save(update_fields=["status_code", "response_body"])
+        services.store_answer(record=record, status=status, body=body)
     return JsonResponse(body, status=status, safe=False)
 
 

@@ -1,25 +1,19 @@
-"""Loans over the API: the simulator, products, applications, loans and their money.
+"""Loans over the API: the simulator, products, applications (`loans.application_api`), loans
+and their money.
 
-`POST /loans/simulate` needs no token; a caller who sends `Authorization: Bearer <token>` is also
-held to that cooperative's loan rate cap (`rate_above_cap`), anyone else only to the calculator's
-sanity bound.
-
-Everything else is staff work by role (enter and analyse: `loans.handle`; decide:
-`loans.approve`; move money: `loans.transact`), except that a member's own login may apply for
-themselves and read their own applications and loans. Every call that moves money needs an
-Idempotency-Key header; a retry gets the first answer back and posts nothing again.
+`POST /loans/simulate` needs no token; everything else is staff work by role (enter and analyse:
+`loans.handle`; decide: `loans.approve`; move money: `loans.transact`), except that a member's
+own login may apply for themselves and read their own applications and loans. Every call that
+moves money needs an Idempotency-Key header; a retry gets the first answer back and posts
+nothing again.
 """
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Status
-from ninja.errors import AuthenticationError
 
 from koperasi.common.api import (
     ERRORS,
@@ -28,61 +22,45 @@ from koperasi.common.api import (
     IdempotencyKey,
     IsoDate,
     Limit,
-    MemberFilter,
     Offset,
     PathId,
     QueryInt,
     authorize,
+    fields_named,
     idempotent,
-    live_token,
     page,
 )
-from koperasi.common.presenters import schedule_json
-from koperasi.domain.errors import DomainError
-from koperasi.domain.money import parse_amount
 from koperasi.errors import NotFound, ServiceError
 from koperasi.ledger.services import business_today
 from koperasi.loans import selectors
 from koperasi.loans import services as loans
+from koperasi.loans.application_api import router as application_router
 from koperasi.loans.models import (
     Instalment,
     Loan,
-    LoanApplication,
-    LoanProduct,
     LoanTransaction,
     Restructuring,
     WriteOffRequest,
 )
 from koperasi.loans.schemas import (
-    AnalysisIn,
-    ApplicationDetailOut,
-    ApplicationPage,
-    ApplyIn,
-    ApproveIn,
     AssessIn,
     DecisionIn,
     DisburseIn,
     LoanDetailOut,
     LoanPage,
-    LoanProductOut,
-    LoanProductPage,
     LoanScheduleOut,
     LoanTransactionOut,
     LoanTransactionPage,
     PaymentIn,
     QuoteOut,
     RecoveryIn,
-    RejectIn,
     RestructuringIn,
     RestructuringOut,
     ReverseIn,
-    SimulatedScheduleOut,
-    SimulateIn,
     WriteOffIn,
     WriteOffOut,
 )
-from koperasi.loans.simulation import parse_rate, simulate
-from koperasi.tenancy.models import Cooperative
+from koperasi.loans.simulation import parse_rate
 from koperasi.tenancy.permissions import (
     APPROVE_LOANS,
     HANDLE_LOANS,
@@ -91,229 +69,10 @@ from koperasi.tenancy.permissions import (
 )
 
 router = Router(tags=["loans"])
+router.add_router("", application_router)
 
 QueryId = Annotated[QueryInt | None, Query(None, ge=1, le=MAX_ID)]
 QueryDate = Annotated[IsoDate | None, Query(None, alias="date", description="YYYY-MM-DD")]
-
-
-@contextmanager
-def _fields_named(names: dict[str, str]) -> Iterator[None]:
-    """Name a service's refusal after the JSON key the client sent (`member` → `member_id`)."""
-    try:
-        yield
-    except ServiceError as exc:
-        if exc.field in names:
-            exc.field = names[exc.field]
-        raise
-
-
-# ---------------------------------------------------------------- the simulator
-
-
-def _token_cooperative(request: HttpRequest) -> Cooperative | None:
-    """The cooperative of the bearer token sent, None when none is sent; 401 for a bad one."""
-    header = request.headers.get("Authorization", "").strip()
-    if not header:
-        return None
-    scheme, _sep, raw = header.partition(" ")
-    token = live_token(raw) if scheme.lower() == "bearer" else None
-    if token is None or not token.cooperative.is_active:
-        raise AuthenticationError()
-    coop: Cooperative = token.cooperative
-    return coop
-
-
-@router.post("/simulate", auth=None, response={200: SimulatedScheduleOut, **ERRORS})
-def simulate_loan(request: HttpRequest, payload: SimulateIn) -> dict[str, Any]:
-    """The instalment schedule of a loan (flat, menurun or anuitas); nothing is stored.
-
-    Amounts are strings with two decimals, as `koperasi calc schedule --json` prints them.
-    """
-    coop = _token_cooperative(request)
-    try:
-        principal = parse_amount(payload.principal, field="principal")
-    except DomainError as exc:
-        raise ServiceError.from_domain(exc, "principal") from exc
-    schedule = simulate(
-        principal=principal,
-        rate=parse_rate(payload.rate),
-        rate_period=payload.rate_period,
-        months=payload.months,
-        method=payload.method,
-        frequency=payload.frequency,
-        rounding=payload.rounding,
-        grace_periods=payload.grace_periods,
-        start=payload.start or timezone.localdate(),
-        skip_holidays=payload.skip_holidays,
-        rate_cap=coop.loan_rate_cap if coop is not None else None,
-    )
-    return schedule_json(schedule)
-
-
-# ---------------------------------------------------------------- products
-
-
-@router.get("/products", response={200: LoanProductPage, **ERRORS})
-def list_products(request: HttpRequest, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
-    """The cooperative's loan products; a member sees the ones open for applications."""
-    caller = authorize(request, VIEW_LOANS, member_ok=True)
-    products = selectors.products(
-        cooperative=caller.cooperative, active_only=caller.member is not None
-    )
-    return page(products.order_by("code", "id"), limit, offset)
-
-
-@router.get("/products/{product_id}", response={200: LoanProductOut, **ERRORS})
-def get_product(request: HttpRequest, product_id: PathId) -> LoanProduct:
-    caller = authorize(request, VIEW_LOANS, member_ok=True)
-    product = selectors.product(cooperative=caller.cooperative, product_id=product_id)
-    if caller.member is not None and not product.is_active:
-        raise NotFound()
-    return product
-
-
-# ---------------------------------------------------------------- applications
-
-ApplicationStatus = Literal[
-    "submitted", "analysed", "approved", "rejected", "disbursed", "cancelled"
-]
-
-
-# Applications that can still be approved (and so are worth an assessment).
-OPEN_APPLICATIONS = selectors.OPEN_APPLICATION_STATUSES
-
-
-def _application_json(caller: Caller, application_id: int) -> dict[str, Any]:
-    application = selectors.application(
-        cooperative=caller.cooperative, application_id=application_id, member=caller.member
-    )
-    assessment = None
-    if caller.member is None and application.status in OPEN_APPLICATIONS:
-        assessment = loans.assess_application(
-            cooperative=caller.cooperative, application=application
-        )
-    out = ApplicationDetailOut.model_validate(application, context={"assessment": assessment})
-    return out.model_dump(mode="json")
-
-
-@router.get("/applications", response={200: ApplicationPage, **ERRORS})
-def list_applications(
-    request: HttpRequest,
-    status: ApplicationStatus | None = None,
-    member: MemberFilter = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> dict[str, Any]:
-    """Applications, newest first; a member's own login sees only their own."""
-    caller = authorize(request, VIEW_LOANS, member_ok=True)
-    found = selectors.applications(
-        cooperative=caller.cooperative, status=status or "", member=caller.member
-    )
-    if member is not None:
-        found = found.filter(member_id=member)
-    return page(found, limit, offset)
-
-
-@router.post("/applications", response={201: ApplicationDetailOut, **ERRORS})
-def apply(
-    request: HttpRequest, payload: ApplyIn, idempotency_key: IdempotencyKey = None
-) -> HttpResponse:
-    """An officer enters an application for a member, or a member applies for themselves.
-
-    An Idempotency-Key is optional here; with one, a retry returns the first application.
-    """
-    caller = authorize(request, HANDLE_LOANS, member_ok=True)
-    if caller.member is not None:
-        if payload.member_id not in (None, caller.member.pk):
-            raise NotFound(field="member_id")
-        member_id = caller.member.pk
-        channel = LoanApplication.Channel.API
-    else:
-        if payload.member_id is None:
-            raise ServiceError("required", _("This field is required."), "member_id")
-        member_id = payload.member_id
-        channel = LoanApplication.Channel.OFFICE
-
-    def run(_key: str) -> tuple[int, dict[str, Any]]:
-        with _fields_named({"member": "member_id", "product": "product_id"}):
-            application = loans.apply(
-                cooperative=caller.cooperative,
-                actor=caller.user,
-                member_id=member_id,
-                product_id=payload.product_id,
-                principal=payload.principal,
-                term=payload.term,
-                purpose=payload.purpose,
-                grace_periods=payload.grace_periods,
-                channel=channel,
-            )
-        return 201, _application_json(caller, application.pk)
-
-    return idempotent(request, caller, idempotency_key, run, required=False)
-
-
-@router.get("/applications/{application_id}", response={200: ApplicationDetailOut, **ERRORS})
-def get_application(request: HttpRequest, application_id: PathId) -> HttpResponse:
-    """One application with its analysis, collateral, guarantors and (staff) the assessment."""
-    caller = authorize(request, VIEW_LOANS, member_ok=True)
-    return JsonResponse(_application_json(caller, application_id))
-
-
-@router.post(
-    "/applications/{application_id}/analysis", response={200: ApplicationDetailOut, **ERRORS}
-)
-def analyse(request: HttpRequest, application_id: PathId, payload: AnalysisIn) -> HttpResponse:
-    """The officer's analysis; sending it again replaces the collateral and guarantors."""
-    caller = authorize(request, HANDLE_LOANS)
-    with _fields_named({"guarantors": "guarantor_ids"}):
-        loans.analyse(
-            cooperative=caller.cooperative,
-            actor=caller.user,
-            application_id=application_id,
-            monthly_income=payload.monthly_income,
-            monthly_expenses=payload.monthly_expenses,
-            other_instalments=payload.other_instalments,
-            note=payload.note,
-            recommendation=payload.recommendation,
-            collaterals=[
-                loans.CollateralInput(kind=c.kind, description=c.description, value=c.value)
-                for c in payload.collaterals
-            ],
-            guarantor_ids=payload.guarantor_ids,
-        )
-    return JsonResponse(_application_json(caller, application_id))
-
-
-@router.post(
-    "/applications/{application_id}/approve", response={200: ApplicationDetailOut, **ERRORS}
-)
-def approve(request: HttpRequest, application_id: PathId, payload: ApproveIn) -> HttpResponse:
-    """Approve (maker-checker: not by whoever entered or analysed it; above the cooperative's
-    limit only by the board)."""
-    caller = authorize(request, APPROVE_LOANS)
-    loans.approve(
-        cooperative=caller.cooperative,
-        actor=caller.user,
-        role=str(caller.role),
-        application_id=application_id,
-        note=payload.note,
-    )
-    return JsonResponse(_application_json(caller, application_id))
-
-
-@router.post(
-    "/applications/{application_id}/reject", response={200: ApplicationDetailOut, **ERRORS}
-)
-def reject(request: HttpRequest, application_id: PathId, payload: RejectIn) -> HttpResponse:
-    caller = authorize(request, APPROVE_LOANS)
-    loans.reject(
-        cooperative=caller.cooperative,
-        actor=caller.user,
-        role=str(caller.role),
-        application_id=application_id,
-        reason=payload.reason,
-    )
-    return JsonResponse(_application_json(caller, application_id))
 
 
 # ---------------------------------------------------------------- loans
@@ -345,7 +104,7 @@ def disburse(
     caller = authorize(request, TRANSACT_LOANS)
 
     def run(key: str) -> tuple[int, dict[str, Any]]:
-        with _fields_named({"savings_account": "savings_account_id"}):
+        with fields_named({"savings_account": "savings_account_id"}):
             loan = loans.disburse(
                 cooperative=caller.cooperative,
                 actor=caller.user,
@@ -443,7 +202,7 @@ def repay(
     caller = authorize(request, TRANSACT_LOANS)
 
     def run(key: str) -> tuple[int, dict[str, Any]]:
-        with _fields_named({"savings_account": "savings_account_id"}):
+        with fields_named({"savings_account": "savings_account_id"}):
             txn = loans.repay(
                 cooperative=caller.cooperative,
                 actor=caller.user,
@@ -466,7 +225,7 @@ def settlement_quote(request: HttpRequest, loan_id: PathId, on: QueryDate = None
     """What pays the whole loan off on a date (default today), valid until `valid_until`."""
     caller = authorize(request, VIEW_LOANS, member_ok=True)
     loan = _loan(caller, loan_id)
-    with _fields_named({"on": "date"}):
+    with fields_named({"on": "date"}):
         quote = loans.settlement_quote(cooperative=caller.cooperative, loan_id=loan.pk, on=on)
     return {
         "loan_number": quote.loan_number,
@@ -492,7 +251,7 @@ def pay_off(
     caller = authorize(request, TRANSACT_LOANS)
 
     def run(key: str) -> tuple[int, dict[str, Any]]:
-        with _fields_named({"savings_account": "savings_account_id"}):
+        with fields_named({"savings_account": "savings_account_id"}):
             txn = loans.pay_off(
                 cooperative=caller.cooperative,
                 actor=caller.user,
@@ -567,7 +326,7 @@ def propose_restructuring(
 ) -> Status[Restructuring]:
     """Propose new terms for what is outstanding; another person decides."""
     caller = authorize(request, HANDLE_LOANS)
-    with _fields_named({"rate": "new_rate", "months": "new_term"}):
+    with fields_named({"rate": "new_rate", "months": "new_term"}):
         proposal = loans.propose_restructuring(
             cooperative=caller.cooperative,
             actor=caller.user,

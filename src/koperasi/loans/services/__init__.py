@@ -1,4 +1,4 @@
-"""Writes for loans, split by stage (products, applications, disbursement, repayments,
+"""Writes for loans, split by stage (products, applications, disbursement, repayments, payoff,
 reversal, quality, workout); everything is re-exported here for callers."""
 
 from koperasi.loans.services.applications import (
@@ -13,13 +13,14 @@ from koperasi.loans.services.applications import (
     reject,
 )
 from koperasi.loans.services.disbursement import disburse
+from koperasi.loans.services.payoff import SettlementQuote, pay_off, settlement_quote
 from koperasi.loans.services.products import (
     create_product,
     install_default_products,
     update_product,
 )
 from koperasi.loans.services.quality import assess, assess_portfolio
-from koperasi.loans.services.repayments import SettlementQuote, pay_off, repay, settlement_quote
+from koperasi.loans.services.repayments import repay
 from koperasi.loans.services.reversal import reverse_repayment
 from koperasi.loans.services.workout import (
     decide_restructuring,

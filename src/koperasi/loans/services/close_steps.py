@@ -1,9 +1,10 @@
 """The loan steps of the day-end close: interest accrual, arrears with penalties and quality,
 and the allowance (CKPN) adjustment.
 
-Each runs over a batch of loan ids inside the engine's transaction (closing/engine.py). The
-accrual is set-based SQL; arrears work in Python only on the loans that are late (a small part
-of a portfolio), with the same domain rules as a repayment; on-time loans are reset by SQL.
+Each runs over a batch of loan ids inside the engine's transaction
+(closing/services/engine.py). The accrual is set-based SQL; arrears work in Python only on the
+loans that are late (a small part of a portfolio), with the same domain rules as a repayment;
+on-time loans are reset by SQL.
 """
 
 import datetime as dt

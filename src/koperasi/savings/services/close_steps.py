@@ -1,7 +1,7 @@
 """The savings steps of the close: end-of-day balances and time-deposit maturities (day-end);
 interest with its final tax and the wajib bills (month-end).
 
-Each runs inside the engine's transaction for one batch (closing/engine.py).
+Each runs inside the engine's transaction for one batch (closing/services/engine.py).
 """
 
 import calendar

@@ -10,6 +10,7 @@ from koperasi.tenancy.services.cooperatives import (
     parse_percent,
     update_cooperative,
 )
+from koperasi.tenancy.services.idempotency import claim_key, store_answer
 from koperasi.tenancy.services.passwords import password_errors, set_password
 from koperasi.tenancy.services.staff import (
     add_staff,
@@ -34,6 +35,7 @@ __all__ = [
     "REGULATORY_SAVINGS_RATE_CAP",
     "SETTINGS_FIELDS",
     "add_staff",
+    "claim_key",
     "SettingsCheck",
     "create_cooperative_record",
     "create_staff_user",
@@ -51,6 +53,7 @@ __all__ = [
     "set_staff_active",
     "set_password",
     "set_staff_role",
+    "store_answer",
     "token_lifetime",
     "update_cooperative",
 ]

@@ -13,14 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from koperasi.audit import services as audit
-from koperasi.closing.engine import (
+from koperasi.closing.models import CloseBatch, CloseRun, CloseStep
+from koperasi.closing.services.engine import (
     ProgressCallback,
     error_text,
     exclusive,
     run_steps,
     step_done,
 )
-from koperasi.closing.models import CloseBatch, CloseRun, CloseStep
 from koperasi.closing.steps import DAY_STEPS, MONTH_STEPS
 from koperasi.domain.periods import month_bounds
 from koperasi.errors import Conflict, ServiceError

@@ -7,8 +7,8 @@ Guarantees (DESIGN.md rule 8):
 - batches are fixed id ranges (`first_id` a multiple of the batch size), not "the next N rows",
   so a rerun cuts the work the same way even when rows were added or changed meanwhile.
 
-Steps themselves live with their data (`loans/services/close_steps.py`, `savings/services/…`); this
-module only knows their names, labels and two callables.
+Steps themselves live with their data (`loans/services/close_steps.py`, `savings/services/…`);
+`closing/steps.py` lists them (names, labels and two callables) and this module runs them.
 """
 
 import datetime as dt
@@ -18,16 +18,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.functional import Promise
 
 from koperasi.bulk import Batch
 from koperasi.closing.models import CloseBatch, CloseRun, CloseStep
+from koperasi.closing.steps import Step
 from koperasi.tenancy.models import Cooperative
 
 
@@ -38,21 +37,7 @@ def _crash_point(step: str, index: int) -> None:
         os._exit(9)
 
 
-@dataclass(frozen=True)
-class Step:
-    name: str
-    label: str | Promise
-    # The batches of this step for a day: (first_id, last_id) ranges, [(0, 0)] for one batch.
-    ranges: Callable[[Cooperative, dt.date], list[tuple[int, int]]]
-    # Does one batch inside a transaction; returns the rows it touched.
-    run_batch: Callable[[Batch], int]
-
-
 ProgressCallback = Callable[[str, int, int], None]
-
-
-def one_batch(_cooperative: Cooperative, _day: dt.date) -> list[tuple[int, int]]:
-    return [(0, 0)]
 
 
 def step_done(cooperative: Cooperative, day: dt.date, name: str) -> bool:

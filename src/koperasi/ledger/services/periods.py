@@ -1,0 +1,153 @@
+"""The business date and the closed periods: which day new work is dated, the lock that keeps
+work and a close from crossing, and locking a month."""
+
+import datetime as dt
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from koperasi.audit import services as audit
+from koperasi.domain.periods import month_bounds
+from koperasi.errors import ServiceError
+from koperasi.ledger.models import ClosedPeriod
+from koperasi.tenancy.models import Cooperative
+
+
+def local_today(cooperative: Cooperative) -> dt.date:
+    """Today in the cooperative's own time zone (a Flores teller's day ends at WITA midnight)."""
+    import zoneinfo
+
+    return timezone.now().astimezone(zoneinfo.ZoneInfo(cooperative.time_zone)).date()
+
+
+def business_today(cooperative: Cooperative) -> dt.date:
+    """The date new work is posted on: today, or the day after the last closed day when the
+    day-end close has already run for today (work after the close belongs to the next day).
+
+    Inside a transaction the closed day is read afresh under a shared lock, held to the commit:
+    a day-end close, which takes that lock exclusively to mark the day closed, waits for this
+    work and then includes it, or this work sees the day closed and is dated the next day.
+    Either way nothing is lost.
+    """
+    closed = (
+        _days_closed_through(cooperative)
+        if connection.in_atomic_block
+        else cooperative.days_closed_through
+    )
+    return business_day(local_today(cooperative), closed)
+
+
+def business_day(today: dt.date, days_closed_through: dt.date | None) -> dt.date:
+    """Today, or the day after the last closed day when the close has already run for today."""
+    if days_closed_through is not None and days_closed_through >= today:
+        return days_closed_through + dt.timedelta(days=1)
+    return today
+
+
+# Advisory lock class of "the closed dates of a cooperative's books" (the object id is the
+# cooperative): work that posts holds it shared until its commit, a close takes it exclusively
+# to move the dates. Unlike a row lock on the cooperative, a shared advisory lock writes nothing,
+# so a thousand tellers holding it cost nothing.
+BOOKS_LOCK = 0x626B
+
+
+def _closed_through(cooperative: Cooperative) -> tuple[dt.date | None, dt.date | None]:
+    """(books closed through, days closed through), read afresh. On PostgreSQL under the shared
+    books lock (see `lock_closed_dates`), held to the commit; SQLite write transactions are
+    serialised anyway (BEGIN IMMEDIATE)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and connection.in_atomic_block:
+            # Its own statement: the read below must see a close that committed while we waited.
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock_shared(%s, %s)", [BOOKS_LOCK, cooperative.pk]
+            )
+        cursor.execute(
+            "SELECT books_closed_through, days_closed_through FROM tenancy_cooperative"
+            " WHERE id = %s",
+            [cooperative.pk],
+        )
+        books, days = cursor.fetchone()
+    # SQLite hands dates back as text through a raw cursor.
+    books, days = (
+        dt.date.fromisoformat(value) if isinstance(value, str) else value for value in (books, days)
+    )
+    cooperative.books_closed_through, cooperative.days_closed_through = books, days
+    return books, days
+
+
+def lock_closed_dates(cooperative: Cooperative) -> None:
+    """For a close about to move the closed dates: wait for the work in flight that read them
+    (it is then inside the closed day or month), and make later work read the new dates."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [BOOKS_LOCK, cooperative.pk])
+
+
+def _days_closed_through(cooperative: Cooperative) -> dt.date | None:
+    return _closed_through(cooperative)[1]
+
+
+def check_open_period(
+    cooperative: Cooperative, business_date: dt.date, *, closing: bool = False
+) -> None:
+    # Read afresh: a month or a day may have been closed since the cooperative was loaded.
+    books, days = _closed_through(cooperative)
+    if books is not None and business_date <= books:
+        raise ServiceError(
+            "period_closed",
+            _("The books are closed through %(date)s; choose a later date.")
+            % {"date": books.strftime("%d/%m/%Y")},
+            field="business_date",
+        )
+    # The close itself posts into the day it is closing.
+    if not closing and days is not None and business_date <= days:
+        raise ServiceError(
+            "day_closed",
+            _("The day-end close has run through %(date)s; choose a later date.")
+            % {"date": days.strftime("%d/%m/%Y")},
+            field="business_date",
+        )
+
+
+@transaction.atomic
+def close_month(
+    *, cooperative: Cooperative, actor: Any, year: int, month: int, by_close: bool = False
+) -> ClosedPeriod:
+    """Lock a month: later postings dated in it (or before it) are refused.
+
+    A cooperative that runs the day-end locks its months through the month-end close (which
+    credits savings interest and bills wajib first); locking one here would skip those.
+    """
+    lock_closed_dates(cooperative)
+    coop = Cooperative.objects.select_for_update().get(pk=cooperative.pk)
+    if coop.days_closed_through is not None and not by_close:
+        raise ServiceError(
+            "use_month_end",
+            _(
+                "This cooperative closes its months with the month-end close (savings interest, "
+                "tax, wajib bills): use the Closing page."
+            ),
+        )
+    first_day, last_day = month_bounds(year, month)
+    if coop.books_closed_through and last_day <= coop.books_closed_through:
+        raise ServiceError("already_closed", _("This month is already closed."))
+    if last_day >= business_today(coop):
+        raise ServiceError(
+            "month_not_over", _("A month can be closed only after its last day has passed.")
+        )
+    if coop.books_closed_through and first_day - dt.timedelta(days=1) != coop.books_closed_through:
+        raise ServiceError("close_in_order", _("Close the earlier months first."))
+    period = ClosedPeriod.objects.create(cooperative=coop, year=year, month=month, closed_by=actor)
+    coop.books_closed_through = last_day
+    coop.save(update_fields=["books_closed_through"])
+    cooperative.books_closed_through = last_day
+    audit.record(
+        cooperative=coop,
+        actor=actor,
+        action="ledger.close_month",
+        obj=period,
+        summary=f"{month:02d}/{year}",
+    )
+    return period

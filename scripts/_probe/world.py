@@ -253,9 +253,7 @@ def seed_tenant(code: str, marker: str, serial_base: int) -> Tenant:
     from koperasi.tenancy.models import Role, StaffMembership
 
     user_model = get_user_model()
-    coop = administration.create_cooperative(
-        actor=None, code=code, name=f"KSP {marker} Sejahtera"
-    )
+    coop = administration.create_cooperative(actor=None, code=code, name=f"KSP {marker} Sejahtera")
     staff = {}
     for role in Role.values:
         user = user_model.objects.create_user(

@@ -81,6 +81,12 @@ def test_a_persons_own_change_revokes_their_tokens_in_every_cooperative(
         coop.pk,
         other_coop.pk,
     }
+    # The change itself is in the audit log of each cooperative the login works in.
+    changes = AuditLog.objects.filter(action="auth.password_change")
+    assert {(e.cooperative_id, e.actor_id, e.summary) for e in changes} == {
+        (coop.pk, teller.pk, "kasir"),
+        (other_coop.pk, teller.pk, "kasir"),
+    }
 
 
 def test_a_members_own_change_revokes_their_tokens(client, coop, teller, member):
@@ -90,6 +96,8 @@ def test_a_members_own_change_revokes_their_tokens(client, coop, teller, member)
     assert works(client, token)
     tenancy.set_password(user=member.user, password=STRONG, actor=member.user)
     assert not works(client, token)
+    change = AuditLog.objects.get(action="auth.password_change")
+    assert (change.cooperative_id, change.actor_id) == (coop.pk, member.user.pk)
 
 
 def test_a_weak_password_changes_nothing(client, coop, teller):
@@ -100,6 +108,7 @@ def test_a_weak_password_changes_nothing(client, coop, teller):
     teller.refresh_from_db()
     assert teller.check_password(PASSWORD)
     assert works(client, token)
+    assert not AuditLog.objects.filter(action="auth.password_change").exists()
 
 
 # ---------------------------------------------------------------- expiry

@@ -63,9 +63,11 @@ def phone(browser, settings):
     problems: list[str] = []
     page.on(
         "console",
-        lambda message: problems.append(message.text)
-        if "Content Security Policy" in message.text or message.type == "error"
-        else None,
+        lambda message: (
+            problems.append(message.text)
+            if "Content Security Policy" in message.text or message.type == "error"
+            else None
+        ),
     )
     page.on("pageerror", lambda error: problems.append(str(error)))
     yield page

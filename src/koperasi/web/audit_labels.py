@@ -281,6 +281,7 @@ ACTIONS: dict[str, AuditAction] = {
     "tenancy.staff_role": A(gettext_lazy("Staff role changed"), _staff_role),
     "tenancy.staff_active": A(gettext_lazy("Staff access changed"), _staff_active),
     "tenancy.staff_password_reset": A(gettext_lazy("Staff password reset")),
+    "auth.password_change": A(gettext_lazy("Own password changed")),
     "auth.token_issue": A(gettext_lazy("API token issued")),
     "auth.token_revoke": A(gettext_lazy("API token revoked")),
     "auth.tokens_revoke_all": A(gettext_lazy("All API tokens revoked"), _tokens_revoked),

@@ -9,7 +9,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from koperasi.audit import services as audit
 from koperasi.errors import InvalidInput, ServiceError
+from koperasi.tenancy.models import Cooperative
 from koperasi.tenancy.services.tokens import revoke_user_tokens
 
 
@@ -38,4 +40,23 @@ def set_password(*, user: Any, password: str, actor: Any, reason: str = "passwor
         raise InvalidInput(errors)
     user.set_password(password)
     user.save(update_fields=["password"])
+    if reason == "password_change":  # an administrator's reset is recorded by its caller
+        for cooperative in _cooperatives_of(user):
+            audit.record(
+                cooperative=cooperative,
+                actor=actor,
+                action="auth.password_change",
+                summary=user.get_username(),
+                data={"user": user.pk, "username": user.get_username()},
+            )
     return revoke_user_tokens(user=user, actor=actor, reason=reason)
+
+
+def _cooperatives_of(user: Any) -> list[Cooperative]:
+    """Every cooperative the login works in (as staff) or belongs to (as a member): each
+    one's audit log shows that the password changed."""
+    ids = set(user.staff_memberships.values_list("cooperative_id", flat=True))
+    member = getattr(user, "member", None)
+    if member is not None:
+        ids.add(member.cooperative_id)
+    return list(Cooperative.objects.filter(pk__in=ids).order_by("pk"))

@@ -74,7 +74,7 @@ PHONE_PREFIXES = ["811", "812", "813", "821", "822", "852", "853", "857", "858",
 MEMBER_COLUMNS = (
     "cooperative_id", "number", "name", "nik", "sex", "birth_place", "birth_date", "phone",
     "address", "village", "district", "regency", "province", "occupation", "status",
-    "joined_on", "exit_reason", "nik_warnings", "created_at", "office",
+    "joined_on", "exit_reason", "nik_warnings", "created_at", "office", "email",
 )
 # fmt: on
 
@@ -209,6 +209,7 @@ class MemberFactory:
                 "[]",
                 now,
                 "",  # office: not on the board or the supervisory board
+                "",  # email
             )
 
 

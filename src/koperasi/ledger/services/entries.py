@@ -18,7 +18,7 @@ from koperasi import sqlrows
 from koperasi.audit import services as audit
 from koperasi.errors import KeyReused, NotFound, ServiceError
 from koperasi.ledger.models import Account, JournalEntry, Posting
-from koperasi.ledger.request_keys import other_request_keys
+from koperasi.ledger.request_keys import entry_under_request_key
 from koperasi.ledger.services.balances import apply_to_balances, check_sqlite_range
 from koperasi.ledger.services.lines import Line, check_lines
 from koperasi.ledger.services.periods import business_today, check_open_period
@@ -97,12 +97,8 @@ def post_entry(
 
 def _entry_with_key(cooperative: Cooperative, key: str) -> JournalEntry | None:
     """The entry under `key`, or under the same request key in another sub-ledger."""
-    others = other_request_keys(key)
-    found = JournalEntry.objects.filter(
-        cooperative=cooperative,
-        **({"idempotency_key__in": [key, *others]} if others else {"idempotency_key": key}),
-    ).values_list("pk", flat=True)[:1]
-    return JournalEntry.objects.get(pk=found[0]) if found else None
+    found = entry_under_request_key(cooperative, key)
+    return JournalEntry.objects.get(pk=found) if found is not None else None
 
 
 def _insert_entry(

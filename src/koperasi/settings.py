@@ -69,9 +69,11 @@ INSTALLED_APPS = [
     "koperasi.membership",
     "koperasi.administration",
     "koperasi.ledger",
+    "koperasi.cashdesk",
     "koperasi.savings",
     "koperasi.loans",
     "koperasi.closing",
+    "koperasi.reports",
     "koperasi.web",
 ]
 

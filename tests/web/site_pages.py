@@ -216,6 +216,7 @@ def every_page(world: World) -> list[Page]:
         staff("loandocs:agreement", html=False, loan_id=loan.pk),
         staff("loandocs:card", html=False, loan_id=loan.pk),
         staff("loandocs:payroll"),
+        staff("reports:index"),
         staff("audit_log"),
         staff("settings:settings"),
         staff("settings:staff"),

@@ -54,6 +54,7 @@ STAFF_MENU: tuple[MenuEntry, ...] = (
     MenuEntry(_("Loans"), "lending:portfolio", VIEW_LOANS, ("lending", "loandocs")),
     MenuEntry(_("Ledger"), "ledger:trial_balance", VIEW_LEDGER, ("ledger",)),
     MenuEntry(_("Closing"), "closing:close", VIEW_LEDGER, ("closing",)),
+    MenuEntry(_("Reports"), "reports:index", VIEW_LOANS, ("reports", "cashdesk")),
     MenuEntry(_("Audit"), "audit_log", VIEW_AUDIT),
     MenuEntry(_("Settings"), "settings:settings", MANAGE_SETTINGS, ("settings",)),
 )
@@ -77,6 +78,8 @@ SECTION_MENUS: dict[str, tuple[MenuEntry, ...]] = {
         MenuEntry(_("New entry"), "ledger:new_entry", MANAGE_LEDGER),
         MenuEntry(_("Close month"), "ledger:close", CLOSE_PERIOD),
     ),
+    # Each report adds its entry here; the reports index lists the same links.
+    "reports": (MenuEntry(_("All reports"), "reports:index", VIEW_LOANS),),
     "closing": (
         MenuEntry(_("Day and month close"), "closing:close", VIEW_LEDGER),
         MenuEntry(_("Close history"), "closing:history", VIEW_LEDGER),

@@ -13,6 +13,8 @@ staff_patterns = [
     path("buku-besar/", include("koperasi.ledger.urls")),
     path("pinjaman/", include("koperasi.loans.staff_urls")),
     path("pinjaman/", include("koperasi.loans.document_urls")),
+    path("laporan/", include("koperasi.reports.urls")),
+    path("kas/", include("koperasi.cashdesk.urls")),
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("pengaturan/", include("koperasi.administration.urls")),
 ]

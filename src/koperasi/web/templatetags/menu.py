@@ -14,6 +14,7 @@ SECTION_LABELS = {
     "loans": _("Loans"),
     "ledger": _("Books"),
     "closing": _("Closing"),
+    "reports": _("Reports"),
     "settings": _("Settings"),
 }
 

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class CashdeskConfig(AppConfig):
+    name = "koperasi.cashdesk"

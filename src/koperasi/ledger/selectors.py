@@ -12,7 +12,14 @@ from django.db.models.functions import Coalesce
 
 from koperasi.domain.money import ZERO, round_sen
 from koperasi.errors import NotFound
-from koperasi.ledger.models import Account, BalanceSlot, ClosedPeriod, JournalEntry, Posting
+from koperasi.ledger.models import (
+    Account,
+    BalanceSlot,
+    ClosedPeriod,
+    JournalEntry,
+    MonthTotal,
+    Posting,
+)
 from koperasi.tenancy.models import Cooperative
 
 
@@ -207,6 +214,7 @@ def ledger_violations(*, cooperative: Cooperative) -> list[str]:
             problems.append(
                 f"account {acc.code} balance {balance} != sum of postings {debit - credit}"
             )
+    problems += _month_total_violations(cooperative, postings)
     foreign = Posting.objects.filter(cooperative=cooperative).exclude(
         account__cooperative=cooperative
     )
@@ -218,6 +226,31 @@ def ledger_violations(*, cooperative: Cooperative) -> list[str]:
     if mismatched.exists():
         problems.append(f"{mismatched.count()} postings belong to another cooperative's entry")
     return problems
+
+
+def _month_total_violations(cooperative: Cooperative, postings: QuerySet[Posting]) -> list[str]:
+    """The totals kept for the closed months must add up to the postings through them."""
+    closed_through = (
+        Cooperative.objects.filter(pk=cooperative.pk)
+        .values_list("books_closed_through", flat=True)
+        .first()
+    )
+    if closed_through is None:
+        return []
+    kept = grouped_sums(
+        MonthTotal.objects.filter(cooperative=cooperative), "account_id", ["debit", "credit"]
+    )
+    posted = grouped_sums(
+        postings.filter(business_date__lte=closed_through), "account_id", ["debit", "credit"]
+    )
+    codes = dict(Account.objects.filter(cooperative=cooperative).values_list("pk", "code"))
+    zero = (ZERO, ZERO)
+    return [
+        f"account {codes.get(pk, pk)}: totals kept for the closed months {kept.get(pk, zero)} "
+        f"!= postings through {closed_through} {posted.get(pk, zero)}"
+        for pk in sorted(set(kept) | set(posted))
+        if kept.get(pk, zero) != posted.get(pk, zero)
+    ]
 
 
 def closed_periods(*, cooperative: Cooperative) -> QuerySet[ClosedPeriod]:

@@ -58,6 +58,7 @@ NOT_PAGES = {
     "settings:token_revoke": "form action",
     "portal_token_revoke": "form action",
     "closing:close_day": "form action",
+    "reports:set_account_line": "form action",
     "closing:close_month": "form action",
 }
 
@@ -217,6 +218,12 @@ def every_page(world: World) -> list[Page]:
         staff("loandocs:card", html=False, loan_id=loan.pk),
         staff("loandocs:payroll"),
         staff("reports:index"),
+        *[
+            staff(f"reports:{kind}{suffix}", html=not suffix)
+            for kind in ("position", "activity", "equity", "cash_flow", "notes")
+            for suffix in ("", "_pdf", "_xlsx")
+        ],
+        staff("reports:account_lines"),
         staff("audit_log"),
         staff("settings:settings"),
         staff("settings:staff"),

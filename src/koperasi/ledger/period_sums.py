@@ -134,10 +134,12 @@ def _through(
     cut = closed.cut(day)
     if net_only and (cut is None or (today - day) < (day - cut)):
         last_plans.append(FROM_HELD)
-        held = _Part(_HELD, sign, (cooperative.pk,))
-        return (
-            [held] if day >= today else [held, _postings(cooperative, accounts, -sign, day, _END)]
-        )
+        # The postings after the day are taken off even when it is today's: one may be dated
+        # later (an index probe per account when there is none).
+        return [
+            _Part(_HELD, sign, (cooperative.pk,)),
+            _postings(cooperative, accounts, -sign, day, _END),
+        ]
     if cut is None:
         last_plans.append(FROM_POSTINGS)
         return [_postings(cooperative, accounts, sign, _BEGINNING, day)]
@@ -151,7 +153,7 @@ def _through(
 def _run(parts: Sequence[_Part], today: dt.date) -> dict[int, tuple[Decimal, Decimal]]:
     """One statement over the parts; (Σ debit, Σ credit) per account, zeros left out."""
     span = sum(
-        ((min(p.through, today) - p.after).days for p in parts if p.after is not None),
+        (max((min(p.through, today) - p.after).days, 0) for p in parts if p.after is not None),
         0,
     )
     if span > _MONTHS_OF_POSTINGS:

@@ -9,9 +9,11 @@ from typing import Any
 from django.db import connections
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from koperasi.domain.money import ZERO, round_sen
 from koperasi.errors import NotFound
+from koperasi.ledger import period_sums
 from koperasi.ledger.models import (
     Account,
     BalanceSlot,
@@ -90,6 +92,31 @@ def account(*, cooperative: Cooperative, code: str) -> Account:
     return found
 
 
+def balances_as_of(
+    *, cooperative: Cooperative, day: dt.date, today: dt.date | None = None
+) -> dict[int, Decimal]:
+    """Σ debit − Σ credit per account of the postings dated up to `day` (zeros left out), from
+    the closed months' totals or the maintained balances (`ledger.period_sums`; `today`, the
+    business date, only helps it choose)."""
+    return period_sums.balances_as_of(cooperative, day, today=today or timezone.localdate())
+
+
+def period_totals(
+    *, cooperative: Cooperative, first: dt.date, last: dt.date
+) -> dict[int, tuple[Decimal, Decimal]]:
+    """(Σ debit, Σ credit) per account of the postings dated first..last (zeros left out)."""
+    return period_sums.period_totals(cooperative, first, last)
+
+
+def first_entry_date(*, cooperative: Cooperative) -> dt.date | None:
+    return (
+        JournalEntry.objects.filter(cooperative=cooperative)
+        .order_by("business_date")
+        .values_list("business_date", flat=True)
+        .first()
+    )
+
+
 def trial_balance(
     *, cooperative: Cooperative, as_of: dt.date | None = None
 ) -> tuple[list[TrialBalanceRow], Decimal, Decimal]:
@@ -99,12 +126,7 @@ def trial_balance(
     if as_of is None:
         balances = held_balances(cooperative=cooperative)
     else:
-        sums = grouped_sums(
-            Posting.objects.filter(cooperative=cooperative, business_date__lte=as_of),
-            "account_id",
-            ["debit", "credit"],
-        )
-        balances = {account_id: d - c for account_id, (d, c) in sums.items()}
+        balances = balances_as_of(cooperative=cooperative, day=as_of)
     rows = []
     total_debit = total_credit = ZERO
     for acc in postable:

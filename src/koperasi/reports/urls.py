@@ -2,10 +2,22 @@
 
 from django.urls import path
 
-from koperasi.reports import views
+from koperasi.reports import statement_views, views
 
 app_name = "reports"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("pemetaan-akun/", statement_views.account_lines, name="account_lines"),
+    path(
+        "pemetaan-akun/<str:account_code>/",
+        statement_views.set_account_line,
+        name="set_account_line",
+    ),
 ]
+for _kind, _slug in statement_views.SLUGS.items():
+    urlpatterns += [
+        path(f"{_slug}/", statement_views.view(_kind, "html"), name=_kind),
+        path(f"{_slug}.pdf", statement_views.view(_kind, "pdf"), name=f"{_kind}_pdf"),
+        path(f"{_slug}.xlsx", statement_views.view(_kind, "xlsx"), name=f"{_kind}_xlsx"),
+    ]

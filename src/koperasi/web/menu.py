@@ -79,7 +79,15 @@ SECTION_MENUS: dict[str, tuple[MenuEntry, ...]] = {
         MenuEntry(_("Close month"), "ledger:close", CLOSE_PERIOD),
     ),
     # Each report adds its entry here; the reports index lists the same links.
-    "reports": (MenuEntry(_("All reports"), "reports:index", VIEW_LOANS),),
+    "reports": (
+        MenuEntry(_("All reports"), "reports:index", VIEW_LOANS),
+        MenuEntry(_("Financial position"), "reports:position", VIEW_LEDGER),
+        MenuEntry(_("Activities (surplus)"), "reports:activity", VIEW_LEDGER),
+        MenuEntry(_("Changes in equity"), "reports:equity", VIEW_LEDGER),
+        MenuEntry(_("Cash flows"), "reports:cash_flow", VIEW_LEDGER),
+        MenuEntry(_("Notes"), "reports:notes", VIEW_LEDGER),
+        MenuEntry(_("Statement lines"), "reports:account_lines", VIEW_LEDGER),
+    ),
     "closing": (
         MenuEntry(_("Day and month close"), "closing:close", VIEW_LEDGER),
         MenuEntry(_("Close history"), "closing:history", VIEW_LEDGER),

@@ -180,6 +180,7 @@ CALLS: dict[tuple[str, str], Call] = {
     ("get", "/reports/equity-changes"): lambda w: w.api["admin"].get("/reports/equity-changes"),
     ("get", "/reports/cash-flow"): lambda w: w.api["admin"].get("/reports/cash-flow"),
     ("get", "/reports/trial-balance"): lambda w: w.api["admin"].get("/reports/trial-balance"),
+    ("get", "/reports/health"): lambda w: w.api["admin"].get("/reports/health"),
     ("post", "/loans/simulate"): lambda w: w.api["anon"].post("/loans/simulate", SIMULATION),
     ("get", "/loans/products"): lambda w: w.api["officer"].get("/loans/products"),
     ("get", "/loans/products/{product_id}"): lambda w: w.api["officer"].get(

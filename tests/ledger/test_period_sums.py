@@ -115,3 +115,28 @@ def test_a_kept_total_that_disagrees_with_the_postings_is_a_violation(books):
     MonthTotal.objects.filter(pk=row.pk).update(debit=row.debit + D("0.01"))
     problems = selectors.ledger_violations(cooperative=books)
     assert any("closed months" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_period_net_equals_the_postings(books, seed):
+    rng = random.Random(200 + seed)
+    plans = set()
+    ranges = [
+        (dt.date(2026, 1, 1), TODAY),
+        (dt.date(2026, 1, 1), dt.date(2026, 8, 31)),
+        (dt.date(2026, 11, 20), TODAY),
+        (dt.date(2025, 1, 1), dt.date(2025, 12, 31)),
+    ]
+    for _ in range(10):
+        first = dt.date(2026, 1, 1) + dt.timedelta(days=rng.randint(0, 340))
+        ranges.append((first, min(first + dt.timedelta(days=rng.randint(0, 200)), TODAY)))
+    for first, last in ranges:
+        got = period_sums.period_net(books, first, last, today=TODAY)
+        want = {pk: d - c for pk, (d, c) in naive_totals(books, first, last).items() if d != c}
+        assert got == want, (first, last)
+        plans.update(period_sums.last_plans)
+    assert plans == {
+        period_sums.FROM_MONTH_TOTALS,
+        period_sums.FROM_HELD,
+        period_sums.FROM_POSTINGS,
+    }

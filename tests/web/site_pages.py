@@ -224,6 +224,11 @@ def every_page(world: World) -> list[Page]:
             for suffix in ("", "_pdf", "_xlsx")
         ],
         staff("reports:account_lines"),
+        staff("reports:health"),
+        staff("reports:health_pdf", html=False),
+        staff("reports:health_xlsx", html=False),
+        staff("reports:health_questionnaire"),
+        staff("reports:health_weights"),
         staff("audit_log"),
         staff("settings:settings"),
         staff("settings:staff"),

@@ -152,10 +152,7 @@ def _through(
 
 def _run(parts: Sequence[_Part], today: dt.date) -> dict[int, tuple[Decimal, Decimal]]:
     """One statement over the parts; (Σ debit, Σ credit) per account, zeros left out."""
-    span = sum(
-        (max((min(p.through, today) - p.after).days, 0) for p in parts if p.after is not None),
-        0,
-    )
+    span = _days_read(list(parts), today)
     if span > _MONTHS_OF_POSTINGS:
         # The months before are not closed: every posting of them is read.
         fell_back(logger, PATH, Fallback.NO_MONTH_TOTALS, f"{span} days of postings read")
@@ -213,3 +210,29 @@ def period_totals(
     parts = _through(cooperative, last, 1, closed, last, accounts, net_only=False)
     parts += _through(cooperative, before, -1, closed, last, accounts, net_only=False)
     return _run(parts, last)
+
+
+def _days_read(parts: list[_Part], today: dt.date) -> int:
+    return sum(
+        (max((min(p.through, today) - p.after).days, 0) for p in parts if p.after is not None),
+        0,
+    )
+
+
+def period_net(
+    cooperative: Cooperative, first: dt.date, last: dt.date, *, today: dt.date
+) -> dict[int, Decimal]:
+    """Each account's Σ debit − Σ credit of the postings dated first..last: what moved, when
+    the split into debits and credits is not needed. Through `last` it may start from the
+    maintained balances (a year to date is then the balances less the closed year)."""
+    last_plans.clear()
+    accounts = _accounts(cooperative)
+    closed = _closed_months(cooperative)
+    before = first - dt.timedelta(days=1)
+    direct = [_postings(cooperative, accounts, 1, before, last)]
+    parts = _through(cooperative, last, 1, closed, today, accounts, net_only=True)
+    parts += _through(cooperative, before, -1, closed, today, accounts, net_only=True)
+    if _days_read(direct, today) <= _days_read(parts, today):
+        last_plans[:] = [FROM_POSTINGS]
+        parts = direct
+    return {pk: d - c for pk, (d, c) in _run(parts, today).items() if d != c}

@@ -108,6 +108,13 @@ def period_totals(
     return period_sums.period_totals(cooperative, first, last)
 
 
+def period_net(
+    *, cooperative: Cooperative, first: dt.date, last: dt.date, today: dt.date | None = None
+) -> dict[int, Decimal]:
+    """Σ debit − Σ credit per account of the postings dated first..last (zeros left out)."""
+    return period_sums.period_net(cooperative, first, last, today=today or timezone.localdate())
+
+
 def first_entry_date(*, cooperative: Cooperative) -> dt.date | None:
     return (
         JournalEntry.objects.filter(cooperative=cooperative)

@@ -1,7 +1,9 @@
 """The reports over the API (read-only): the financial statements and the trial balance as of
-a date. Every statement has one shape (`StatementOut`), as on the page, the PDF and the XLSX."""
+a date, and the health assessment. Every statement has one shape (`StatementOut`), as on the
+page, the PDF and the XLSX."""
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Any
 
 from django.http import HttpRequest
@@ -11,7 +13,7 @@ from pydantic import Field
 from koperasi.common.api import ERRORS, IsoDate, Money, authorize
 from koperasi.ledger import selectors as ledger
 from koperasi.ledger import services as ledger_services
-from koperasi.reports import flows
+from koperasi.reports import flows, health
 from koperasi.reports.statements import Row, Statement, check_date, position
 from koperasi.tenancy.permissions import VIEW_LEDGER
 
@@ -149,4 +151,74 @@ def trial_balance(request: HttpRequest, as_of: AsOf = None) -> dict[str, Any]:
         "total_debit": total_debit,
         "total_credit": total_credit,
         "balanced": total_debit == total_credit,
+    }
+
+
+class HealthComponentOut(Schema):
+    code: str
+    aspect: str
+    name: str
+    numerator: Money
+    denominator: Money
+    ratio: Decimal | None = Field(description="percent, two places; none without a denominator")
+    score: Decimal
+    weight: Decimal
+    weighted: Decimal
+    verified: bool
+    source: str
+
+
+class PearlsOut(Schema):
+    code: str
+    name: str
+    numerator: Money
+    denominator: Money
+    ratio: Decimal | None
+    goal: str
+    meets: bool | None
+
+
+class HealthOut(Schema):
+    as_of: dt.date
+    total: Decimal
+    category: str
+    category_label: str
+    components: list[HealthComponentOut]
+    pearls: list[PearlsOut]
+    notes: list[str]
+
+
+@router.get("/health", response={200: HealthOut, **ERRORS})
+def health_assessment(request: HttpRequest, as_of: AsOf = None) -> dict[str, Any]:
+    """The health assessment (penilaian kesehatan) with its working, and the PEARLS ratios."""
+    caller = authorize(request, VIEW_LEDGER)
+    coop = caller.cooperative
+    report = health.assessment(
+        cooperative=coop, as_of=as_of or ledger_services.business_today(coop)
+    )
+    return {
+        "as_of": report.as_of,
+        "total": report.total,
+        "category": report.category,
+        "category_label": str(report.category_label),
+        "components": [
+            {
+                **{f: getattr(c, f) for f in ("code", "numerator", "denominator", "ratio")},
+                **{f: getattr(c, f) for f in ("score", "weight", "weighted", "verified")},
+                "aspect": str(c.aspect),
+                "name": str(c.name),
+                "source": c.source,
+            }
+            for c in report.components
+        ],
+        "pearls": [
+            {
+                **{f: getattr(p, f) for f in ("code", "numerator", "denominator", "ratio")},
+                "name": str(p.name),
+                "goal": p.goal,
+                "meets": p.meets,
+            }
+            for p in report.pearls
+        ],
+        "notes": list(report.notes),
     }

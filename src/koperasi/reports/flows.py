@@ -36,8 +36,7 @@ def _period_label(period: Period) -> str:
 
 def _net(cooperative: Cooperative, period: Period) -> dict[int, Decimal]:
     """Σ debit − Σ credit per account over the period."""
-    totals = ledger.period_totals(cooperative=cooperative, first=period[0], last=period[1])
-    return {pk: d - c for pk, (d, c) in totals.items()}
+    return ledger.period_net(cooperative=cooperative, first=period[0], last=period[1])
 
 
 # --- Activity ---------------------------------------------------------------------------------

@@ -1,15 +1,18 @@
 """The reports' only writes: which statement line an account feeds."""
 
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from koperasi.audit import services as audit
+from koperasi.domain import health
+from koperasi.domain.money import round_sen
 from koperasi.errors import ServiceError
 from koperasi.ledger import selectors as ledger
 from koperasi.reports import lines
-from koperasi.reports.models import AccountLine
+from koperasi.reports.models import AccountLine, HealthAnswers, HealthWeight
 from koperasi.tenancy.models import Cooperative
 
 
@@ -50,3 +53,63 @@ def set_account_line(
             data={"account": account.code, "before": before, "after": after},
         )
     return choice
+
+
+@transaction.atomic
+def set_health_weight(
+    *, cooperative: Cooperative, actor: Any, component: str, weight: Decimal
+) -> None:
+    """A component's weight; the default weight removes the cooperative's own."""
+    if component not in health.BY_CODE:
+        raise ServiceError("unknown_component", _("There is no such component."), "component")
+    if not weight.is_finite() or weight < 0 or weight > 100 or weight != round_sen(weight):
+        raise ServiceError(
+            "invalid_weight", _("A weight is a number from 0 to 100."), field="weight"
+        )
+    default = health.BY_CODE[component].weight
+    previous = HealthWeight.objects.filter(cooperative=cooperative, component=component).first()
+    before = previous.weight if previous else default
+    if weight == default:
+        HealthWeight.objects.filter(cooperative=cooperative, component=component).delete()
+    else:
+        HealthWeight.objects.update_or_create(
+            cooperative=cooperative, component=component, defaults={"weight": weight}
+        )
+    if before != weight:
+        audit.record(
+            cooperative=cooperative,
+            actor=actor,
+            action="reports.health_weight",
+            summary=f"{component}: {before} → {weight}",
+            data={"component": component, "before": str(before), "after": str(weight)},
+        )
+
+
+@transaction.atomic
+def save_health_answers(
+    *, cooperative: Cooperative, actor: Any, year: int, answers: dict[str, bool]
+) -> HealthAnswers:
+    """The year's questionnaire: every question of `domain.health.QUESTIONS` yes or no."""
+    known = {q for questions in health.QUESTIONS.values() for q in questions}
+    unknown = set(answers) - known
+    if unknown or not all(isinstance(v, bool) for v in answers.values()):
+        raise ServiceError("invalid_answers", _("Answer each question yes or no."), "answers")
+    if year < 1900 or year > 2999:
+        raise ServiceError("invalid_year", _("Enter a year such as 2026."), "year")
+    record, _created = HealthAnswers.objects.update_or_create(
+        cooperative=cooperative,
+        year=year,
+        defaults={
+            "answers": {q: answers.get(q, False) for q in sorted(known)},
+            "answered_by": actor,
+        },
+    )
+    audit.record(
+        cooperative=cooperative,
+        actor=actor,
+        action="reports.health_answers",
+        obj=record,
+        summary=str(year),
+        data={"year": year, "yes": sum(record.answers.values())},
+    )
+    return record

@@ -172,10 +172,10 @@ class _Books:
 def _books(cooperative: Cooperative, day: dt.date, mapped: Mapping) -> _Books:
     today = ledger_services.business_today(cooperative)
     balances = ledger.balances_as_of(cooperative=cooperative, day=day, today=today)
-    totals = ledger.period_totals(cooperative=cooperative, first=year_start(day), last=day)
+    moved = ledger.period_net(cooperative=cooperative, first=year_start(day), last=day, today=today)
     year = {
-        pk: d - c
-        for pk, (d, c) in totals.items()
+        pk: amount
+        for pk, amount in moved.items()
         if pk in mapped.accounts and mapped.accounts[pk].type in INCOME_EXPENSE
     }
     return _Books(balances, year)

@@ -2,13 +2,18 @@
 
 from django.urls import path
 
-from koperasi.reports import statement_views, views
+from koperasi.reports import health_views, statement_views, views
 
 app_name = "reports"
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("pemetaan-akun/", statement_views.account_lines, name="account_lines"),
+    path("kesehatan/", health_views.assessment, name="health"),
+    path("kesehatan.pdf", health_views.assessment_pdf, name="health_pdf"),
+    path("kesehatan.xlsx", health_views.assessment_xlsx, name="health_xlsx"),
+    path("kesehatan/kuesioner/", health_views.questionnaire, name="health_questionnaire"),
+    path("kesehatan/bobot/", health_views.health_weights, name="health_weights"),
     path(
         "pemetaan-akun/<str:account_code>/",
         statement_views.set_account_line,

@@ -32,6 +32,7 @@ from koperasi.domain.formatting import format_date_id
 from koperasi.domain.money import format_rupiah
 from koperasi.loans.models import Loan, LoanProduct, LoanTransaction, Restructuring
 from koperasi.members.models import Member
+from koperasi.reports import selectors as reports
 from koperasi.tenancy.models import Role
 
 Describe = Callable[[AuditLog], str]
@@ -98,6 +99,20 @@ def _ledger_reverse(entry: AuditLog) -> str:
     d = entry.data
     text = _("%(reversal)s reverses %(entry)s") % {"reversal": d["reversal"], "entry": d["entry"]}
     return _noted(text, d["reason"])
+
+
+def _account_line(entry: AuditLog) -> str:
+    d = entry.data
+    return _("account %(account)s: %(before)s → %(after)s") % {
+        "account": d["account"],
+        "before": reports.line_label(d["before"]) if d["before"] else _("no line"),
+        "after": reports.line_label(d["after"]) if d["after"] else _("no line"),
+    }
+
+
+def _health_weight(entry: AuditLog) -> str:
+    d = entry.data
+    return f"{reports.component_label(d['component'])}: {d['before']} → {d['after']}"
 
 
 def _settings(entry: AuditLog) -> str:
@@ -272,6 +287,9 @@ ACTIONS: dict[str, AuditAction] = {
     "ledger.post": A(gettext_lazy("Journal entry posted")),
     "ledger.reverse": A(gettext_lazy("Journal entry reversed"), _ledger_reverse),
     "ledger.close_month": A(gettext_lazy("Books closed for the month")),
+    "reports.account_line": A(gettext_lazy("Statement line of an account changed"), _account_line),
+    "reports.health_weight": A(gettext_lazy("Health assessment weight changed"), _health_weight),
+    "reports.health_answers": A(gettext_lazy("Health assessment questionnaire saved")),
     "ledger.account_create": A(gettext_lazy("Chart account added")),
     "ledger.account_update": A(gettext_lazy("Chart account changed")),
     "tenancy.create": A(gettext_lazy("Cooperative created")),
@@ -315,6 +333,7 @@ GROUPS: dict[str, str | Promise] = {
     "loans.": gettext_lazy("Loans"),
     "ledger.": gettext_lazy("Books"),
     "closing.": gettext_lazy("Closing"),
+    "reports.": gettext_lazy("Reports"),
     "tenancy.": gettext_lazy("Cooperative and staff"),
     "auth.": gettext_lazy("API tokens"),
 }

@@ -86,6 +86,7 @@ SECTION_MENUS: dict[str, tuple[MenuEntry, ...]] = {
         MenuEntry(_("Changes in equity"), "reports:equity", VIEW_LEDGER),
         MenuEntry(_("Cash flows"), "reports:cash_flow", VIEW_LEDGER),
         MenuEntry(_("Notes"), "reports:notes", VIEW_LEDGER),
+        MenuEntry(_("Health assessment"), "reports:health", VIEW_LEDGER),
         MenuEntry(_("Statement lines"), "reports:account_lines", VIEW_LEDGER),
     ),
     "closing": (

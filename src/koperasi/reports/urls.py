@@ -8,4 +8,7 @@ app_name = "reports"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("ods/", views.ods, name="ods"),
+    path("ods/ods.xlsx", views.ods_xlsx, name="ods_xlsx"),
+    path("ods/ods.csv", views.ods_csv, name="ods_csv"),
 ]

@@ -79,7 +79,10 @@ SECTION_MENUS: dict[str, tuple[MenuEntry, ...]] = {
         MenuEntry(_("Close month"), "ledger:close", CLOSE_PERIOD),
     ),
     # Each report adds its entry here; the reports index lists the same links.
-    "reports": (MenuEntry(_("All reports"), "reports:index", VIEW_LOANS),),
+    "reports": (
+        MenuEntry(_("All reports"), "reports:index", VIEW_LOANS),
+        MenuEntry(_("Ministry data set (ODS)"), "reports:ods", VIEW_LEDGER),
+    ),
     "closing": (
         MenuEntry(_("Day and month close"), "closing:close", VIEW_LEDGER),
         MenuEntry(_("Close history"), "closing:history", VIEW_LEDGER),
@@ -97,6 +100,7 @@ PORTAL_MENU: tuple[MenuEntry, ...] = (
     MenuEntry(_("My savings"), "portal_home"),
     MenuEntry(_("Profile"), "portal_profile"),
     MenuEntry(_("My loans"), "myloans:list", namespaces=("myloans",)),
+    MenuEntry(_("Annual statement"), "portal_annual"),
     MenuEntry(_("Loan simulation"), "portal_loan_simulator"),
     MenuEntry(_("Savings interest simulation"), "portal_interest_simulation"),
 )

@@ -112,7 +112,7 @@ def _savings(
     cooperative: Cooperative, member: Member, start: dt.date, end: dt.date
 ) -> list[SavingsYear]:
     accounts = list(
-        SavingsAccount.objects.filter(cooperative=cooperative, member=member, opened_on__lte=end)
+        SavingsAccount.objects.filter(cooperative=cooperative, member=member)
         .select_related("product")
         .order_by("product__kind", "id")
     )
@@ -142,8 +142,10 @@ def _savings(
     for account in accounts:
         got = parts.get(account.pk, {})
         start_balance = opening.get(account.pk, (ZERO,))[0]
-        if account.closed_on and account.closed_on < start and not got and not start_balance:
-            continue  # closed before the year, nothing in it
+        if not got and not start_balance and (
+            account.opened_on > end or (account.closed_on and account.closed_on < start)
+        ):
+            continue  # not open in the year, nothing in it
         rows.append(
             SavingsYear(
                 account=account,

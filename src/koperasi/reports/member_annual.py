@@ -142,8 +142,10 @@ def _savings(
     for account in accounts:
         got = parts.get(account.pk, {})
         start_balance = opening.get(account.pk, (ZERO,))[0]
-        if not got and not start_balance and (
-            account.opened_on > end or (account.closed_on and account.closed_on < start)
+        if (
+            not got
+            and not start_balance
+            and (account.opened_on > end or (account.closed_on and account.closed_on < start))
         ):
             continue  # not open in the year, nothing in it
         rows.append(

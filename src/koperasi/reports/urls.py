@@ -19,6 +19,9 @@ urlpatterns = [
         statement_views.set_account_line,
         name="set_account_line",
     ),
+    path("ods/", views.ods, name="ods"),
+    path("ods/ods.xlsx", views.ods_xlsx, name="ods_xlsx"),
+    path("ods/ods.csv", views.ods_csv, name="ods_csv"),
 ]
 for _kind, _slug in statement_views.SLUGS.items():
     urlpatterns += [

@@ -11,6 +11,7 @@ urlpatterns = [
     path("rekening/", views.account_list, name="accounts"),
     path("rekening/<int:account_id>/", views.account_detail, name="account"),
     path("rekening/<int:account_id>/mutasi.xlsx", views.statement_xlsx, name="statement_xlsx"),
+    path("rekening/<int:account_id>/mutasi.pdf", views.statement_pdf, name="statement_pdf"),
     path("transaksi/<int:txn_id>/kwitansi/", views.receipt, name="receipt"),
     path("transaksi/<int:txn_id>/kwitansi.pdf", views.receipt_pdf_view, name="receipt_pdf"),
     path("transaksi/<int:txn_id>/batalkan/", views.reverse_transaction, name="reverse"),

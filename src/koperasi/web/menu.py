@@ -88,6 +88,7 @@ SECTION_MENUS: dict[str, tuple[MenuEntry, ...]] = {
         MenuEntry(_("Notes"), "reports:notes", VIEW_LEDGER),
         MenuEntry(_("Health assessment"), "reports:health", VIEW_LEDGER),
         MenuEntry(_("Statement lines"), "reports:account_lines", VIEW_LEDGER),
+        MenuEntry(_("Ministry data set (ODS)"), "reports:ods", VIEW_LEDGER),
     ),
     "closing": (
         MenuEntry(_("Day and month close"), "closing:close", VIEW_LEDGER),
@@ -106,6 +107,7 @@ PORTAL_MENU: tuple[MenuEntry, ...] = (
     MenuEntry(_("My savings"), "portal_home"),
     MenuEntry(_("Profile"), "portal_profile"),
     MenuEntry(_("My loans"), "myloans:list", namespaces=("myloans",)),
+    MenuEntry(_("Annual statement"), "portal_annual"),
     MenuEntry(_("Loan simulation"), "portal_loan_simulator"),
     MenuEntry(_("Savings interest simulation"), "portal_interest_simulation"),
 )

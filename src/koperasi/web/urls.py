@@ -8,6 +8,7 @@ from koperasi.web import account_views, audit_views, portal_views, views
 
 staff_patterns = [
     path("", views.dashboard, name="dashboard"),
+    path("anggota/<int:member_id>/laporan-tahunan/", include("koperasi.reports.member_urls")),
     path("anggota/", include("koperasi.membership.urls")),
     path("simpanan/", include("koperasi.savings.urls")),
     path("buku-besar/", include("koperasi.ledger.urls")),
@@ -22,6 +23,12 @@ staff_patterns = [
 portal_patterns = [
     path("", portal_views.portal_home, name="portal_home"),
     path("rekening/<int:account_id>/", portal_views.portal_statement, name="portal_statement"),
+    path(
+        "rekening/<int:account_id>/mutasi.pdf",
+        portal_views.portal_statement_pdf,
+        name="portal_statement_pdf",
+    ),
+    path("laporan-tahunan/", include("koperasi.reports.portal_urls")),
     path("profil/", portal_views.portal_profile, name="portal_profile"),
     path("simulasi-pinjaman/", include("koperasi.loans.simulator_urls")),
     path(

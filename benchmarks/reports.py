@@ -226,7 +226,7 @@ def measure(coop, today: dt.date, repeat: int) -> dict[str, object]:
         statement = position(cooperative=coop, as_of=today, compare_to=year_end)
         html = render_to_string(
             "reports/statement_pdf.html",
-            {"coop": coop, "statements": [statement], "title": statement.title},
+            {"coop": coop, "statements": [statement], "title": statement.title, "signatures": True},
         )
         return html_to_pdf(html)
 

@@ -9,13 +9,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from koperasi.common.decorators import staff_view
 from koperasi.common.forms import date_field
-from koperasi.common.pdf import html_to_pdf
+from koperasi.common.pdf import pdf_response
 from koperasi.common.xlsx import Sheet
 from koperasi.domain import health as rules
 from koperasi.errors import ServiceError
@@ -85,13 +84,12 @@ def _assessment(request: HttpRequest, fmt: str) -> HttpResponse:
         return _xlsx(report, coop).response(f"kesehatan-{coop.code}-{report.as_of}.xlsx")
     context = {"form": form, "report": report, "query": request.GET.urlencode()}
     if fmt == "pdf" and report is not None:
-        html = render_to_string(
+        return pdf_response(
+            request,
             "reports/health_pdf.html",
-            {**context, "coop": coop, "title": _("Health assessment")},
+            {**context, "coop": coop, "title": _("Health assessment"), "signatures": True},
+            f"kesehatan-{coop.code}.pdf",
         )
-        response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="kesehatan-{coop.code}.pdf"'
-        return response
     return render(request, "reports/health.html", context, status=status)
 
 

@@ -8,13 +8,12 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from koperasi.common.decorators import staff_view
-from koperasi.common.pdf import html_to_pdf
+from koperasi.common.pdf import pdf_response
 from koperasi.common.xlsx import Sheet
 from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
@@ -105,10 +104,12 @@ def _render(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
         "query": request.GET.urlencode(),
     }
     if fmt == "pdf":
-        html = render_to_string("reports/statement_pdf.html", {**context, "coop": coop})
-        response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{slug}-{coop.code}.pdf"'
-        return response
+        return pdf_response(
+            request,
+            "reports/statement_pdf.html",
+            {**context, "coop": coop, "signatures": True},
+            f"{slug}-{coop.code}.pdf",
+        )
     return render(request, "reports/statement.html", context)
 
 

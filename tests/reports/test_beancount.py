@@ -93,6 +93,44 @@ def test_demo_export_passes_bean_check_and_matches_the_trial_balance(demo, tmp_p
     assert f"{cash}  {then['Assets:1101-Kas']:.2f} ~ 0.00 IDR" in text
 
 
+def roots(balances: dict[str, Decimal]) -> dict[str, Decimal]:
+    by_root = {root: Decimal("0") for root in ROOTS.values()}
+    for name, total in balances.items():
+        by_root[name.split(":")[0]] += total
+    return by_root
+
+
+def test_the_balance_sheet_agrees_with_beancount(demo, tmp_path):
+    """Our statement of financial position, line by line and in total, against Beancount's
+    balances of the accounts behind each line, today and at a past month end."""
+    from koperasi.ledger import services as ledger
+    from koperasi.reports.statements import mapping, position
+
+    path = export(tmp_path)
+    names = beancount_names(Account.objects.filter(cooperative=demo))
+    mapped = mapping(cooperative=demo)
+    last = JournalEntry.objects.filter(cooperative=demo).aggregate(d=Max("business_date"))["d"]
+    past = last.replace(day=1) - dt.timedelta(days=1)
+    for day in (ledger.business_today(demo), past):
+        bean = beancount_balances(path, day)
+        statement = position(cooperative=demo, as_of=day)
+        assert statement.figures["balanced"]
+        by_root = roots(bean)
+        assert statement.figures["total_assets"][0] == by_root["Assets"]
+        claims = next(r for r in statement.rows if r.style == "total" and r is statement.rows[-1])
+        income_less_expenses = -by_root["Income"] - by_root["Expenses"]
+        assert claims.amounts[0] == -by_root["Liabilities"] - by_root["Equity"] + (
+            income_less_expenses
+        )
+        for row in statement.rows:
+            if not row.code or row.code in ("current_surplus", "retained_surplus"):
+                continue
+            accounts = [a for a in mapped.of_line(row.code)]
+            total = sum((bean.get(names[a.pk], Decimal("0")) for a in accounts), Decimal("0"))
+            credit_side = accounts and accounts[0].type in ("liability", "equity")
+            assert row.amounts[0] == (-total if credit_side else total), (day, row.code)
+
+
 def test_export_to_a_past_date_stops_there_and_checks(demo, tmp_path):
     past = dt.date.today() - dt.timedelta(days=75)
     path = export(tmp_path, to=past.isoformat())

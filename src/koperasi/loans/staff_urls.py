@@ -3,12 +3,19 @@ routed by `document_urls`)."""
 
 from django.urls import path
 
-from koperasi.loans import application_views, loan_views, product_views, receipt_views
+from koperasi.loans import (
+    application_views,
+    export_views,
+    loan_views,
+    product_views,
+    receipt_views,
+)
 
 app_name = "lending"
 
 urlpatterns = [
     path("", application_views.portfolio, name="portfolio"),
+    path("portofolio.xlsx", export_views.portfolio_xlsx, name="portfolio_xlsx"),
     path("ringkasan/", application_views.portfolio_summary, name="portfolio_summary"),
     path("antrian/", application_views.queue, name="queue"),
     path("pengajuan/baru/", application_views.apply, name="apply"),

@@ -17,6 +17,7 @@ staff_patterns = [
     path("laporan/", include("koperasi.reports.urls")),
     path("kas/", include("koperasi.cashdesk.urls")),
     path("audit/", audit_views.audit_log, name="audit_log"),
+    path("audit.xlsx", audit_views.audit_log_xlsx, name="audit_log_xlsx"),
     path("pengaturan/", include("koperasi.administration.urls")),
 ]
 

@@ -5,6 +5,9 @@ from django.utils.functional import Promise
 
 from koperasi.reports import lines
 from koperasi.reports.health import COMPONENT_TEXT
+from koperasi.reports.trends import Morning, Trends, morning, trends
+
+__all__ = ["Morning", "Trends", "component_label", "line_label", "morning", "trends"]
 
 
 def line_label(code: str) -> str | Promise:

@@ -47,6 +47,7 @@ NOT_PAGES = {
     "lending:repay": "form action",
     "lending:payoff": "form action",
     "lending:assess": "form action",
+    "lending:collection_note": "form action",
     "lending:recover": "form action",
     "lending:restructure": "form action",
     "lending:restructure_decide": "form action",
@@ -217,6 +218,15 @@ def every_page(world: World) -> list[Page]:
         staff("loandocs:card", html=False, loan_id=loan.pk),
         staff("loandocs:payroll"),
         staff("reports:index"),
+        *(
+            page
+            for name in ("quality", "arrears", "flows", "officers", "maturity")
+            for page in (
+                staff(f"reports:portfolio_{name}"),
+                staff(f"reports:portfolio_{name}_xlsx", html=False),
+                staff(f"reports:portfolio_{name}_pdf", html=False),
+            )
+        ),
         staff("audit_log"),
         staff("settings:settings"),
         staff("settings:staff"),

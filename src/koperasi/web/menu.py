@@ -79,7 +79,14 @@ SECTION_MENUS: dict[str, tuple[MenuEntry, ...]] = {
         MenuEntry(_("Close month"), "ledger:close", CLOSE_PERIOD),
     ),
     # Each report adds its entry here; the reports index lists the same links.
-    "reports": (MenuEntry(_("All reports"), "reports:index", VIEW_LOANS),),
+    "reports": (
+        MenuEntry(_("All reports"), "reports:index", VIEW_LOANS),
+        MenuEntry(_("Loan quality and allowance"), "reports:portfolio_quality", VIEW_LOANS),
+        MenuEntry(_("Arrears and collection"), "reports:portfolio_arrears", VIEW_LOANS),
+        MenuEntry(_("Disbursements and repayments"), "reports:portfolio_flows", VIEW_LOANS),
+        MenuEntry(_("Loan officer performance"), "reports:portfolio_officers", VIEW_LOANS),
+        MenuEntry(_("Maturity and repricing gaps"), "reports:portfolio_maturity", VIEW_LOANS),
+    ),
     "closing": (
         MenuEntry(_("Day and month close"), "closing:close", VIEW_LEDGER),
         MenuEntry(_("Close history"), "closing:history", VIEW_LEDGER),

@@ -67,7 +67,7 @@ def quality_sheet(coop: Cooperative, context: dict[str, Any]) -> Sheet:
     sheet.row(_("Allowance held (CKPN account)"), "", report.held)
     sheet.row(_("Required less held"), "", report.shortfall)
     sheet.row()
-    sheet.row(_("Portfolio at risk"), _("Outstanding"), _("% of loans"), bold=True)
+    sheet.row(_("Portfolio at risk"), _("Outstanding"), _("Share of loans"), bold=True)
     for par in report.par:
         sheet.row(f"PAR {par.days}", par.outstanding, _pct(par.percent))
     sheet.row()
@@ -219,9 +219,9 @@ def maturity_sheet(coop: Cooperative, context: dict[str, Any]) -> Sheet:
     sheet.row(
         _("Falls due"),
         _("Principal"),
-        _("% of loans"),
+        _("Share of loans"),
         _("Cumulative"),
-        _("Cumulative %"),
+        _("Cumulative share"),
         bold=True,
     )
     for row in context["rows"]:

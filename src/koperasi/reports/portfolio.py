@@ -25,7 +25,7 @@ from koperasi.domain.loan_quality import (
 from koperasi.domain.money import ZERO, round_half_up
 from koperasi.domain.periods import add_months, month_bounds
 from koperasi.errors import ServiceError
-from koperasi.ledger.models import Account, Posting
+from koperasi.ledger.models import Account, JournalEntry, Posting
 from koperasi.ledger.selectors import cents
 from koperasi.ledger.services import business_today
 from koperasi.loans import selectors as loans
@@ -48,11 +48,18 @@ TREND_MONTHS = 24
 
 
 def records_start(cooperative: Cooperative) -> dt.date:
-    """The first day the cooperative has records for: its legal-entity date, or the day it was
-    set up here when that is earlier (or the legal date unknown)."""
+    """The first day the cooperative has records for: its legal-entity date when known, else
+    the day it was set up here or its first journal entry, whichever is earlier."""
+    if cooperative.legal_entity_date:
+        return cooperative.legal_entity_date
     created = timezone.localtime(cooperative.created_at).date()
-    legal = cooperative.legal_entity_date
-    return min(legal, created) if legal else created
+    first = (
+        JournalEntry.objects.filter(cooperative=cooperative)
+        .order_by("business_date")
+        .values_list("business_date", flat=True)
+        .first()
+    )
+    return min(created, first) if first else created
 
 
 def check_report_date(cooperative: Cooperative, day: dt.date, field: str = "as_of") -> dt.date:

@@ -95,7 +95,8 @@ def _officers(coop: Cooperative) -> list[tuple[int, str]]:
 
 
 def _arrears(request: HttpRequest, coop: Cooperative, fmt: str) -> dict[str, Any]:
-    form = ArrearsForm(request.GET or None, officers=_officers(coop))
+    officers = _officers(coop)
+    form = ArrearsForm(request.GET or None, officers=officers)
     data = _valid(form)
     where = portfolio_lists.ArrearsFilter(
         officer_id=data.get("officer"),
@@ -116,7 +117,7 @@ def _arrears(request: HttpRequest, coop: Cooperative, fmt: str) -> dict[str, Any
     for start in range(0, len(found), 1000):  # bounded IN lists for a long download
         chunk = found[start : start + 1000]
         rows += portfolio_lists.arrears_rows(cooperative=coop, loans=chunk, as_of=today)
-    officer = dict(_officers(coop)).get(where.officer_id or 0, "")
+    officer = dict(officers).get(where.officer_id or 0, "")
     return {
         "form": form,
         "page": page,

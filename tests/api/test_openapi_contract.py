@@ -173,6 +173,7 @@ CALLS: dict[tuple[str, str], Call] = {
         f"/savings/accounts/{w.book['sukarela']}/statement"
     ),
     ("get", "/ledger/trial-balance"): lambda w: w.api["admin"].get("/ledger/trial-balance"),
+    ("get", "/reports/portfolio"): lambda w: w.api["admin"].get("/reports/portfolio"),
     ("get", "/ledger/accounts"): lambda w: w.api["admin"].get("/ledger/accounts"),
     ("get", "/ledger/entries"): lambda w: w.api["admin"].get("/ledger/entries?limit=20"),
     ("get", "/reports/balance-sheet"): lambda w: w.api["admin"].get("/reports/balance-sheet"),

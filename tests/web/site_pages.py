@@ -47,6 +47,7 @@ NOT_PAGES = {
     "lending:repay": "form action",
     "lending:payoff": "form action",
     "lending:assess": "form action",
+    "lending:collection_note": "form action",
     "lending:recover": "form action",
     "lending:restructure": "form action",
     "lending:restructure_decide": "form action",
@@ -239,6 +240,15 @@ def every_page(world: World) -> list[Page]:
         staff("reports:ods_csv", html=False),
         staff("member_annual", member_id=world.member.pk),
         staff("member_annual_pdf", html=False, member_id=world.member.pk),
+        *(
+            page
+            for name in ("quality", "arrears", "flows", "officers", "maturity")
+            for page in (
+                staff(f"reports:portfolio_{name}"),
+                staff(f"reports:portfolio_{name}_xlsx", html=False),
+                staff(f"reports:portfolio_{name}_pdf", html=False),
+            )
+        ),
         staff("audit_log"),
         staff("audit_log_xlsx", html=False),
         staff("settings:settings"),

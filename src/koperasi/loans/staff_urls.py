@@ -5,6 +5,7 @@ from django.urls import path
 
 from koperasi.loans import (
     application_views,
+    collection_views,
     export_views,
     loan_views,
     product_views,
@@ -40,6 +41,7 @@ urlpatterns = [
     path("<int:loan_id>/angsuran/", loan_views.repay, name="repay"),
     path("<int:loan_id>/pelunasan/", loan_views.pay_off, name="payoff"),
     path("<int:loan_id>/penilaian/", loan_views.assess, name="assess"),
+    path("<int:loan_id>/penagihan/", collection_views.add_note, name="collection_note"),
     path("<int:loan_id>/pemulihan/", loan_views.recover, name="recover"),
     path("<int:loan_id>/restrukturisasi/", loan_views.propose_restructuring, name="restructure"),
     path(

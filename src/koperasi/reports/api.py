@@ -14,10 +14,13 @@ from koperasi.common.api import ERRORS, IsoDate, Money, authorize
 from koperasi.ledger import selectors as ledger
 from koperasi.ledger import services as ledger_services
 from koperasi.reports import flows, health
+from koperasi.reports.portfolio_api import router as portfolio_router
 from koperasi.reports.statements import Row, Statement, check_date, position
 from koperasi.tenancy.permissions import VIEW_LEDGER
 
 router = Router(tags=["reports"])
+# The loan portfolio report (reports/portfolio_api.py) under the same /reports prefix.
+router.add_router("", portfolio_router)
 
 AsOf = Annotated[
     IsoDate | None, Query(None, description="YYYY-MM-DD; the business date when left out")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from koperasi.reports import health_views, statement_views, views
+from koperasi.reports import health_views, portfolio_views, statement_views, views
 
 app_name = "reports"
 
@@ -28,4 +28,18 @@ for _kind, _slug in statement_views.SLUGS.items():
         path(f"{_slug}/", statement_views.view(_kind, "html"), name=_kind),
         path(f"{_slug}.pdf", statement_views.view(_kind, "pdf"), name=f"{_kind}_pdf"),
         path(f"{_slug}.xlsx", statement_views.view(_kind, "xlsx"), name=f"{_kind}_xlsx"),
+    ]
+
+# The loan portfolio: each report on screen, as XLSX and as PDF.
+for _slug, _name, _views in (
+    ("kualitas", "portfolio_quality", portfolio_views.quality_views),
+    ("tunggakan", "portfolio_arrears", portfolio_views.arrears_views),
+    ("pencairan-angsuran", "portfolio_flows", portfolio_views.flows_views),
+    ("petugas", "portfolio_officers", portfolio_views.officers_views),
+    ("jatuh-tempo", "portfolio_maturity", portfolio_views.maturity_views),
+):
+    urlpatterns += [
+        path(f"portofolio/{_slug}/", _views[0], name=_name),
+        path(f"portofolio/{_slug}.xlsx", _views[1], name=f"{_name}_xlsx"),
+        path(f"portofolio/{_slug}.pdf", _views[2], name=f"{_name}_pdf"),
     ]

@@ -30,7 +30,13 @@ from koperasi.audit.models import AuditLog
 from koperasi.closing.models import CloseRun
 from koperasi.domain.formatting import format_date_id
 from koperasi.domain.money import format_rupiah
-from koperasi.loans.models import Loan, LoanProduct, LoanTransaction, Restructuring
+from koperasi.loans.models import (
+    CollectionNote,
+    Loan,
+    LoanProduct,
+    LoanTransaction,
+    Restructuring,
+)
 from koperasi.members.models import Member
 from koperasi.reports import selectors as reports
 from koperasi.tenancy.models import Role
@@ -257,6 +263,22 @@ def _write_off(entry: AuditLog) -> str:
     }
 
 
+def _collection_note(entry: AuditLog) -> str:
+    d = entry.data
+    text = _("%(number)s: %(kind)s on %(date)s") % {
+        "number": d["number"],
+        "kind": _choice(CollectionNote.Kind, d["kind"]),
+        "date": format_date_id(dt.date.fromisoformat(d["contacted_on"])),
+    }
+    if d.get("promise_date"):
+        text += ", " + _("promised to pay on %(date)s") % {
+            "date": format_date_id(dt.date.fromisoformat(d["promise_date"]))
+        }
+        if d.get("promise_amount"):
+            text += f" ({_rupiah(d['promise_amount'])})"
+    return text
+
+
 def _close(entry: AuditLog) -> str:
     return _("%(kind)s through %(date)s") % {
         "kind": _choice(CloseRun.Kind, entry.data["kind"]),
@@ -322,6 +344,7 @@ ACTIONS: dict[str, AuditAction] = {
     "loans.write_off_propose": A(gettext_lazy("Write-off proposed")),
     "loans.write_off": A(gettext_lazy("Written off"), _write_off),
     "loans.recovery": A(gettext_lazy("Recovery")),
+    "loans.collection_note": A(gettext_lazy("Collection contact noted"), _collection_note),
     "closing.day": A(gettext_lazy("Day-end close started"), _close),
     "closing.month": A(gettext_lazy("Month-end close started"), _close),
 }

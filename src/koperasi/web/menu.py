@@ -89,6 +89,11 @@ SECTION_MENUS: dict[str, tuple[MenuEntry, ...]] = {
         MenuEntry(_("Health assessment"), "reports:health", VIEW_LEDGER),
         MenuEntry(_("Statement lines"), "reports:account_lines", VIEW_LEDGER),
         MenuEntry(_("Ministry data set (ODS)"), "reports:ods", VIEW_LEDGER),
+        MenuEntry(_("Loan quality and allowance"), "reports:portfolio_quality", VIEW_LOANS),
+        MenuEntry(_("Arrears and collection"), "reports:portfolio_arrears", VIEW_LOANS),
+        MenuEntry(_("Disbursements and repayments"), "reports:portfolio_flows", VIEW_LOANS),
+        MenuEntry(_("Loan officer performance"), "reports:portfolio_officers", VIEW_LOANS),
+        MenuEntry(_("Maturity and repricing gaps"), "reports:portfolio_maturity", VIEW_LOANS),
     ),
     "closing": (
         MenuEntry(_("Day and month close"), "closing:close", VIEW_LEDGER),

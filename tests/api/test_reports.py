@@ -49,7 +49,7 @@ def test_cash_flow_and_equity_and_trial_balance(api):
 @pytest.mark.parametrize(
     ("query", "code"),
     [
-        ("as_of=2099-01-01", "future_date"),
+        ("as_of=2099-01-01", "date_in_future"),
         ("as_of=2001-01-01", "before_cooperative"),
         ("as_of=0", "invalid"),
         ("as_of=2026-02-30", "invalid"),

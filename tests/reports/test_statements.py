@@ -130,7 +130,7 @@ def test_a_line_of_the_wrong_kind_is_refused(books, admin_user):
 
 @pytest.mark.parametrize(
     ("day", "code"),
-    [(dt.date(2099, 1, 1), "future_date"), (dt.date(2020, 1, 1), "before_cooperative")],
+    [(dt.date(2099, 1, 1), "date_in_future"), (dt.date(2020, 1, 1), "before_cooperative")],
 )
 def test_dates_the_books_cannot_speak_for_are_refused(books, day, code):
     with pytest.raises(ServiceError) as refused:

@@ -222,7 +222,7 @@ def assessment(*, cooperative: Cooperative, as_of: dt.date) -> HealthReport:
     """Every ratio from the books and the portfolio as of the date, scored and weighted."""
     check_date(cooperative, as_of)
     year_ago = add_months(as_of, -12)
-    has_year_ago = year_ago >= first_date(cooperative) - dt.timedelta(days=1)
+    has_year_ago = year_ago >= first_date(cooperative)
     pos = position(
         cooperative=cooperative, as_of=as_of, compare_to=year_ago if has_year_ago else None
     )

@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db.models import Max, Min, Q, Sum
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from koperasi.domain.loan_quality import (
@@ -25,12 +24,13 @@ from koperasi.domain.loan_quality import (
 from koperasi.domain.money import ZERO, round_half_up
 from koperasi.domain.periods import add_months, month_bounds
 from koperasi.errors import ServiceError
-from koperasi.ledger.models import Account, JournalEntry, Posting
+from koperasi.ledger.models import Account, Posting
 from koperasi.ledger.selectors import cents
 from koperasi.ledger.services import business_today
 from koperasi.loans import selectors as loans
 from koperasi.loans.models import LoanProduct, QualitySnapshot
 from koperasi.loans.selectors import PAR_DAYS, QualityGroup
+from koperasi.reports import statements
 from koperasi.tenancy.models import Cooperative
 
 PERCENT = Decimal("0.01")
@@ -48,40 +48,13 @@ TREND_MONTHS = 24
 
 
 def records_start(cooperative: Cooperative) -> dt.date:
-    """The first day the cooperative has records for: its legal-entity date when known, else
-    the day it was set up here or its first journal entry, whichever is earlier."""
-    if cooperative.legal_entity_date:
-        return cooperative.legal_entity_date
-    created = timezone.localtime(cooperative.created_at).date()
-    first = (
-        JournalEntry.objects.filter(cooperative=cooperative)
-        .order_by("business_date")
-        .values_list("business_date", flat=True)
-        .first()
-    )
-    return min(created, first) if first else created
+    """The first day the cooperative has records for (one rule for every report)."""
+    return statements.first_date(cooperative)
 
 
 def check_report_date(cooperative: Cooperative, day: dt.date, field: str = "as_of") -> dt.date:
-    """`day` if a report may be made for it: not after today's business date, not before the
-    cooperative existed; else a ServiceError (400) saying which."""
-    today = business_today(cooperative)
-    if day > today:
-        raise ServiceError(
-            "date_in_future",
-            _("%(date)s is in the future; choose today (%(today)s) or an earlier date.")
-            % {"date": day.strftime("%d/%m/%Y"), "today": today.strftime("%d/%m/%Y")},
-            field,
-        )
-    first = records_start(cooperative)
-    if day < first:
-        raise ServiceError(
-            "before_cooperative",
-            _("The cooperative's records start on %(first)s; choose that day or later.")
-            % {"first": first.strftime("%d/%m/%Y")},
-            field,
-        )
-    return day
+    """`day` if a report may be made for it (one rule for every report: `statements.check_date`)."""
+    return statements.check_date(cooperative, day, field)
 
 
 def check_period(

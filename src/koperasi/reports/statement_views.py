@@ -46,7 +46,7 @@ def _coop(request: HttpRequest) -> Cooperative:
 
 def _on_or_after_start(coop: Cooperative, day: dt.date | None) -> dt.date | None:
     """A comparison date the cooperative has books for, else none."""
-    return day if day is not None and day >= first_date(coop) - dt.timedelta(days=1) else None
+    return day if day is not None and day >= first_date(coop) else None
 
 
 def build(kind: str, coop: Cooperative, data: Any) -> tuple[Any, list[Statement]]:

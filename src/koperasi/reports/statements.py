@@ -81,13 +81,13 @@ def check_date(cooperative: Cooperative, day: dt.date, field_name: str = "as_of"
     today = ledger_services.business_today(cooperative)
     if day > today:
         raise ServiceError(
-            "future_date",
+            "date_in_future",
             _("%(date)s has not happened yet: choose a date up to %(today)s.")
             % {"date": format_date_id(day), "today": format_date_id(today)},
             field=field_name,
         )
     first = first_date(cooperative)
-    if day < first - dt.timedelta(days=1):
+    if day < first:
         raise ServiceError(
             "before_cooperative",
             _("The cooperative has no books before %(date)s: choose a later date.")

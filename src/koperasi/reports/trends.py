@@ -16,8 +16,9 @@ from koperasi.domain.periods import add_months
 from koperasi.ledger import selectors as ledger
 from koperasi.ledger.models import Account, JournalEntry
 from koperasi.loans import selectors as loans
-from koperasi.loans.models import Loan, LoanTransaction, QualitySnapshot
+from koperasi.loans.models import Loan, LoanTransaction
 from koperasi.members.models import Member
+from koperasi.reports import portfolio
 from koperasi.reports.statements import mapping
 from koperasi.tenancy.models import Cooperative
 
@@ -88,6 +89,7 @@ class Trends:
     savings: list[Decimal]
     members: list[int]
     npl: list[Decimal | None]
+    par30: list[Decimal | None]
 
 
 def month_ends(today: dt.date, months: int = 24) -> list[dt.date]:
@@ -104,14 +106,16 @@ def trends(*, cooperative: Cooperative, today: dt.date, months: int = 24) -> Tre
     savings_lines = ("voluntary_savings", "time_deposits", "share_pokok", "share_wajib")
     saving_ids = [a.pk for code in savings_lines for a in mapped.of_line(code)]
     days = month_ends(today, months)
-    out = Trends([d.strftime("%m/%Y") for d in days], [], [], [], [], [])
+    out = Trends([d.strftime("%m/%Y") for d in days], [], [], [], [], [], [])
     for day in days:
         balances = ledger.balances_as_of(cooperative=cooperative, day=day, today=today)
         out.assets.append(sum((balances.get(pk, ZERO) for pk in assets_ids), ZERO))
         out.loans.append(sum((balances.get(pk, ZERO) for pk in loan_ids), ZERO))
         out.savings.append(-sum((balances.get(pk, ZERO) for pk in saving_ids), ZERO))
     out.members.extend(_members_at(cooperative, days))
-    out.npl.extend(_npl_at(cooperative, days))
+    npl, par30 = _quality_at(cooperative, days)
+    out.npl.extend(npl)
+    out.par30.extend(par30)
     return out
 
 
@@ -152,24 +156,19 @@ def _members_at(cooperative: Cooperative, days: list[dt.date]) -> list[int]:
     return counts
 
 
-def _npl_at(cooperative: Cooperative, days: list[dt.date]) -> list[Decimal | None]:
-    """NPL ratio at each date from the last day-end's quality snapshot on or before it."""
-    rows = QualitySnapshot.objects.filter(
-        cooperative=cooperative,
-        business_date__gte=days[0] - dt.timedelta(days=31),
-        business_date__lte=days[-1],
-    ).values_list("business_date", "collectibility", "outstanding")
-    by_date: dict[dt.date, dict[int, Decimal]] = {}
-    for date, klass, outstanding in rows:
-        by_date.setdefault(date, {})[klass] = outstanding
-    dates = sorted(by_date)
-    out: list[Decimal | None] = []
+def _quality_at(
+    cooperative: Cooperative, days: list[dt.date]
+) -> tuple[list[Decimal | None], list[Decimal | None]]:
+    """NPL ratio and PAR30 at each month end, from the last day-end snapshot of that month
+    (`portfolio.quality_trend`); the current month's point is the live NPL."""
+    points = {
+        (p.month_end.year, p.month_end.month): p
+        for p in portfolio.quality_trend(cooperative=cooperative, months=len(days), today=days[-1])
+    }
+    npl: list[Decimal | None] = []
+    par30: list[Decimal | None] = []
     for day in days:
-        earlier = [d for d in dates if d <= day and d > day - dt.timedelta(days=31)]
-        if not earlier:
-            out.append(None)
-            continue
-        classes = by_date[earlier[-1]]
-        npl = sum((classes.get(k, ZERO) for k in NPL_CLASSES), ZERO)
-        out.append(percent(npl, sum(classes.values(), ZERO)))
-    return out
+        point = points.get((day.year, day.month))
+        npl.append(point.npl_percent if point else None)
+        par30.append(point.par30_percent if point else None)
+    return npl, par30

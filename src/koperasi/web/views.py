@@ -73,6 +73,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         cash = None  # a cooperative without a cash account still gets its dashboard
     today = ledger.business_today(coop)
     series = reports.trends(cooperative=coop, today=today)
+    morning = reports.morning(cooperative=coop, today=today)
+    # Today's point of the NPL line is the portfolio as it stands now.
+    npl = [*series.npl[:-1], morning.npl_ratio]
     # Amounts travel as strings, not floats: the page converts them only to draw the lines.
     charts = {
         "books": {
@@ -88,8 +91,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "series": [
                 {
                     "label": str(_("NPL ratio (%)")),
-                    "values": [None if v is None else str(v) for v in series.npl],
-                }
+                    "values": [None if v is None else str(v) for v in npl],
+                },
+                {
+                    "label": str(_("PAR 30 (%)")),
+                    "values": [None if v is None else str(v) for v in series.par30],
+                },
             ],
         },
         "members": {
@@ -104,7 +111,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "savings_total": sum(totals.values(), ZERO),
         "cash": cash,
         "charts": charts,
-        "morning": reports.morning(cooperative=coop, today=today),
+        "morning": morning,
         "today": today,
     }
     return render(request, "web/dashboard.html", context)

@@ -10,7 +10,6 @@ from typing import Any
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_GET
 from koperasi.common.decorators import staff_view
 from koperasi.common.forms import add_service_error
 from koperasi.common.paging import peek_page
-from koperasi.common.pdf import html_to_pdf
+from koperasi.common.pdf import pdf_response
 from koperasi.common.xlsx import Sheet
 from koperasi.domain.money import ZERO
 from koperasi.domain.periods import add_months
@@ -264,14 +263,13 @@ def _serve(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
         stamp = context["as_of"].isoformat()
         return report.sheet(coop, context).response(f"{report.stem}-{coop.code}-{stamp}.xlsx")
     if fmt == "pdf":
-        context["today"] = business_today(coop)
-        html = render_to_string(f"{report.template}_pdf.html", context, request=request)
-        response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
         stamp = context["as_of"].isoformat()
-        response["Content-Disposition"] = (
-            f'inline; filename="{report.stem}-{coop.code}-{stamp}.pdf"'
+        return pdf_response(
+            request,
+            f"{report.template}_pdf.html",
+            {**context, "signatures": True},
+            f"{report.stem}-{coop.code}-{stamp}.pdf",
         )
-        return response
     return render(request, f"{report.template}.html", context)
 
 

@@ -177,15 +177,16 @@ def _passes(op: str, ratio: Decimal, threshold: Decimal | None) -> bool:
 
 
 def score(component: Component, ratio: Decimal | None) -> Decimal:
-    """The component's score, 0 to 100; no ratio (nothing to divide by) scores 0."""
+    """The component's score, 0 to 100 to two places; no ratio (nothing to divide by)
+    scores 0."""
     if ratio is None:
-        return Decimal(0)
+        return round_half_up(Decimal(0))
     if component.rule in ("per_percent", "questionnaire"):
-        return min(max(ratio, Decimal(0)), HUNDRED)
+        return round_half_up(min(max(ratio, Decimal(0)), HUNDRED))
     for op, threshold, points in component.bands:
         if _passes(op, ratio, threshold):
-            return points
-    return Decimal(0)
+            return round_half_up(points)
+    return round_half_up(Decimal(0))
 
 
 def category(total: Decimal) -> str:

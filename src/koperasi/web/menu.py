@@ -63,6 +63,7 @@ SECTION_MENUS: dict[str, tuple[MenuEntry, ...]] = {
     "savings": (
         MenuEntry(_("Teller"), "savings:teller", TRANSACT_SAVINGS),
         MenuEntry(_("Savings accounts"), "savings:accounts", VIEW_SAVINGS),
+        MenuEntry(_("My cash today"), "cashdesk:mine", TRANSACT_SAVINGS),
     ),
     "loans": (
         MenuEntry(_("Portfolio"), "lending:portfolio", VIEW_LOANS),
@@ -79,7 +80,17 @@ SECTION_MENUS: dict[str, tuple[MenuEntry, ...]] = {
         MenuEntry(_("Close month"), "ledger:close", CLOSE_PERIOD),
     ),
     # Each report adds its entry here; the reports index lists the same links.
-    "reports": (MenuEntry(_("All reports"), "reports:index", VIEW_LOANS),),
+    "reports": (
+        MenuEntry(_("All reports"), "reports:index", VIEW_LOANS),
+        MenuEntry(_("My cash today"), "cashdesk:mine", TRANSACT_SAVINGS),
+        MenuEntry(_("Daily cash report"), "cashdesk:office", VIEW_LEDGER),
+        MenuEntry(_("Day book"), "cashdesk:day_book", VIEW_LEDGER),
+        MenuEntry(_("Savings by product"), "reports:savings_products", VIEW_SAVINGS),
+        MenuEntry(_("Savings by member"), "reports:savings_members", VIEW_SAVINGS),
+        MenuEntry(_("Savings movements"), "reports:savings_movements", VIEW_SAVINGS),
+        MenuEntry(_("Wajib arrears"), "reports:wajib_arrears", VIEW_SAVINGS),
+        MenuEntry(_("Savings interest and tax"), "reports:savings_interest", VIEW_SAVINGS),
+    ),
     "closing": (
         MenuEntry(_("Day and month close"), "closing:close", VIEW_LEDGER),
         MenuEntry(_("Close history"), "closing:history", VIEW_LEDGER),

@@ -109,7 +109,7 @@ def submit(request: HttpRequest) -> HttpResponse:
         except ServiceError:
             day = ledger.business_today(coop)
         return _mine_page(request, DayForm(), day, form, status=400)
-    data = form.cleaned_data
+    data = dict(form.cleaned_data)
     try:
         count = services.submit_count(
             cooperative=coop,
@@ -122,11 +122,13 @@ def submit(request: HttpRequest) -> HttpResponse:
             idempotency_key=str(data["idempotency_key"]),
         )
     except ServiceError as exc:
-        add_service_error(form, exc)
+        # Refusals about the hidden fields (the day, the teller, the pieces) go above the form.
+        shown = exc.field in ("counted", "note") or (exc.field or "").startswith("pieces_")
+        form.add_error(exc.field if shown else None, str(exc.message))
         try:
             selectors.check_day(cooperative=coop, day=data["business_date"])
             day = data["business_date"]
-        except ServiceError:
+        except (ServiceError, KeyError):
             day = ledger.business_today(coop)
         return _mine_page(request, DayForm(), day, form, status=exc.status)
     messages.success(request, _("Cash count %(number)s submitted.") % {"number": count.number})
@@ -206,6 +208,7 @@ def _count_page(
     approve_form: ApproveForm | None = None,
     reject_form: RejectForm | None = None,
     status: int = 200,
+    refusal: Any = None,
 ) -> HttpResponse:
     decidable = (
         count.status == CashCount.Status.SUBMITTED
@@ -218,6 +221,7 @@ def _count_page(
         "approve_form": (approve_form or ApproveForm()) if decidable else None,
         "reject_form": (reject_form or RejectForm()) if decidable else None,
         "own": count.teller_id == request.user.pk,
+        "refusal": refusal,
     }
     return render(request, "cashdesk/count.html", context, status=status)
 
@@ -264,8 +268,7 @@ def approve(request: HttpRequest, count_id: int) -> HttpResponse:
             idempotency_key=str(form.cleaned_data["idempotency_key"]),
         )
     except ServiceError as exc:
-        add_service_error(form, exc)
-        return _count_page(request, count, approve_form=form, status=exc.status)
+        return _count_page(request, count, status=exc.status, refusal=exc.message)
     messages.success(request, _("Cash count %(number)s approved.") % {"number": count.number})
     return redirect("cashdesk:count", coop.code, count.pk)
 
@@ -287,8 +290,10 @@ def reject(request: HttpRequest, count_id: int) -> HttpResponse:
             idempotency_key=str(form.cleaned_data["idempotency_key"]),
         )
     except ServiceError as exc:
-        add_service_error(form, exc)
-        return _count_page(request, count, reject_form=form, status=exc.status)
+        if exc.field == "reason":
+            add_service_error(form, exc)
+            return _count_page(request, count, reject_form=form, status=exc.status)
+        return _count_page(request, count, status=exc.status, refusal=exc.message)
     messages.success(request, _("Cash count %(number)s rejected.") % {"number": count.number})
     return redirect("cashdesk:count", coop.code, count.pk)
 

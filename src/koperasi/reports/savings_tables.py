@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from koperasi.common.pdf import html_to_pdf
 from koperasi.common.xlsx import Sheet
@@ -166,7 +167,10 @@ def arrears_table(
 ) -> Table:
     total = None
     if summary is not None:
-        total = [_("Total"), str(summary.members), "", summary.months, "", summary.amount]
+        members = ngettext("%(n)s member", "%(n)s members", summary.members) % {
+            "n": summary.members
+        }
+        total = [_("Total"), members, "", summary.months, "", summary.amount]
     return Table(
         _("Simpanan wajib arrears"),
         _("As of %(date)s") % {"date": format_date_id(as_of)},

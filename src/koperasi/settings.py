@@ -129,8 +129,11 @@ if os.environ.get("DATABASE_URL"):
     DATABASES["default"]["OPTIONS"] = {
         "prepare_threshold": 5 if env_flag("KOPERASI_PG_PREPARE", default=True) else None
     }
+    # Tests of another database get their own test database: checkouts testing side by side
+    # against one server (DATABASE_URL …/a and …/b) never share one.
+    _db_name = DATABASES["default"]["NAME"]
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(
-        "KOPERASI_TEST_DB", "test_koperasi"
+        "KOPERASI_TEST_DB", "test_koperasi" if _db_name == "postgres" else f"test_{_db_name}"
     )
 else:
     DATABASES = {

@@ -53,6 +53,8 @@ def _day(request: HttpRequest, form: DayForm) -> dt.date:
         coop
     )
     selectors.check_day(cooperative=coop, day=day)
+    if not form.is_bound or not form.cleaned_data.get("tanggal"):
+        form.initial["tanggal"] = day  # the picker shows the day shown
     return day
 
 

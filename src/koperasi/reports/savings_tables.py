@@ -108,8 +108,8 @@ def products_table(rows: list[reports.ProductBalance], total: Decimal, as_of: dt
         [_("Code"), _("Product"), _("Kind"), _("Accounts"), _("Open accounts"), _("Balance")],
         [[r.code, r.name, r.kind_label, r.accounts, r.open_accounts, r.total] for r in rows],
         [
-            _("Total"),
             "",
+            _("Total"),
             "",
             sum(r.accounts for r in rows),
             sum(r.open_accounts for r in rows),
@@ -129,7 +129,7 @@ def members_table(
     total = None
     if totals is not None:
         kinds = [totals.get(kind, Decimal("0.00")) for kind in reports.KINDS]
-        total = [_("All members"), "", *kinds, sum(kinds, Decimal("0.00"))]
+        total = ["", _("All members"), *kinds, sum(kinds, Decimal("0.00"))]
     return Table(
         _("Savings balances by member"),
         _("As of %(date)s") % {"date": format_date_id(as_of)},
@@ -170,7 +170,7 @@ def arrears_table(
         members = ngettext("%(n)s member", "%(n)s members", summary.members) % {
             "n": summary.members
         }
-        total = [_("Total"), members, "", summary.months, "", summary.amount]
+        total = ["", f"{_('Total')}: {members}", "", summary.months, "", summary.amount]
     return Table(
         _("Simpanan wajib arrears"),
         _("As of %(date)s") % {"date": format_date_id(as_of)},

@@ -19,6 +19,8 @@ from typing import Any
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql://postgres@127.0.0.1:5432")
 BENCH_DB = "koperasi_bench"
 PGBENCH_DB = "pgbench_bench"
+PORTFOLIO_DB = "bench_portfolio"  # benchmarks/reports_portfolio.py
+DATABASES = (BENCH_DB, PGBENCH_DB, PORTFOLIO_DB)
 
 # fmt: off
 MEN = ["Budi", "Agus", "Eko", "Hendra", "Rudi", "Ahmad", "Muhammad", "Dedi", "Yusuf", "Andreas",
@@ -87,7 +89,7 @@ def recreate_database(name: str) -> None:
     """Drop (if present) and create a database; only ever the benchmark's own databases."""
     import psycopg
 
-    assert name in (BENCH_DB, PGBENCH_DB), name
+    assert name in DATABASES, name
     with psycopg.connect(server_url("postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -96,7 +98,7 @@ def recreate_database(name: str) -> None:
 def drop_database(name: str) -> None:
     import psycopg
 
-    assert name in (BENCH_DB, PGBENCH_DB), name
+    assert name in DATABASES, name
     with psycopg.connect(server_url("postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -26,6 +26,7 @@ from koperasi.errors import InvalidInput, ServiceError
 from koperasi.ledger.api import router as ledger_router
 from koperasi.loans.api import router as loans_router
 from koperasi.membership.api import router as members_router
+from koperasi.reports.api import router as reports_router
 from koperasi.savings.api import router as savings_router
 
 api = NinjaAPI(
@@ -47,6 +48,7 @@ api.add_router("/members", members_router)
 api.add_router("/savings", savings_router)
 api.add_router("/ledger", ledger_router)
 api.add_router("/loans", loans_router)
+api.add_router("/reports", reports_router)
 
 
 def error_response(

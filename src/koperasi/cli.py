@@ -9,6 +9,7 @@
     koperasi close-month --coop CODE [--month YYYY-MM] month-end close and month lock
     koperasi worker                         background task worker
     koperasi import-members --coop CODE FILE
+    koperasi export beancount [--coop CODE] [--to YYYY-MM-DD] [--output FILE]
     koperasi create-cooperative --code C --name N --admin USER
     koperasi migrate | shell | ...          any Django management command
 

@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from koperasi.administration import services as administration
+from koperasi.domain.health import QUESTIONS as HEALTH_QUESTIONS
 from koperasi.domain.money import round_rupiah
 from koperasi.domain.nik import generate_nik
 from koperasi.domain.periods import add_months
@@ -29,6 +30,7 @@ from koperasi.members import services as members
 from koperasi.members.models import Member
 from koperasi.members.services import MemberInput
 from koperasi.membership import services as membership
+from koperasi.reports import services as reports
 from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsAccount, SavingsProduct
 from koperasi.tenancy import services as tenancy
@@ -196,6 +198,11 @@ def seed_demo(
     members.create_portal_login(
         cooperative=coop, actor=None, member=first, password=DEMO_PASSWORD, username="A0001"
     )
+    # The board's answers to the health assessment's questionnaire this year (two "no"s).
+    admin = User.objects.get(username="admin")
+    answers = {q: True for qs in HEALTH_QUESTIONS.values() for q in qs}
+    answers.update(staff_trained=False, books_audited=False)
+    reports.save_health_answers(cooperative=coop, actor=admin, year=today.year, answers=answers)
     # The day-end close starts with last month: a manager closes the days from its first day
     # (catching up), then the month (interest, tax, wajib bills), then the days of this month.
     Cooperative.objects.filter(pk=coop.pk).update(

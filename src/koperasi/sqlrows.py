@@ -90,6 +90,9 @@ class Fallback(StrEnum):
     FREQUENCY = "frequency"  # a frequency the KSP regime's table does not know
     REGIME = "regime"  # no regime's table to class the loan by
     PENALTY_KIND = "penalty_kind"  # a penalty kind the SQL does not know
+    # A sum of the books read more than two months of postings: no closed month's totals
+    # to start from (ledger.period_sums).
+    NO_MONTH_TOTALS = "no_month_totals"
     UNKNOWN = "unknown"  # a reason this Python does not know (logged as a warning)
 
 

@@ -173,8 +173,15 @@ CALLS: dict[tuple[str, str], Call] = {
         f"/savings/accounts/{w.book['sukarela']}/statement"
     ),
     ("get", "/ledger/trial-balance"): lambda w: w.api["admin"].get("/ledger/trial-balance"),
+    ("get", "/reports/portfolio"): lambda w: w.api["admin"].get("/reports/portfolio"),
     ("get", "/ledger/accounts"): lambda w: w.api["admin"].get("/ledger/accounts"),
     ("get", "/ledger/entries"): lambda w: w.api["admin"].get("/ledger/entries?limit=20"),
+    ("get", "/reports/balance-sheet"): lambda w: w.api["admin"].get("/reports/balance-sheet"),
+    ("get", "/reports/income-statement"): lambda w: w.api["admin"].get("/reports/income-statement"),
+    ("get", "/reports/equity-changes"): lambda w: w.api["admin"].get("/reports/equity-changes"),
+    ("get", "/reports/cash-flow"): lambda w: w.api["admin"].get("/reports/cash-flow"),
+    ("get", "/reports/trial-balance"): lambda w: w.api["admin"].get("/reports/trial-balance"),
+    ("get", "/reports/health"): lambda w: w.api["admin"].get("/reports/health"),
     ("post", "/loans/simulate"): lambda w: w.api["anon"].post("/loans/simulate", SIMULATION),
     ("get", "/loans/products"): lambda w: w.api["officer"].get("/loans/products"),
     ("get", "/loans/products/{product_id}"): lambda w: w.api["officer"].get(

@@ -10,7 +10,7 @@ from koperasi.cashdesk import selectors
 from koperasi.ledger.models import Account
 from koperasi.savings import services as savings
 
-migration = importlib.import_module("koperasi.ledger.migrations.0010_cash_suspense")
+migration = importlib.import_module("koperasi.ledger.migrations.0011_cash_suspense")
 
 
 def test_a_new_cooperative_has_the_suspense_account(coop):

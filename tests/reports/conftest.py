@@ -1,60 +1,79 @@
-"""A cooperative with two closed months of savings: interest with tax, wajib bills, payments.
-
-Today is 15/03/2026; January and February are closed by the day-end and month-end close:
-- Maria has 120.000.000 in sukarela from 02/01 (interest above Rp 240.000 a month: taxed) and
-  pays no wajib: she owes the February and March bills (2 months, 100.000, oldest February);
-- Yosef has 1.000.000 in sukarela and pays one wajib month on 10/02: he owes March only.
-"""
+"""A small hand-checkable loan book: six loans in known classes and days past due."""
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from koperasi.savings import services as savings
-from koperasi.savings.models import SavingsAccount
-from koperasi.tenancy.models import Cooperative, Role
-from tests.closing.conftest import close_days, close_month, start_closing_after, today_is
-from tests.conftest import make_member, make_user, sukarela_account
+from koperasi.ledger import services as ledger
+from koperasi.loans import services as loans
+from koperasi.loans.models import Loan
+from koperasi.tenancy.models import Role
+from tests.conftest import make_coop, make_member, make_user
+from tests.loans.conftest import borrower, disbursed_loan, manager, officer, product
 
-D = Decimal
-TODAY = dt.date(2026, 3, 15)
+# Fixtures of the loan tests, for the member annual statement's tests.
+__all__ = ["borrower", "manager", "officer", "product"]
+
+# (principal, days past due, class, collateral) of each loan; bank-style classes.
+LOANS = (
+    ("1000000", 0, 1, "0"),
+    ("2000000", 29, 2, "0"),
+    ("3000000", 30, 2, "0"),
+    ("4000000", 60, 2, "0"),
+    ("5000000", 90, 2, "0"),
+    ("6000000", 91, 3, "2000000"),
+)
 
 
-@pytest.fixture(autouse=True)
-def _fixed_today():
-    with today_is(TODAY):
-        yield
+@dataclass
+class Book:
+    coop: Any
+    officer: Any
+    manager: Any
+    teller: Any
+    product: Any
+    loans: list[Any]
+    today: dt.date
+
+
+def build_book(code: str = "kopdit", legal: dt.date = dt.date(2020, 1, 1)) -> Book:
+    coop = make_coop(code=code, name=f"KSP {code}", legal_entity_date=legal)
+    admin = make_user(f"admin-{code}", coop, Role.ADMIN)
+    officer = make_user(f"petugas-{code}", coop, Role.LOAN_OFFICER)
+    manager = make_user(f"manajer-{code}", coop, Role.MANAGER)
+    teller = make_user(f"kasir-{code}", coop, Role.TELLER)
+    product = loans.create_product(
+        cooperative=coop,
+        actor=admin,
+        code="UJI",
+        name="Pinjaman Uji",
+        method="menurun",
+        rate=Decimal("1.5"),
+        rate_period="month",
+        min_term=1,
+        max_term=24,
+        min_principal=Decimal("100000"),
+        max_principal=Decimal("20000000"),
+    )
+    today = ledger.business_today(coop)
+    made = []
+    for principal, dpd, klass, collateral in LOANS:
+        member = make_member(coop, teller)
+        member.joined_on = dt.date(2024, 1, 10)
+        member.save(update_fields=["joined_on"])
+        loan = disbursed_loan(
+            coop, member, product, officer, manager, teller, on=today, principal=principal
+        )
+        Loan.objects.filter(pk=loan.pk).update(
+            days_past_due=dpd, collectibility=klass, collateral_value=Decimal(collateral)
+        )
+        made.append(loan)
+    return Book(coop, officer, manager, teller, product, made, today)
 
 
 @pytest.fixture
-def savings_world(coop):
-    Cooperative.objects.filter(pk=coop.pk).update(books_closed_through=dt.date(2025, 12, 31))
-    start_closing_after(coop, dt.date(2025, 12, 31))
-    teller = make_user("kasir", coop, Role.TELLER)
-    maria = make_member(coop, teller, name="Maria Goreti")
-    yosef = make_member(coop, teller, name="Yosef Bala")
-
-    def pay(member, kind, amount, day, key):
-        if kind == "sukarela":
-            account = sukarela_account(coop, member, teller)
-        else:
-            account = SavingsAccount.objects.get(member=member, product__kind=kind)
-        savings.deposit(
-            cooperative=coop,
-            actor=teller,
-            account_id=account.pk,
-            amount=D(amount),
-            idempotency_key=key,
-            business_date=day,
-        )
-
-    pay(maria, "sukarela", "120000000", dt.date(2026, 1, 2), "m-ss")
-    pay(yosef, "sukarela", "1000000", dt.date(2026, 1, 2), "y-ss")
-    close_days(coop, dt.date(2026, 1, 31))
-    close_month(coop, 2026, 1)
-    pay(yosef, "wajib", "50000", dt.date(2026, 2, 10), "y-sw")
-    close_days(coop, dt.date(2026, 2, 28))
-    close_month(coop, 2026, 2)
-    coop.refresh_from_db()
-    return {"coop": coop, "maria": maria, "yosef": yosef, "teller": teller}
+def book(db):
+    return build_book()

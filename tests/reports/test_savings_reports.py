@@ -8,6 +8,7 @@ from django.db.models import Sum
 from koperasi.reports import savings_reports as reports
 from koperasi.savings.models import SavingsAccount, SavingsTransaction
 from tests.conftest import make_coop
+from tests.reports.savings_world import _fixed_today, savings_world_fixture  # noqa: F401
 
 D = Decimal
 Q1 = (dt.date(2026, 1, 1), dt.date(2026, 3, 15))

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from koperasi.tenancy.models import Role
 from tests.conftest import books_snapshot, make_coop, make_member, make_user
+from tests.reports.savings_world import _fixed_today, savings_world_fixture  # noqa: F401
 
 REPORTS = (
     "savings_products",

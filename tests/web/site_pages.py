@@ -48,6 +48,7 @@ NOT_PAGES = {
     "lending:repay": "form action",
     "lending:payoff": "form action",
     "lending:assess": "form action",
+    "lending:collection_note": "form action",
     "lending:recover": "form action",
     "lending:restructure": "form action",
     "lending:restructure_decide": "form action",
@@ -59,6 +60,7 @@ NOT_PAGES = {
     "settings:token_revoke": "form action",
     "portal_token_revoke": "form action",
     "closing:close_day": "form action",
+    "reports:set_account_line": "form action",
     "closing:close_month": "form action",
     "cashdesk:submit": "form action",
     "cashdesk:approve": "form action",
@@ -192,6 +194,7 @@ def every_page(world: World) -> list[Page]:
         Page("api-v1:openapi-view", reverse("api-v1:openapi-view"), ""),  # Swagger UI
         staff("dashboard"),
         staff("members:list"),
+        staff("members:list_xlsx", html=False),
         staff("members:register"),
         staff("members:import"),
         staff("members:import_template", html=False),
@@ -204,8 +207,10 @@ def every_page(world: World) -> list[Page]:
             admin,
         ),
         staff("savings:accounts"),
+        staff("savings:accounts_xlsx", html=False),
         staff("savings:account", account_id=world.account.pk),
         staff("savings:statement_xlsx", html=False, account_id=world.account.pk),
+        staff("savings:statement_pdf", html=False, account_id=world.account.pk),
         staff("savings:receipt", txn_id=txn.pk),
         staff("savings:receipt_pdf", html=False, txn_id=txn.pk),
         staff("ledger:accounts"),
@@ -213,10 +218,12 @@ def every_page(world: World) -> list[Page]:
         staff("ledger:trial_balance"),
         staff("ledger:trial_balance_xlsx", html=False),
         staff("ledger:journal"),
+        staff("ledger:journal_xlsx", html=False),
         staff("ledger:new_entry"),
         staff("ledger:entry", entry_id=JournalEntry.objects.filter(cooperative=coop).first().pk),
         staff("ledger:close"),
         staff("lending:portfolio"),
+        staff("lending:portfolio_xlsx", html=False),
         staff("lending:portfolio_summary"),
         staff("lending:queue"),
         staff("lending:apply"),
@@ -233,6 +240,31 @@ def every_page(world: World) -> list[Page]:
         staff("loandocs:card", html=False, loan_id=loan.pk),
         staff("loandocs:payroll"),
         staff("reports:index"),
+        *[
+            staff(f"reports:{kind}{suffix}", html=not suffix)
+            for kind in ("position", "activity", "equity", "cash_flow", "notes")
+            for suffix in ("", "_pdf", "_xlsx")
+        ],
+        staff("reports:account_lines"),
+        staff("reports:health"),
+        staff("reports:health_pdf", html=False),
+        staff("reports:health_xlsx", html=False),
+        staff("reports:health_questionnaire"),
+        staff("reports:health_weights"),
+        staff("reports:ods"),
+        staff("reports:ods_xlsx", html=False),
+        staff("reports:ods_csv", html=False),
+        staff("member_annual", member_id=world.member.pk),
+        staff("member_annual_pdf", html=False, member_id=world.member.pk),
+        *(
+            page
+            for name in ("quality", "arrears", "flows", "officers", "maturity")
+            for page in (
+                staff(f"reports:portfolio_{name}"),
+                staff(f"reports:portfolio_{name}_xlsx", html=False),
+                staff(f"reports:portfolio_{name}_pdf", html=False),
+            )
+        ),
         staff("reports:savings_products"),
         *(
             Page(name, reverse(name, kwargs={"code": code}) + f"?format={fmt}", admin, False)
@@ -259,6 +291,7 @@ def every_page(world: World) -> list[Page]:
         staff("cashdesk:count", Role.TELLER, count_id=world.count.pk),
         staff("cashdesk:count_pdf", html=False, count_id=world.count.pk),
         staff("audit_log"),
+        staff("audit_log_xlsx", html=False),
         staff("settings:settings"),
         staff("settings:staff"),
         staff("settings:tokens"),
@@ -272,6 +305,14 @@ def every_page(world: World) -> list[Page]:
         staff("closing:withholding", year=today.year, month=today.month),
         portal("portal_home"),
         portal("portal_statement", account_id=world.account.pk),
+        Page(
+            "portal_statement_pdf",
+            reverse("portal_statement_pdf", kwargs={"account_id": world.account.pk}),
+            "member",
+            html=False,
+        ),
+        portal("portal_annual"),
+        Page("portal_annual_pdf", reverse("portal_annual_pdf"), "member", html=False),
         portal("portal_profile"),
         portal("portal_loan_simulator"),
         portal("portal_interest_simulation"),

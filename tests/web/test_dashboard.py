@@ -22,9 +22,9 @@ def new_member(coop, actor, active=True):
     return make_member(coop, actor, active=active, nik=nik)
 
 
-def _chart_data(response):
+def _chart_data(response, name="books"):
     match = re.search(
-        r'<script id="savings-chart-data" type="application/json">(.*?)</script>',
+        rf'<script id="chart-{name}" type="application/json">(.*?)</script>',
         response.content.decode(),
         re.S,
     )
@@ -54,10 +54,16 @@ def test_dashboard_shows_members_savings_and_cash(client, coop, teller, funded_s
     assert "Rp 600.000" in body
     assert "Rp 500.000" in body
     data = _chart_data(response)
-    assert len(data["labels"]) == len(data["values"]) == 12
-    assert all(isinstance(v, str) for v in data["values"])
-    assert data["values"][-1] == "600000.00"
-    assert set(data["values"][:-1]) == {"0.00"}
+    assets, loans, savings = (s["values"] for s in data["series"])
+    assert len(data["labels"]) == len(assets) == 24
+    assert all(isinstance(v, str) for v in assets + savings)
+    # Today: the cash paid in is the assets; pokok and sukarela are the savings.
+    assert assets[-1] == savings[-1] == "600000.00"
+    assert set(savings[:-1]) == {"0.00"} and set(loans) == {"0.00"}
+    members = _chart_data(response, "members")["series"][0]["values"]
+    assert members[-1] == 1
+    morning = response.context["morning"]
+    assert morning.cash == 600000 and morning.disbursed == 0 and morning.npl_ratio is None
 
 
 def test_dashboard_of_another_cooperative_is_not_found(client, coop, other_coop):

@@ -238,7 +238,7 @@ def printed(monkeypatch):
         pages.append(html)
         return b"%PDF-1.4\n%%EOF\n"
 
-    for module in ("koperasi.loans.documents", "koperasi.savings.receipts"):
+    for module in ("koperasi.loans.documents", "koperasi.savings.receipts", "koperasi.common.pdf"):
         monkeypatch.setattr(f"{module}.html_to_pdf", capture)
     return pages
 

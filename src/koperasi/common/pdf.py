@@ -1,7 +1,12 @@
 """HTML to PDF with WeasyPrint, for every printable document (receipts, agreements, cards)."""
 
+from typing import Any
+
 import weasyprint
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
 
 # Only inline data: URLs may be loaded, so rendering never reaches the network or the disk.
 _FETCHER = weasyprint.URLFetcher(allowed_protocols={"data"})
@@ -13,3 +18,15 @@ def html_to_pdf(html: str) -> bytes:
     ).write_pdf()
     assert pdf is not None  # write_pdf() without a target returns the bytes
     return pdf
+
+
+def pdf_response(
+    request: HttpRequest, template: str, context: dict[str, Any], filename: str
+) -> HttpResponse:
+    """`template` rendered with `context` (and the time it is printed) as an inline PDF."""
+    html = render_to_string(
+        template, {**context, "printed_at": timezone.localtime()}, request=request
+    )
+    response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response

@@ -172,3 +172,26 @@ class ClosedPeriod(models.Model):
                 fields=["cooperative", "year", "month"], name="uniq_closed_month"
             )
         ]
+
+
+class MonthTotal(models.Model):
+    """Σ debit and Σ credit of one account's postings in a closed month: what reports read
+    instead of the month's postings (a closed month never changes).
+
+    Written when the month is closed (`ledger.services.close_month`). The cooperative's first
+    closed month's row covers every posting up to its end, so the rows of every closed month
+    up to a month end add up to the account's totals through that date.
+    """
+
+    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT, db_index=False)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, db_index=False)
+    month_end = models.DateField()
+    debit = models.DecimalField(**MONEY)
+    credit = models.DecimalField(**MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cooperative", "month_end", "account"], name="uniq_month_total"
+            )
+        ]

@@ -9,10 +9,19 @@ from typing import Any
 from django.db import connections
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from koperasi.domain.money import ZERO, round_sen
 from koperasi.errors import NotFound
-from koperasi.ledger.models import Account, BalanceSlot, ClosedPeriod, JournalEntry, Posting
+from koperasi.ledger import period_sums
+from koperasi.ledger.models import (
+    Account,
+    BalanceSlot,
+    ClosedPeriod,
+    JournalEntry,
+    MonthTotal,
+    Posting,
+)
 from koperasi.tenancy.models import Cooperative
 
 
@@ -83,6 +92,38 @@ def account(*, cooperative: Cooperative, code: str) -> Account:
     return found
 
 
+def balances_as_of(
+    *, cooperative: Cooperative, day: dt.date, today: dt.date | None = None
+) -> dict[int, Decimal]:
+    """Σ debit − Σ credit per account of the postings dated up to `day` (zeros left out), from
+    the closed months' totals or the maintained balances (`ledger.period_sums`; `today`, the
+    business date, only helps it choose)."""
+    return period_sums.balances_as_of(cooperative, day, today=today or timezone.localdate())
+
+
+def period_totals(
+    *, cooperative: Cooperative, first: dt.date, last: dt.date
+) -> dict[int, tuple[Decimal, Decimal]]:
+    """(Σ debit, Σ credit) per account of the postings dated first..last (zeros left out)."""
+    return period_sums.period_totals(cooperative, first, last)
+
+
+def period_net(
+    *, cooperative: Cooperative, first: dt.date, last: dt.date, today: dt.date | None = None
+) -> dict[int, Decimal]:
+    """Σ debit − Σ credit per account of the postings dated first..last (zeros left out)."""
+    return period_sums.period_net(cooperative, first, last, today=today or timezone.localdate())
+
+
+def first_entry_date(*, cooperative: Cooperative) -> dt.date | None:
+    return (
+        JournalEntry.objects.filter(cooperative=cooperative)
+        .order_by("business_date")
+        .values_list("business_date", flat=True)
+        .first()
+    )
+
+
 def trial_balance(
     *, cooperative: Cooperative, as_of: dt.date | None = None
 ) -> tuple[list[TrialBalanceRow], Decimal, Decimal]:
@@ -92,12 +133,7 @@ def trial_balance(
     if as_of is None:
         balances = held_balances(cooperative=cooperative)
     else:
-        sums = grouped_sums(
-            Posting.objects.filter(cooperative=cooperative, business_date__lte=as_of),
-            "account_id",
-            ["debit", "credit"],
-        )
-        balances = {account_id: d - c for account_id, (d, c) in sums.items()}
+        balances = balances_as_of(cooperative=cooperative, day=as_of)
     rows = []
     total_debit = total_credit = ZERO
     for acc in postable:
@@ -207,6 +243,7 @@ def ledger_violations(*, cooperative: Cooperative) -> list[str]:
             problems.append(
                 f"account {acc.code} balance {balance} != sum of postings {debit - credit}"
             )
+    problems += _month_total_violations(cooperative, postings)
     foreign = Posting.objects.filter(cooperative=cooperative).exclude(
         account__cooperative=cooperative
     )
@@ -218,6 +255,31 @@ def ledger_violations(*, cooperative: Cooperative) -> list[str]:
     if mismatched.exists():
         problems.append(f"{mismatched.count()} postings belong to another cooperative's entry")
     return problems
+
+
+def _month_total_violations(cooperative: Cooperative, postings: QuerySet[Posting]) -> list[str]:
+    """The totals kept for the closed months must add up to the postings through them."""
+    closed_through = (
+        Cooperative.objects.filter(pk=cooperative.pk)
+        .values_list("books_closed_through", flat=True)
+        .first()
+    )
+    if closed_through is None:
+        return []
+    kept = grouped_sums(
+        MonthTotal.objects.filter(cooperative=cooperative), "account_id", ["debit", "credit"]
+    )
+    posted = grouped_sums(
+        postings.filter(business_date__lte=closed_through), "account_id", ["debit", "credit"]
+    )
+    codes = dict(Account.objects.filter(cooperative=cooperative).values_list("pk", "code"))
+    zero = (ZERO, ZERO)
+    return [
+        f"account {codes.get(pk, pk)}: totals kept for the closed months {kept.get(pk, zero)} "
+        f"!= postings through {closed_through} {posted.get(pk, zero)}"
+        for pk in sorted(set(kept) | set(posted))
+        if kept.get(pk, zero) != posted.get(pk, zero)
+    ]
 
 
 def closed_periods(*, cooperative: Cooperative) -> QuerySet[ClosedPeriod]:

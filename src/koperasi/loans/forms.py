@@ -16,6 +16,7 @@ from koperasi.domain.schedule import MAX_PERIODS, Schedule
 from koperasi.errors import DOMAIN_MESSAGES, ServiceError
 from koperasi.loans.models import (
     Collateral,
+    CollectionNote,
     Loan,
     LoanApplication,
     LoanProduct,
@@ -440,3 +441,18 @@ class WorkoutDecisionForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("idempotency_key", new_key())
         super().__init__(*args, **kwargs)
+
+
+class CollectionNoteForm(forms.Form):
+    """A contact with the borrower about arrears (the service checks the dates)."""
+
+    prefix = "collection"
+    contacted_on = forms.DateField(label=_("Date of contact"), widget=IsoDateInput())
+    kind = forms.ChoiceField(label=_("Contact by"), choices=CollectionNote.Kind.choices)
+    note = forms.CharField(
+        label=_("Note"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    promise_date = forms.DateField(
+        label=_("Promised payment date"), required=False, widget=IsoDateInput()
+    )
+    promise_amount = RupiahField(label=_("Promised amount"), required=False)

@@ -22,6 +22,7 @@ from koperasi.loans import selectors, services
 from koperasi.loans.application_views import REVERSIBLE, _can, _coop, _error_status
 from koperasi.loans.forms import (
     AssessForm,
+    CollectionNoteForm,
     PayoffForm,
     RecoveryForm,
     RepayForm,
@@ -158,6 +159,9 @@ def _loan_page(
         "reverse_form": bound.get("reverse"),
         "new_reverse_form": ReverseForm,  # a class: the template makes one per row, each keyed
         "assess_form": bound.get("assess") or AssessForm(initial={"on": today}),
+        "collection_notes": selectors.collection_notes(loan=loan) if active else [],
+        "collection_form": bound.get("collection")
+        or CollectionNoteForm(initial={"contacted_on": today, "kind": "call"}),
         "restructure_form": bound.get("restructure")
         or RestructureForm(
             initial={

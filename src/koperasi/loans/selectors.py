@@ -3,18 +3,21 @@
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, Value, When
 from django.utils.translation import gettext as _
 
 from koperasi.audit.models import AuditLog
+from koperasi.domain.loan_quality import LANCAR, allowance
 from koperasi.domain.money import ZERO, format_rupiah
 from koperasi.errors import NotFound
 from koperasi.ledger.models import Account
 from koperasi.ledger.selectors import cents, grouped_sums
 from koperasi.loans.models import (
     ApplicationDocument,
+    CollectionNote,
     Instalment,
     Loan,
     LoanApplication,
@@ -269,6 +272,119 @@ def portfolio_summary(*, cooperative: Cooperative) -> list[tuple[int, int, Decim
     )
     sums = grouped_sums(active, "collectibility", ["outstanding_principal"])
     return [(klass, counts[klass], sums[klass][0]) for klass in sorted(counts)]
+
+
+# Portfolio at risk: outstanding of loans at least this many days past due.
+PAR_DAYS: tuple[int, ...] = (1, 30, 60, 90)
+_MONEY_FIELD = DecimalField(max_digits=20, decimal_places=2)
+
+
+@dataclass(frozen=True)
+class QualityGroup:
+    """Active loans of one class (and product, when grouped so) with what the allowance needs."""
+
+    collectibility: int
+    loans: int
+    outstanding: Decimal
+    # Σ outstanding not covered by the loan's collateral (max(0, outstanding − collateral)).
+    uncovered: Decimal
+    # Σ outstanding of the loans at least PAR_DAYS[i] days past due.
+    at_risk: tuple[Decimal, ...]
+    product_id: int | None = None
+
+    @property
+    def collateral(self) -> Decimal:
+        """The collateral counted against the allowance: the covered part of the outstanding."""
+        return self.outstanding - self.uncovered
+
+    @property
+    def allowance(self) -> Decimal:
+        """The allowance the class requires, as the day-end computes it: the BPR-style rate on
+        the outstanding (Lancar) or on the part not covered by collateral (the others)."""
+        if not self.loans:
+            return ZERO
+        if self.collectibility not in range(LANCAR, LANCAR + 5):
+            return ZERO
+        return allowance(self.outstanding, self.collectibility, self.collateral)
+
+
+def quality_groups(*, cooperative: Cooperative, by_product: bool = False) -> list[QualityGroup]:
+    """Active loans by class (and product): count, outstanding, uncovered and at-risk sums, in
+    one aggregate over the loans (exact on SQLite too: summed in Python there)."""
+    active = Loan.objects.filter(cooperative=cooperative, status=Loan.Status.ACTIVE).order_by()
+    keys = ["product_id", "collectibility"] if by_product else ["collectibility"]
+    if connection.vendor != "postgresql":
+        return _quality_groups_in_python(active, by_product)
+    uncovered = Case(
+        When(
+            outstanding_principal__gt=F("collateral_value"),
+            then=F("outstanding_principal") - F("collateral_value"),
+        ),
+        default=Value(ZERO),
+        output_field=_MONEY_FIELD,
+    )
+    at_risk = {
+        f"par{days}": Sum(
+            Case(
+                When(days_past_due__gte=days, then=F("outstanding_principal")),
+                default=Value(ZERO),
+                output_field=_MONEY_FIELD,
+            )
+        )
+        for days in PAR_DAYS
+    }
+    rows = active.values(*keys).annotate(
+        n=Count("id"), total=Sum("outstanding_principal"), uncovered=Sum(uncovered), **at_risk
+    )
+    return [
+        QualityGroup(
+            collectibility=row["collectibility"],
+            product_id=row.get("product_id"),
+            loans=row["n"],
+            outstanding=row["total"],
+            uncovered=row["uncovered"],
+            at_risk=tuple(row[f"par{days}"] for days in PAR_DAYS),
+        )
+        for row in rows
+    ]
+
+
+def _quality_groups_in_python(active: QuerySet[Loan], by_product: bool) -> list[QualityGroup]:
+    sums: dict[tuple[int | None, int], list[Any]] = {}
+    columns = ("product_id", "collectibility", "outstanding_principal", "collateral_value")
+    for product_id, klass, outstanding, collateral, dpd in active.values_list(
+        *columns, "days_past_due"
+    ).iterator():
+        key = (product_id if by_product else None, klass)
+        acc = sums.setdefault(key, [0, ZERO, ZERO, [ZERO] * len(PAR_DAYS)])
+        acc[0] += 1
+        acc[1] += outstanding
+        acc[2] += max(outstanding - collateral, ZERO)
+        for i, days in enumerate(PAR_DAYS):
+            if dpd >= days:
+                acc[3][i] += outstanding
+    return [
+        QualityGroup(
+            collectibility=klass,
+            product_id=product_id,
+            loans=n,
+            outstanding=cents(total),
+            uncovered=cents(uncovered),
+            at_risk=tuple(cents(x) for x in risk),
+        )
+        for (product_id, klass), (n, total, uncovered, risk) in sorted(
+            sums.items(), key=lambda item: (item[0][0] or 0, item[0][1])
+        )
+    ]
+
+
+def collection_notes(*, loan: Loan, limit: int = 20) -> list[CollectionNote]:
+    """The loan's latest contacts about arrears, newest first."""
+    return list(
+        CollectionNote.objects.filter(cooperative_id=loan.cooperative_id, loan=loan)
+        .select_related("actor")
+        .order_by("-contacted_on", "-id")[:limit]
+    )
 
 
 def loan_violations(*, cooperative: Cooperative) -> list[str]:

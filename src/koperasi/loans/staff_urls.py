@@ -3,12 +3,20 @@ routed by `document_urls`)."""
 
 from django.urls import path
 
-from koperasi.loans import application_views, loan_views, product_views, receipt_views
+from koperasi.loans import (
+    application_views,
+    collection_views,
+    export_views,
+    loan_views,
+    product_views,
+    receipt_views,
+)
 
 app_name = "lending"
 
 urlpatterns = [
     path("", application_views.portfolio, name="portfolio"),
+    path("portofolio.xlsx", export_views.portfolio_xlsx, name="portfolio_xlsx"),
     path("ringkasan/", application_views.portfolio_summary, name="portfolio_summary"),
     path("antrian/", application_views.queue, name="queue"),
     path("pengajuan/baru/", application_views.apply, name="apply"),
@@ -33,6 +41,7 @@ urlpatterns = [
     path("<int:loan_id>/angsuran/", loan_views.repay, name="repay"),
     path("<int:loan_id>/pelunasan/", loan_views.pay_off, name="payoff"),
     path("<int:loan_id>/penilaian/", loan_views.assess, name="assess"),
+    path("<int:loan_id>/penagihan/", collection_views.add_note, name="collection_note"),
     path("<int:loan_id>/pemulihan/", loan_views.recover, name="recover"),
     path("<int:loan_id>/restrukturisasi/", loan_views.propose_restructuring, name="restructure"),
     path(

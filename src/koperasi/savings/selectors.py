@@ -64,6 +64,54 @@ def statement(
     return opening, movements
 
 
+# A printed statement stops after this many movements and says so.
+STATEMENT_DOCUMENT_ROWS = 2000
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    txn: SavingsTransaction
+    money_in: Decimal | None
+    money_out: Decimal | None
+
+
+@dataclass(frozen=True)
+class StatementDocument:
+    account: SavingsAccount
+    date_from: dt.date
+    date_to: dt.date
+    opening: Decimal
+    closing: Decimal
+    lines: list[StatementLine]
+    total_in: Decimal
+    total_out: Decimal
+    truncated: bool
+
+
+def statement_document(
+    *, cooperative: Cooperative, account: SavingsAccount, date_from: dt.date, date_to: dt.date
+) -> StatementDocument:
+    """The statement of the period for printing: its lines (at most STATEMENT_DOCUMENT_ROWS),
+    money in and out, and the totals."""
+    opening, movements = statement(
+        cooperative=cooperative, account=account, date_from=date_from, date_to=date_to
+    )
+    lines = []
+    total_in = total_out = ZERO
+    closing = opening
+    for txn in movements[:STATEMENT_DOCUMENT_ROWS]:
+        money_in = txn.amount if txn.amount > 0 else None
+        money_out = -txn.amount if txn.amount < 0 else None
+        total_in += money_in or ZERO
+        total_out += money_out or ZERO
+        closing = txn.balance_after
+        lines.append(StatementLine(txn, money_in, money_out))
+    truncated = movements[STATEMENT_DOCUMENT_ROWS : STATEMENT_DOCUMENT_ROWS + 1].exists()
+    return StatementDocument(
+        account, date_from, date_to, opening, closing, lines, total_in, total_out, truncated
+    )
+
+
 def transaction(*, cooperative: Cooperative, transaction_id: int) -> SavingsTransaction:
     found = (
         SavingsTransaction.objects.filter(cooperative=cooperative, pk=transaction_id)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from koperasi.common.booking import booked_later_notice, taken_on
 from koperasi.common.decorators import staff_view
 from koperasi.common.forms import DateRangeForm, ReverseForm, add_service_error
+from koperasi.common.pdf import pdf_response
 from koperasi.common.xlsx import Sheet
 from koperasi.errors import ServiceError
 from koperasi.ledger.services import business_today
@@ -347,6 +348,20 @@ def statement_xlsx(request: HttpRequest, account_id: int) -> HttpResponse:
             txn.balance_after,
         )
     return sheet.response(f"mutasi-{account.number}-{date_from}-{date_to}.xlsx")
+
+
+@staff_view("savings.view")
+def statement_pdf(request: HttpRequest, account_id: int) -> HttpResponse:
+    coop = _coop(request)
+    account = selectors.account(cooperative=coop, account_id=account_id)
+    _form, date_from, date_to = _period(request)
+    document = selectors.statement_document(
+        cooperative=coop, account=account, date_from=date_from, date_to=date_to
+    )
+    filename = f"mutasi-{account.number}-{date_from}-{date_to}.pdf"
+    return pdf_response(
+        request, "savings/statement_pdf.html", {"coop": coop, "doc": document}, filename
+    )
 
 
 # --- Accounts list ----------------------------------------------------------------------------

@@ -30,8 +30,15 @@ from koperasi.audit.models import AuditLog
 from koperasi.closing.models import CloseRun
 from koperasi.domain.formatting import format_date_id
 from koperasi.domain.money import format_rupiah
-from koperasi.loans.models import Loan, LoanProduct, LoanTransaction, Restructuring
+from koperasi.loans.models import (
+    CollectionNote,
+    Loan,
+    LoanProduct,
+    LoanTransaction,
+    Restructuring,
+)
 from koperasi.members.models import Member
+from koperasi.reports import selectors as reports
 from koperasi.tenancy.models import Role
 
 Describe = Callable[[AuditLog], str]
@@ -98,6 +105,20 @@ def _ledger_reverse(entry: AuditLog) -> str:
     d = entry.data
     text = _("%(reversal)s reverses %(entry)s") % {"reversal": d["reversal"], "entry": d["entry"]}
     return _noted(text, d["reason"])
+
+
+def _account_line(entry: AuditLog) -> str:
+    d = entry.data
+    return _("account %(account)s: %(before)s → %(after)s") % {
+        "account": d["account"],
+        "before": reports.line_label(d["before"]) if d["before"] else _("no line"),
+        "after": reports.line_label(d["after"]) if d["after"] else _("no line"),
+    }
+
+
+def _health_weight(entry: AuditLog) -> str:
+    d = entry.data
+    return f"{reports.component_label(d['component'])}: {d['before']} → {d['after']}"
 
 
 def _settings(entry: AuditLog) -> str:
@@ -242,6 +263,22 @@ def _write_off(entry: AuditLog) -> str:
     }
 
 
+def _collection_note(entry: AuditLog) -> str:
+    d = entry.data
+    text = _("%(number)s: %(kind)s on %(date)s") % {
+        "number": d["number"],
+        "kind": _choice(CollectionNote.Kind, d["kind"]),
+        "date": format_date_id(dt.date.fromisoformat(d["contacted_on"])),
+    }
+    if d.get("promise_date"):
+        text += ", " + _("promised to pay on %(date)s") % {
+            "date": format_date_id(dt.date.fromisoformat(d["promise_date"]))
+        }
+        if d.get("promise_amount"):
+            text += f" ({_rupiah(d['promise_amount'])})"
+    return text
+
+
 def _close(entry: AuditLog) -> str:
     return _("%(kind)s through %(date)s") % {
         "kind": _choice(CloseRun.Kind, entry.data["kind"]),
@@ -272,6 +309,9 @@ ACTIONS: dict[str, AuditAction] = {
     "ledger.post": A(gettext_lazy("Journal entry posted")),
     "ledger.reverse": A(gettext_lazy("Journal entry reversed"), _ledger_reverse),
     "ledger.close_month": A(gettext_lazy("Books closed for the month")),
+    "reports.account_line": A(gettext_lazy("Statement line of an account changed"), _account_line),
+    "reports.health_weight": A(gettext_lazy("Health assessment weight changed"), _health_weight),
+    "reports.health_answers": A(gettext_lazy("Health assessment questionnaire saved")),
     "ledger.account_create": A(gettext_lazy("Chart account added")),
     "ledger.account_update": A(gettext_lazy("Chart account changed")),
     "tenancy.create": A(gettext_lazy("Cooperative created")),
@@ -304,6 +344,7 @@ ACTIONS: dict[str, AuditAction] = {
     "loans.write_off_propose": A(gettext_lazy("Write-off proposed")),
     "loans.write_off": A(gettext_lazy("Written off"), _write_off),
     "loans.recovery": A(gettext_lazy("Recovery")),
+    "loans.collection_note": A(gettext_lazy("Collection contact noted"), _collection_note),
     "closing.day": A(gettext_lazy("Day-end close started"), _close),
     "closing.month": A(gettext_lazy("Month-end close started"), _close),
     "cashdesk.count_submit": A(gettext_lazy("Cash count submitted")),
@@ -318,6 +359,7 @@ GROUPS: dict[str, str | Promise] = {
     "loans.": gettext_lazy("Loans"),
     "ledger.": gettext_lazy("Books"),
     "closing.": gettext_lazy("Closing"),
+    "reports.": gettext_lazy("Reports"),
     "cashdesk.": gettext_lazy("Cash desk"),
     "tenancy.": gettext_lazy("Cooperative and staff"),
     "auth.": gettext_lazy("API tokens"),

@@ -82,6 +82,19 @@ SECTION_MENUS: dict[str, tuple[MenuEntry, ...]] = {
     # Each report adds its entry here; the reports index lists the same links.
     "reports": (
         MenuEntry(_("All reports"), "reports:index", VIEW_LOANS),
+        MenuEntry(_("Financial position"), "reports:position", VIEW_LEDGER),
+        MenuEntry(_("Activities (surplus)"), "reports:activity", VIEW_LEDGER),
+        MenuEntry(_("Changes in equity"), "reports:equity", VIEW_LEDGER),
+        MenuEntry(_("Cash flows"), "reports:cash_flow", VIEW_LEDGER),
+        MenuEntry(_("Notes"), "reports:notes", VIEW_LEDGER),
+        MenuEntry(_("Health assessment"), "reports:health", VIEW_LEDGER),
+        MenuEntry(_("Statement lines"), "reports:account_lines", VIEW_LEDGER),
+        MenuEntry(_("Ministry data set (ODS)"), "reports:ods", VIEW_LEDGER),
+        MenuEntry(_("Loan quality and allowance"), "reports:portfolio_quality", VIEW_LOANS),
+        MenuEntry(_("Arrears and collection"), "reports:portfolio_arrears", VIEW_LOANS),
+        MenuEntry(_("Disbursements and repayments"), "reports:portfolio_flows", VIEW_LOANS),
+        MenuEntry(_("Loan officer performance"), "reports:portfolio_officers", VIEW_LOANS),
+        MenuEntry(_("Maturity and repricing gaps"), "reports:portfolio_maturity", VIEW_LOANS),
         MenuEntry(_("My cash today"), "cashdesk:mine", TRANSACT_SAVINGS),
         MenuEntry(_("Daily cash report"), "cashdesk:office", VIEW_LEDGER),
         MenuEntry(_("Day book"), "cashdesk:day_book", VIEW_LEDGER),
@@ -108,6 +121,7 @@ PORTAL_MENU: tuple[MenuEntry, ...] = (
     MenuEntry(_("My savings"), "portal_home"),
     MenuEntry(_("Profile"), "portal_profile"),
     MenuEntry(_("My loans"), "myloans:list", namespaces=("myloans",)),
+    MenuEntry(_("Annual statement"), "portal_annual"),
     MenuEntry(_("Loan simulation"), "portal_loan_simulator"),
     MenuEntry(_("Savings interest simulation"), "portal_interest_simulation"),
 )

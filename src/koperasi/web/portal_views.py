@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from koperasi.common.decorators import member_view
 from koperasi.common.forms import RupiahField, ServiceErrorsMixin, date_field
+from koperasi.common.pdf import pdf_response
 from koperasi.domain.errors import DomainError
 from koperasi.domain.money import ZERO
 from koperasi.domain.periods import add_months
@@ -22,9 +23,10 @@ from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.members import services as members
 from koperasi.savings import selectors as savings_selectors
-from koperasi.savings.models import SavingsProduct
+from koperasi.savings.models import SavingsAccount, SavingsProduct
 from koperasi.tenancy import selectors as tenancy_selectors
 from koperasi.tenancy import services as tenancy
+from koperasi.tenancy.models import Cooperative
 
 STATEMENT_ROWS = 500  # a phone screen's worth many times over; narrow the dates for more
 
@@ -53,8 +55,7 @@ def portal_home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/portal_home.html", context)
 
 
-@member_view
-def portal_statement(request: HttpRequest, account_id: int) -> HttpResponse:
+def _own_account(request: HttpRequest, account_id: int) -> SavingsAccount:
     member, coop = _member_context(request)
     # Only the member's own accounts: any other id is "not found", whoever owns it.
     account = (
@@ -62,20 +63,28 @@ def portal_statement(request: HttpRequest, account_id: int) -> HttpResponse:
     )
     if account is None:
         raise Http404
+    return account
+
+
+def _statement_period(
+    request: HttpRequest, coop: Cooperative
+) -> tuple["StatementFilter", dt.date | None, dt.date | None, bool]:
+    """The filter form, the period it asks for, and whether it was valid."""
     today = ledger.business_today(coop)
     default_from = add_months(today.replace(day=1), -2)
     form = StatementFilter(request.GET or None)
-    date_from: dt.date | None = default_from
-    date_to: dt.date | None = None
-    status = 200
-    if form.is_bound:
-        if form.is_valid():
-            date_from = form.cleaned_data["date_from"]
-            date_to = form.cleaned_data["date_to"]
-        else:
-            status = 400
-    else:
-        form = StatementFilter(initial={"date_from": default_from})
+    if not form.is_bound:
+        return StatementFilter(initial={"date_from": default_from}), default_from, None, True
+    if not form.is_valid():
+        return form, default_from, None, False
+    return form, form.cleaned_data["date_from"], form.cleaned_data["date_to"], True
+
+
+@member_view
+def portal_statement(request: HttpRequest, account_id: int) -> HttpResponse:
+    _member, coop = _member_context(request)
+    account = _own_account(request, account_id)
+    form, date_from, date_to, valid = _statement_period(request, coop)
     opening, movements = savings_selectors.statement(
         cooperative=coop, account=account, date_from=date_from, date_to=date_to
     )
@@ -89,8 +98,28 @@ def portal_statement(request: HttpRequest, account_id: int) -> HttpResponse:
         "closing": rows[min(len(rows), STATEMENT_ROWS) - 1].balance_after if rows else opening,
         "date_from": date_from,
         "date_to": date_to,
+        "query": request.GET.urlencode(),
     }
-    return render(request, "web/portal_statement.html", context, status=status)
+    return render(request, "web/portal_statement.html", context, status=200 if valid else 400)
+
+
+@member_view
+def portal_statement_pdf(request: HttpRequest, account_id: int) -> HttpResponse:
+    """The same period as the statement page, as a PDF; a bad period shows the page's error."""
+    _member, coop = _member_context(request)
+    account = _own_account(request, account_id)
+    _form, date_from, date_to, valid = _statement_period(request, coop)
+    if not valid:
+        return portal_statement(request, account_id)
+    date_from = date_from or account.opened_on
+    date_to = date_to or ledger.business_today(coop)
+    document = savings_selectors.statement_document(
+        cooperative=coop, account=account, date_from=date_from, date_to=date_to
+    )
+    filename = f"mutasi-{account.number}-{date_from}-{date_to}.pdf"
+    return pdf_response(
+        request, "savings/statement_pdf.html", {"coop": coop, "doc": document}, filename
+    )
 
 
 def mask_nik(nik: str) -> str:

@@ -8,6 +8,7 @@ from koperasi.web import account_views, audit_views, portal_views, views
 
 staff_patterns = [
     path("", views.dashboard, name="dashboard"),
+    path("anggota/<int:member_id>/laporan-tahunan/", include("koperasi.reports.member_urls")),
     path("anggota/", include("koperasi.membership.urls")),
     path("simpanan/", include("koperasi.savings.urls")),
     path("buku-besar/", include("koperasi.ledger.urls")),
@@ -16,12 +17,19 @@ staff_patterns = [
     path("laporan/", include("koperasi.reports.urls")),
     path("kas/", include("koperasi.cashdesk.urls")),
     path("audit/", audit_views.audit_log, name="audit_log"),
+    path("audit.xlsx", audit_views.audit_log_xlsx, name="audit_log_xlsx"),
     path("pengaturan/", include("koperasi.administration.urls")),
 ]
 
 portal_patterns = [
     path("", portal_views.portal_home, name="portal_home"),
     path("rekening/<int:account_id>/", portal_views.portal_statement, name="portal_statement"),
+    path(
+        "rekening/<int:account_id>/mutasi.pdf",
+        portal_views.portal_statement_pdf,
+        name="portal_statement_pdf",
+    ),
+    path("laporan-tahunan/", include("koperasi.reports.portal_urls")),
     path("profil/", portal_views.portal_profile, name="portal_profile"),
     path("simulasi-pinjaman/", include("koperasi.loans.simulator_urls")),
     path(

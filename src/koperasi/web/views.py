@@ -1,6 +1,5 @@
 """Entry pages: login, the landing redirect and the staff dashboard."""
 
-import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -12,11 +11,11 @@ from django.utils.translation import gettext_lazy as _
 
 from koperasi.common.decorators import staff_view
 from koperasi.domain.money import ZERO
-from koperasi.domain.periods import add_months
 from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.members import selectors as member_selectors
 from koperasi.members.models import Member
+from koperasi.reports import selectors as reports
 from koperasi.savings import selectors as savings_selectors
 from koperasi.savings.models import SavingsKind
 from koperasi.tenancy import selectors as tenancy
@@ -73,25 +72,46 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     except ServiceError:
         cash = None  # a cooperative without a cash account still gets its dashboard
     today = ledger.business_today(coop)
-    first_month = add_months(today.replace(day=1), -11)
-    # TruncMonth may give a datetime on some backends: key the flows by plain date.
-    flows = {
-        (m.date() if isinstance(m, dt.datetime) else m): total
-        for m, total in savings_selectors.monthly_net_flows(cooperative=coop, since=first_month)
+    series = reports.trends(cooperative=coop, today=today)
+    morning = reports.morning(cooperative=coop, today=today)
+    # Today's point of the NPL line is the portfolio as it stands now.
+    npl = [*series.npl[:-1], morning.npl_ratio]
+    # Amounts travel as strings, not floats: the page converts them only to draw the lines.
+    charts = {
+        "books": {
+            "labels": series.labels,
+            "series": [
+                {"label": str(_("Assets")), "values": [str(v) for v in series.assets]},
+                {"label": str(_("Loans")), "values": [str(v) for v in series.loans]},
+                {"label": str(_("Savings")), "values": [str(v) for v in series.savings]},
+            ],
+        },
+        "quality": {
+            "labels": series.labels,
+            "series": [
+                {
+                    "label": str(_("NPL ratio (%)")),
+                    "values": [None if v is None else str(v) for v in npl],
+                },
+                {
+                    "label": str(_("PAR 30 (%)")),
+                    "values": [None if v is None else str(v) for v in series.par30],
+                },
+            ],
+        },
+        "members": {
+            "labels": series.labels,
+            "series": [{"label": str(_("Members")), "values": series.members}],
+        },
     }
-    chart: dict[str, list[str]] = {"labels": [], "values": []}
-    for i in range(12):
-        month = add_months(first_month, i)
-        chart["labels"].append(f"{month.month:02d}/{month.year}")
-        # Strings, not floats: the page converts them only to draw the bars.
-        chart["values"].append(str(flows.get(month, ZERO)))
     context: dict[str, Any] = {
         "active_members": counts.get(Member.Status.ACTIVE, 0),
         "applicants": counts.get(Member.Status.APPLICANT, 0),
         "savings_totals": [(SavingsKind(kind).label, total) for kind, total in totals.items()],
         "savings_total": sum(totals.values(), ZERO),
         "cash": cash,
-        "chart": chart,
+        "charts": charts,
+        "morning": morning,
         "today": today,
     }
     return render(request, "web/dashboard.html", context)

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('ledger', '0010_cash_suspense'),
+        ('ledger', '0011_cash_suspense'),
         ('tenancy', '0004_apitoken_expires_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

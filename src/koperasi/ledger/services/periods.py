@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from koperasi.audit import services as audit
 from koperasi.domain.periods import month_bounds
 from koperasi.errors import ServiceError
-from koperasi.ledger.models import ClosedPeriod
+from koperasi.ledger.models import Account, ClosedPeriod, MonthTotal, Posting
+from koperasi.ledger.selectors import grouped_sums
 from koperasi.tenancy.models import Cooperative
 
 
@@ -139,7 +140,9 @@ def close_month(
         )
     if coop.books_closed_through and first_day - dt.timedelta(days=1) != coop.books_closed_through:
         raise ServiceError("close_in_order", _("Close the earlier months first."))
+    first_close = not ClosedPeriod.objects.filter(cooperative=coop).exists()
     period = ClosedPeriod.objects.create(cooperative=coop, year=year, month=month, closed_by=actor)
+    record_month_totals(coop, None if first_close else first_day, last_day)
     coop.books_closed_through = last_day
     coop.save(update_fields=["books_closed_through"])
     cooperative.books_closed_through = last_day
@@ -151,3 +154,21 @@ def close_month(
         summary=f"{month:02d}/{year}",
     )
     return period
+
+
+def record_month_totals(
+    cooperative: Cooperative, first_day: dt.date | None, last_day: dt.date
+) -> None:
+    """Keep Σ debit and Σ credit per account of the postings dated first_day..last_day (from
+    the beginning when first_day is None: the first month closed) as the month's `MonthTotal`
+    rows. Called under the closed-dates lock, so no posting into the month is still in flight."""
+    accounts = list(Account.objects.filter(cooperative=cooperative).values_list("pk", flat=True))
+    # By account and date: the postings' index starts with the account.
+    postings = Posting.objects.filter(account_id__in=accounts, business_date__lte=last_day)
+    if first_day is not None:
+        postings = postings.filter(business_date__gte=first_day)
+    sums = grouped_sums(postings, "account_id", ["debit", "credit"])
+    MonthTotal.objects.bulk_create(
+        MonthTotal(cooperative=cooperative, account_id=pk, month_end=last_day, debit=d, credit=c)
+        for pk, (d, c) in sorted(sums.items())
+    )

@@ -12,6 +12,7 @@ from koperasi.loans.services.applications import (
     cancel,
     reject,
 )
+from koperasi.loans.services.collection import add_collection_note
 from koperasi.loans.services.disbursement import disburse
 from koperasi.loans.services.payoff import SettlementQuote, pay_off, settlement_quote
 from koperasi.loans.services.products import (
@@ -33,6 +34,7 @@ from koperasi.loans.services.workout import (
 __all__ = [
     "CollateralInput",
     "SettlementQuote",
+    "add_collection_note",
     "add_document",
     "analyse",
     "apply",

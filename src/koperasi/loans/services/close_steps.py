@@ -13,16 +13,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, Count, DecimalField, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from koperasi.bulk import Batch, from_sen, id_ranges, to_sen, update_rows
 from koperasi.domain.errors import DomainError
-from koperasi.domain.loan_quality import ALLOWANCE_RATES, DPK, LANCAR, allowance
+from koperasi.domain.loan_quality import ALLOWANCE_RATES, DPK, LANCAR
 from koperasi.domain.money import CENT, ZERO
 from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
-from koperasi.ledger.selectors import current_balance, grouped_sums
+from koperasi.ledger.selectors import current_balance
 from koperasi.loans.models import (
     Instalment,
     Loan,
@@ -30,6 +30,7 @@ from koperasi.loans.models import (
     LoanTransaction,
     QualitySnapshot,
 )
+from koperasi.loans.selectors import PAR_DAYS, QualityGroup, quality_groups
 from koperasi.loans.services.common import PENALTY_KEY, gl, new_txn, save_rows
 from koperasi.loans.services.quality import earned_penalty, refresh_quality
 from koperasi.loans.services.terms import penalty_rule
@@ -317,25 +318,29 @@ def _post_penalties(batch: Batch, total: Decimal) -> Any:
 
 def adjust_allowance(batch: Batch) -> int:
     """The allowance each class requires (BPR-style rates, net of collateral below Lancar),
-    kept as the day's snapshot; one entry moves the allowance account to the total."""
+    kept as the day's snapshot with the portfolio at risk; one entry moves the allowance
+    account to the total."""
     cooperative, day = batch.cooperative, batch.day
-    per_class = _class_totals(cooperative)
+    per_class = {g.collectibility: g for g in quality_groups(cooperative=cooperative)}
     snapshots = []
     required = ZERO
     for klass in sorted(ALLOWANCE_RATES):
-        count, outstanding, uncovered = per_class.get(klass, (0, ZERO, ZERO))
-        base_collateral = outstanding - uncovered
-        amount = allowance(outstanding, klass, base_collateral) if count else ZERO
-        required += amount
+        group = per_class.get(klass) or QualityGroup(klass, 0, ZERO, ZERO, (ZERO,) * len(PAR_DAYS))
+        required += group.allowance
+        par = dict(zip(PAR_DAYS, group.at_risk, strict=True))
         snapshots.append(
             QualitySnapshot(
                 cooperative=cooperative,
                 business_date=day,
                 collectibility=klass,
-                loans=count,
-                outstanding=outstanding,
-                collateral=base_collateral,
-                allowance=amount,
+                loans=group.loans,
+                outstanding=group.outstanding,
+                collateral=group.collateral,
+                allowance=group.allowance,
+                par1=par[1],
+                par30=par[30],
+                par60=par[60],
+                par90=par[90],
             )
         )
     QualitySnapshot.objects.bulk_create(snapshots)
@@ -362,31 +367,3 @@ def adjust_allowance(batch: Batch) -> int:
             closing=True,
         )
     return sum(s.loans for s in snapshots)
-
-
-def _class_totals(cooperative: Cooperative) -> dict[int, tuple[int, Decimal, Decimal]]:
-    """Per class: loans, Σ outstanding, Σ outstanding not covered by collateral."""
-    counts = dict(
-        _active(cooperative)
-        .order_by()
-        .values("collectibility")
-        .annotate(n=Count("pk"))
-        .values_list("collectibility", "n")
-    )
-    uncovered = Case(
-        When(
-            outstanding_principal__gt=F("collateral_value"),
-            then=F("outstanding_principal") - F("collateral_value"),
-        ),
-        default=Value(ZERO),
-        output_field=DecimalField(max_digits=20, decimal_places=2),
-    )
-    sums = grouped_sums(
-        _active(cooperative).annotate(uncovered=uncovered),
-        "collectibility",
-        ["outstanding_principal", "uncovered"],
-    )
-    return {
-        klass: (counts.get(klass, 0), total, not_covered)
-        for klass, (total, not_covered) in sums.items()
-    }

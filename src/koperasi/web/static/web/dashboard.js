@@ -1,24 +1,35 @@
-/* The dashboard's bar chart of net savings per month. The figures come from the page's
-   json_script block; amounts travel as strings and Number() is used only to size the bars. */
+/* The dashboard's charts: each canvas[data-chart] reads the json_script block "chart-<name>"
+   ({labels, series: [{label, values}]}). Amounts travel as strings; Number() is used only to
+   draw. A missing value (null) leaves a gap. */
 (function () {
   "use strict";
-  var source = document.getElementById("savings-chart-data");
-  var canvas = document.getElementById("savings-chart");
-  if (!window.Chart || !canvas || !source) {
+  if (!window.Chart) {
     return;
   }
-  var data = JSON.parse(source.textContent);
-  new window.Chart(canvas, {
-    type: "bar",
-    data: {
-      labels: data.labels,
-      datasets: [{ label: canvas.dataset.label, data: data.values.map(Number) }]
-    },
-    options: {
-      locale: "id-ID",
-      responsive: true,
-      maintainAspectRatio: false,
-      plugins: { legend: { display: false } }
+  document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+    var source = document.getElementById("chart-" + canvas.dataset.chart);
+    if (!source) {
+      return;
     }
+    var data = JSON.parse(source.textContent);
+    new window.Chart(canvas, {
+      type: canvas.dataset.type || "line",
+      data: {
+        labels: data.labels,
+        datasets: data.series.map(function (s) {
+          return {
+            label: s.label,
+            data: s.values.map(function (v) { return v === null ? null : Number(v); }),
+            spanGaps: false
+          };
+        })
+      },
+      options: {
+        locale: "id-ID",
+        responsive: true,
+        maintainAspectRatio: false,
+        plugins: { legend: { display: data.series.length > 1 } }
+      }
+    });
   });
 })();

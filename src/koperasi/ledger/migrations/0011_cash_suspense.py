@@ -30,6 +30,6 @@ def add_cash_suspense(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("ledger", "0009_books_guards"), ("tenancy", "0004_apitoken_expires_at")]
+    dependencies = [("ledger", "0010_month_totals"), ("tenancy", "0004_apitoken_expires_at")]
 
     operations = [migrations.RunPython(add_cash_suspense, migrations.RunPython.noop)]

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from koperasi.cashdesk import services as cashdesk
 from koperasi.closing import services as closing
 from koperasi.ledger import services as ledger
 from koperasi.ledger.models import JournalEntry
@@ -61,6 +62,9 @@ NOT_PAGES = {
     "closing:close_day": "form action",
     "reports:set_account_line": "form action",
     "closing:close_month": "form action",
+    "cashdesk:submit": "form action",
+    "cashdesk:approve": "form action",
+    "cashdesk:reject": "form action",
 }
 
 
@@ -75,6 +79,7 @@ class World:
     open_application: Any
     document: Any
     run: Any
+    count: Any = None  # the teller's cash count of the day
 
 
 @dataclass(frozen=True)
@@ -152,8 +157,19 @@ def build_world(tmp_media) -> World:
         title="KTP",
         upload=SimpleUploadedFile("ktp.pdf", PDF, content_type="application/pdf"),
     )
+    count = cashdesk.submit_count(
+        cooperative=coop,
+        actor=teller,
+        teller_id=teller.pk,
+        business_date=ledger.business_today(coop),
+        counted=Decimal("1950000"),
+        pieces={},
+        idempotency_key="pages-count",
+    )
     run = closing.start_day_close(cooperative=coop, actor=admin)
-    return World(coop, users, member, account, deposit, loan, open_application, document, run)
+    return World(
+        coop, users, member, account, deposit, loan, open_application, document, run, count
+    )
 
 
 def every_page(world: World) -> list[Page]:
@@ -249,6 +265,31 @@ def every_page(world: World) -> list[Page]:
                 staff(f"reports:portfolio_{name}_pdf", html=False),
             )
         ),
+        staff("reports:savings_products"),
+        *(
+            Page(name, reverse(name, kwargs={"code": code}) + f"?format={fmt}", admin, False)
+            for name in (
+                "reports:savings_products",
+                "reports:savings_members",
+                "reports:savings_movements",
+                "reports:wajib_arrears",
+                "reports:savings_interest",
+                "cashdesk:office",
+            )
+            for fmt in ("xlsx", "pdf")
+            if (name, fmt) != ("cashdesk:office", "pdf")
+        ),
+        staff("reports:savings_members"),
+        staff("reports:savings_movements"),
+        staff("reports:wajib_arrears"),
+        staff("reports:savings_interest"),
+        staff("cashdesk:mine", Role.TELLER),
+        staff("cashdesk:office"),
+        staff("cashdesk:teller", user_id=world.users[Role.TELLER].pk),
+        staff("cashdesk:day_book"),
+        staff("cashdesk:count", count_id=world.count.pk),
+        staff("cashdesk:count", Role.TELLER, count_id=world.count.pk),
+        staff("cashdesk:count_pdf", html=False, count_id=world.count.pk),
         staff("audit_log"),
         staff("audit_log_xlsx", html=False),
         staff("settings:settings"),

@@ -11,6 +11,9 @@ KSP_CHART: tuple[tuple[str, str, str, str, str, bool], ...] = (
     ("1101", "Kas", A, "11", "cash", False),
     ("1102", "Bank", A, "11", "bank", False),
     ("1103", "Simpanan di Lembaga Lain", A, "11", "", False),
+    # A teller's counted cash minus the books' cash, approved and waiting to be explained (the
+    # cash desk). An asset: a shortage is a claim on the teller until settled (architecture.md).
+    ("1199", "Selisih Kas Dalam Penyelesaian", A, "11", "cash_suspense", False),
     ("1201", "Piutang Pinjaman Anggota", A, "11", "loans_receivable", True),
     ("1202", "Piutang Pinjaman Non-Anggota", A, "11", "", True),
     ("1209", "Penyisihan Kerugian Pinjaman (CKPN)", A, "11", "loan_allowance", False),

@@ -20,6 +20,7 @@ JOURNAL_SOURCES = (
     ("loans", _("Loans")),
     ("close", _("Closing")),
     ("reversal", _("Reversal")),
+    ("cashdesk", _("Cash count difference")),
 )
 SOURCE_LABELS = dict(JOURNAL_SOURCES)  # an entry's source as the journal shows it
 

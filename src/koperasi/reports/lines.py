@@ -115,6 +115,7 @@ DEFAULT_ACCOUNTS: dict[str, str] = {
     "1101": "cash",
     "1102": "cash",
     "1103": "placements",
+    "1199": "other_assets",  # cash count differences awaiting settlement (cash desk)
     "1201": "member_loans",
     "1202": "non_member_loans",
     "1209": "allowance",

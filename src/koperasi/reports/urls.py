@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from koperasi.reports import health_views, portfolio_views, statement_views, views
+from koperasi.reports import health_views, portfolio_views, savings_views, statement_views, views
 
 app_name = "reports"
 
@@ -22,6 +22,11 @@ urlpatterns = [
     path("ods/", views.ods, name="ods"),
     path("ods/ods.xlsx", views.ods_xlsx, name="ods_xlsx"),
     path("ods/ods.csv", views.ods_csv, name="ods_csv"),
+    path("simpanan/produk/", savings_views.products, name="savings_products"),
+    path("simpanan/anggota/", savings_views.members, name="savings_members"),
+    path("simpanan/mutasi/", savings_views.movements, name="savings_movements"),
+    path("simpanan/tunggakan-wajib/", savings_views.wajib_arrears, name="wajib_arrears"),
+    path("simpanan/bunga-pajak/", savings_views.interest, name="savings_interest"),
 ]
 for _kind, _slug in statement_views.SLUGS.items():
     urlpatterns += [

@@ -24,6 +24,8 @@ VIEW_AUDIT = "audit.view"
 MANAGE_SETTINGS = "settings.manage"
 # Start a day-end or month-end close from the UI (the history is VIEW_LEDGER).
 RUN_CLOSE = "closing.run"
+# Approve or reject a teller's cash count (its difference is then posted): not the teller's own.
+APPROVE_CASH_COUNT = "cashdesk.approve"
 
 _READ = {VIEW_MEMBERS, VIEW_SAVINGS, VIEW_LEDGER, VIEW_LOANS}
 _LENDING = {HANDLE_LOANS, APPROVE_LOANS, TRANSACT_LOANS, IMPORT_PAYROLL, MANAGE_LOAN_PRODUCTS}
@@ -32,12 +34,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
         _READ
         | {MANAGE_MEMBERS, IMPORT_MEMBERS, TRANSACT_SAVINGS, MANAGE_LEDGER, CLOSE_PERIOD}
-        | {VIEW_AUDIT, MANAGE_SETTINGS, RUN_CLOSE}
+        | {VIEW_AUDIT, MANAGE_SETTINGS, RUN_CLOSE, APPROVE_CASH_COUNT}
         | _LENDING
     ),
     Role.MANAGER: frozenset(
         _READ
         | {MANAGE_MEMBERS, IMPORT_MEMBERS, TRANSACT_SAVINGS, CLOSE_PERIOD, VIEW_AUDIT, RUN_CLOSE}
+        | {APPROVE_CASH_COUNT}
         | _LENDING
     ),
     Role.TELLER: frozenset(

@@ -347,6 +347,9 @@ ACTIONS: dict[str, AuditAction] = {
     "loans.collection_note": A(gettext_lazy("Collection contact noted"), _collection_note),
     "closing.day": A(gettext_lazy("Day-end close started"), _close),
     "closing.month": A(gettext_lazy("Month-end close started"), _close),
+    "cashdesk.count_submit": A(gettext_lazy("Cash count submitted")),
+    "cashdesk.count_approve": A(gettext_lazy("Cash count approved")),
+    "cashdesk.count_reject": A(gettext_lazy("Cash count rejected")),
 }
 
 # The audit log's filter: each group of codes under the name its part of the menu has.
@@ -357,6 +360,7 @@ GROUPS: dict[str, str | Promise] = {
     "ledger.": gettext_lazy("Books"),
     "closing.": gettext_lazy("Closing"),
     "reports.": gettext_lazy("Reports"),
+    "cashdesk.": gettext_lazy("Cash desk"),
     "tenancy.": gettext_lazy("Cooperative and staff"),
     "auth.": gettext_lazy("API tokens"),
 }

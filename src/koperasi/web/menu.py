@@ -63,6 +63,7 @@ SECTION_MENUS: dict[str, tuple[MenuEntry, ...]] = {
     "savings": (
         MenuEntry(_("Teller"), "savings:teller", TRANSACT_SAVINGS),
         MenuEntry(_("Savings accounts"), "savings:accounts", VIEW_SAVINGS),
+        MenuEntry(_("My cash today"), "cashdesk:mine", TRANSACT_SAVINGS),
     ),
     "loans": (
         MenuEntry(_("Portfolio"), "lending:portfolio", VIEW_LOANS),
@@ -94,6 +95,14 @@ SECTION_MENUS: dict[str, tuple[MenuEntry, ...]] = {
         MenuEntry(_("Disbursements and repayments"), "reports:portfolio_flows", VIEW_LOANS),
         MenuEntry(_("Loan officer performance"), "reports:portfolio_officers", VIEW_LOANS),
         MenuEntry(_("Maturity and repricing gaps"), "reports:portfolio_maturity", VIEW_LOANS),
+        MenuEntry(_("My cash today"), "cashdesk:mine", TRANSACT_SAVINGS),
+        MenuEntry(_("Daily cash report"), "cashdesk:office", VIEW_LEDGER),
+        MenuEntry(_("Day book"), "cashdesk:day_book", VIEW_LEDGER),
+        MenuEntry(_("Savings by product"), "reports:savings_products", VIEW_SAVINGS),
+        MenuEntry(_("Savings by member"), "reports:savings_members", VIEW_SAVINGS),
+        MenuEntry(_("Savings movements"), "reports:savings_movements", VIEW_SAVINGS),
+        MenuEntry(_("Wajib arrears"), "reports:wajib_arrears", VIEW_SAVINGS),
+        MenuEntry(_("Savings interest and tax"), "reports:savings_interest", VIEW_SAVINGS),
     ),
     "closing": (
         MenuEntry(_("Day and month close"), "closing:close", VIEW_LEDGER),

@@ -19,6 +19,7 @@ JOURNAL_SOURCES = (
     ("savings", _("Savings")),
     ("loans", _("Loans")),
     ("close", _("Closing")),
+    ("year_close", _("Year-end close")),
     ("reversal", _("Reversal")),
     ("cashdesk", _("Cash count difference")),
 )

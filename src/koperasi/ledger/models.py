@@ -195,3 +195,28 @@ class MonthTotal(models.Model):
                 fields=["cooperative", "month_end", "account"], name="uniq_month_total"
             )
         ]
+
+
+# The source of the year-end closing entries (statements of a period take them back out).
+YEAR_CLOSE_SOURCE = "year_close"
+
+
+class YearClose(models.Model):
+    """A closed financial year: its income and expenses moved into the surplus of the year
+    (SHU tahun berjalan) by one closing entry dated 31 December. Nothing of the year changes
+    after this; the SHU computed on it is final."""
+
+    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT, db_index=False)
+    year = models.PositiveSmallIntegerField()
+    # None when the year had no income or expense to close.
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, null=True, blank=True)
+    surplus = models.DecimalField(**MONEY)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, db_index=False
+    )
+    closed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cooperative", "year"], name="uniq_year_close")
+        ]

@@ -15,12 +15,14 @@ from koperasi.domain.money import ZERO, round_sen
 from koperasi.errors import NotFound
 from koperasi.ledger import period_sums
 from koperasi.ledger.models import (
+    YEAR_CLOSE_SOURCE,
     Account,
     BalanceSlot,
     ClosedPeriod,
     JournalEntry,
     MonthTotal,
     Posting,
+    YearClose,
 )
 from koperasi.tenancy.models import Cooperative
 
@@ -113,6 +115,24 @@ def period_net(
 ) -> dict[int, Decimal]:
     """Σ debit − Σ credit per account of the postings dated first..last (zeros left out)."""
     return period_sums.period_net(cooperative, first, last, today=today or timezone.localdate())
+
+
+def closing_net(*, cooperative: Cooperative, first: dt.date, last: dt.date) -> dict[int, Decimal]:
+    """Σ debit − Σ credit per account of the year-end closing entries dated first..last: what
+    a statement of a period takes back out to show the year's income and expenses."""
+    postings = Posting.objects.filter(
+        entry__in=JournalEntry.objects.filter(
+            cooperative=cooperative,
+            business_date__range=(first, last),
+            source=YEAR_CLOSE_SOURCE,
+        ).values("pk")
+    )
+    sums = grouped_sums(postings, "account_id", ["debit", "credit"])
+    return {pk: d - c for pk, (d, c) in sums.items() if d != c}
+
+
+def year_closes(*, cooperative: Cooperative) -> QuerySet[YearClose]:
+    return YearClose.objects.filter(cooperative=cooperative).order_by("-year")
 
 
 def first_entry_date(*, cooperative: Cooperative) -> dt.date | None:

@@ -35,8 +35,14 @@ def _period_label(period: Period) -> str:
 
 
 def _net(cooperative: Cooperative, period: Period) -> dict[int, Decimal]:
-    """Σ debit − Σ credit per account over the period."""
-    return ledger.period_net(cooperative=cooperative, first=period[0], last=period[1])
+    """Σ debit − Σ credit per account over the period, the year-end closing entries left out."""
+    moved = ledger.period_net(cooperative=cooperative, first=period[0], last=period[1])
+    # A year-end closing entry moves the year's result into equity: not a flow of the period.
+    for pk, amount in ledger.closing_net(
+        cooperative=cooperative, first=period[0], last=period[1]
+    ).items():
+        moved[pk] = moved.get(pk, ZERO) - amount
+    return {pk: amount for pk, amount in moved.items() if amount}
 
 
 # --- Activity ---------------------------------------------------------------------------------

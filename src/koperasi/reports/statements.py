@@ -173,6 +173,11 @@ def _books(cooperative: Cooperative, day: dt.date, mapped: Mapping) -> _Books:
     today = ledger_services.business_today(cooperative)
     balances = ledger.balances_as_of(cooperative=cooperative, day=day, today=today)
     moved = ledger.period_net(cooperative=cooperative, first=year_start(day), last=day, today=today)
+    # The year's result before a closing entry dated 31 December moved it into equity.
+    for pk, amount in ledger.closing_net(
+        cooperative=cooperative, first=year_start(day), last=day
+    ).items():
+        moved[pk] = moved.get(pk, ZERO) - amount
     year = {
         pk: amount
         for pk, amount in moved.items()
@@ -213,17 +218,15 @@ def _sum_rows(rows: Iterable[Row], width: int) -> tuple[Decimal, ...]:
 
 
 def _surplus(mapped: Mapping, books: _Books, kind: str) -> Decimal:
-    """Income − expenses not yet closed into equity: this year's, or the earlier years'."""
-    cumulative = sum(
-        (
-            books.balances.get(pk, ZERO)
-            for pk, a in mapped.accounts.items()
-            if a.type in INCOME_EXPENSE
-        ),
-        ZERO,
-    )
-    this_year = sum(books.year_to_date.values(), ZERO)
-    return -(this_year if kind == lines.CURRENT_SURPLUS else cumulative - this_year)
+    """The two surplus lines of equity: the current year's result (income − expenses from
+    1 January, before any closing entry), and everything else the surplus accounts and the
+    income and expense accounts hold (earlier years' results, closed or not, undistributed).
+    Their sum is what those accounts hold, whether or not a year has been closed."""
+    surplus_accounts = {pk for pk, code in mapped.line_of.items() if lines.BY_CODE[code].surplus}
+    surplus_accounts |= {pk for pk, a in mapped.accounts.items() if a.type in INCOME_EXPENSE}
+    total = -sum((books.balances.get(pk, ZERO) for pk in surplus_accounts), ZERO)
+    this_year = -sum(books.year_to_date.values(), ZERO)
+    return this_year if kind == lines.CURRENT_SURPLUS else total - this_year
 
 
 def position(
@@ -256,13 +259,8 @@ def position(
                 continue
             row = _line_row(line.label, line.code, mapped.of_line(line.code), columns)
             if line.surplus:
-                extra = tuple(_surplus(mapped, b, line.surplus) for b in books)
-                row = Row(
-                    row.label,
-                    tuple((a or ZERO) + e for a, e in zip(row.amounts, extra, strict=True)),
-                    code=row.code,
-                    accounts=row.accounts,
-                )
+                amounts = tuple(_surplus(mapped, b, line.surplus) for b in books)
+                row = replace(row, amounts=amounts)
             body.append(row)
         stray = [a for a in mapped.unmapped if a.type == _SECTION_TYPE[section]]
         if stray:

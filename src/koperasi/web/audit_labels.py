@@ -309,6 +309,7 @@ ACTIONS: dict[str, AuditAction] = {
     "ledger.post": A(gettext_lazy("Journal entry posted")),
     "ledger.reverse": A(gettext_lazy("Journal entry reversed"), _ledger_reverse),
     "ledger.close_month": A(gettext_lazy("Books closed for the month")),
+    "ledger.close_year": A(gettext_lazy("Financial year closed")),
     "reports.account_line": A(gettext_lazy("Statement line of an account changed"), _account_line),
     "reports.health_weight": A(gettext_lazy("Health assessment weight changed"), _health_weight),
     "reports.health_answers": A(gettext_lazy("Health assessment questionnaire saved")),

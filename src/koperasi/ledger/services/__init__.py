@@ -31,6 +31,7 @@ from koperasi.ledger.services.periods import (
     local_today,
     lock_closed_dates,
 )
+from koperasi.ledger.services.years import close_year
 
 __all__ = [
     "BOOKS_LOCK",
@@ -45,6 +46,7 @@ __all__ = [
     "business_today",
     "check_lines",
     "close_month",
+    "close_year",
     "create_account",
     "install_chart",
     "key_free_params",

@@ -21,7 +21,11 @@ from koperasi.ledger.models import Account, JournalEntry, Posting
 from koperasi.ledger.request_keys import entry_under_request_key
 from koperasi.ledger.services.balances import apply_to_balances, check_sqlite_range
 from koperasi.ledger.services.lines import Line, check_lines
-from koperasi.ledger.services.periods import business_today, check_open_period
+from koperasi.ledger.services.periods import (
+    add_to_month_totals,
+    business_today,
+    check_open_period,
+)
 from koperasi.tenancy.models import Cooperative
 
 
@@ -40,6 +44,7 @@ def post_entry(
     before_balances: Callable[[JournalEntry], None] | None = None,
     closing: bool = False,
     replay: bool = True,
+    year_close: bool = False,
 ) -> JournalEntry:
     """Post a balanced entry, or return the entry already posted under this key.
 
@@ -49,7 +54,8 @@ def post_entry(
     sub-ledger posted under (`other_request_keys`) is refused either way.
 
     Only the day-end and month-end close pass `closing=True`: they post into the day they are
-    closing, which other work may no longer do.
+    closing, which other work may no longer do. Only the year-end close passes `year_close=True`:
+    its closing entry goes into the closed 31 December, whose kept month totals it adds to.
 
     Everything is checked before the first write, so a refusal leaves the caller's transaction
     usable. `before_balances` lets a sub-ledger write its own rows for the new entry before the
@@ -65,7 +71,7 @@ def post_entry(
         return existing
     business_date = business_date or business_today(cooperative)
     check_lines(cooperative, lines, allow_control)
-    check_open_period(cooperative, business_date, closing=closing)
+    check_open_period(cooperative, business_date, closing=closing, year_close=year_close)
     if connection.vendor == "sqlite":
         check_sqlite_range(lines)
     # The busiest statements of the platform: written as SQL (no savepoints, no ORM query
@@ -92,6 +98,8 @@ def post_entry(
         if before_balances is not None:
             before_balances(entry)
         apply_to_balances(lines)
+        if year_close:
+            add_to_month_totals(cooperative, business_date, lines)
     return entry
 
 

@@ -91,10 +91,27 @@ def _days_closed_through(cooperative: Cooperative) -> dt.date | None:
 
 
 def check_open_period(
-    cooperative: Cooperative, business_date: dt.date, *, closing: bool = False
+    cooperative: Cooperative,
+    business_date: dt.date,
+    *,
+    closing: bool = False,
+    year_close: bool = False,
 ) -> None:
     # Read afresh: a month or a day may have been closed since the cooperative was loaded.
     books, days = _closed_through(cooperative)
+    if year_close:
+        # The year's closing entry goes into the closed 31 December, and nowhere else.
+        if (
+            (business_date.month, business_date.day) == (12, 31)
+            and books
+            and business_date <= books
+        ):
+            return
+        raise ServiceError(
+            "year_not_closable",
+            _("A year is closed on 31 December, after every month of it has been closed."),
+            field="year",
+        )
     if books is not None and business_date <= books:
         raise ServiceError(
             "period_closed",
@@ -172,3 +189,18 @@ def record_month_totals(
         MonthTotal(cooperative=cooperative, account_id=pk, month_end=last_day, debit=d, credit=c)
         for pk, (d, c) in sorted(sums.items())
     )
+
+
+def add_to_month_totals(cooperative: Cooperative, month_end: dt.date, lines: Any) -> None:
+    """Add an entry posted into a closed month (the year's closing entry) to the month's kept
+    totals, so they still add up to its postings."""
+    for line in lines:
+        row, _created = MonthTotal.objects.select_for_update().get_or_create(
+            cooperative=cooperative,
+            month_end=month_end,
+            account=line.account,
+            defaults={"debit": 0, "credit": 0},
+        )
+        MonthTotal.objects.filter(pk=row.pk).update(
+            debit=row.debit + line.debit, credit=row.credit + line.credit
+        )

@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from koperasi.ledger import services as ledger
 from koperasi.ledger.models import Account
@@ -63,14 +64,13 @@ def test_the_position_follows_its_date_filter(live_server, phone):  # noqa: F811
     phone.evaluate("window.sameDocument = true")
     phone.fill("#id_as_of", "2026-02-28")
     phone.locator("form.no-print button[type=submit]").first.click()
-    phone.wait_for_function(
-        "document.querySelector('tr[data-line=\"cash\"] td:nth-child(2)').innerText === '1.000.000'"
-    )
+    # Waits by locator: a string predicate would be evaluated under the page's CSP (no eval).
+    expect(phone.locator('tr[data-line="cash"] td').nth(1)).to_have_text("1.000.000")
     assert phone.evaluate("window.sameDocument === true")  # swapped by htmx, not a page load
     assert "as_of=2026-02-28" in phone.url  # and the address says what is shown
     phone.fill("#id_as_of", "2099-01-01")
     phone.locator("form.no-print button[type=submit]").first.click()
-    phone.wait_for_function("!!document.querySelector('#report .field-error')")
+    expect(phone.locator("#report .field-error")).to_contain_text("2099")
     assert "2099" in phone.locator("#report .field-error").inner_text()
     assert phone.locator("#report-body table").count() == 0  # no figures for that date
     assert phone.evaluate("window.sameDocument === true")

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "koperasi.loans",
     "koperasi.closing",
     "koperasi.reports",
+    "koperasi.shu",
     "koperasi.web",
 ]
 

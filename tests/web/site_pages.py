@@ -302,6 +302,7 @@ def every_page(world: World) -> list[Page]:
         staff("closing:run", run_id=world.run.pk),
         staff("closing:run_progress", run_id=world.run.pk),
         staff("closing:history"),
+        staff("shu:year_close"),
         staff("closing:withholding", year=today.year, month=today.month),
         portal("portal_home"),
         portal("portal_statement", account_id=world.account.pk),

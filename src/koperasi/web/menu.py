@@ -53,7 +53,7 @@ STAFF_MENU: tuple[MenuEntry, ...] = (
     MenuEntry(_("Savings"), "savings:accounts", VIEW_SAVINGS, ("savings",)),
     MenuEntry(_("Loans"), "lending:portfolio", VIEW_LOANS, ("lending", "loandocs")),
     MenuEntry(_("Ledger"), "ledger:trial_balance", VIEW_LEDGER, ("ledger",)),
-    MenuEntry(_("Closing"), "closing:close", VIEW_LEDGER, ("closing",)),
+    MenuEntry(_("Closing"), "closing:close", VIEW_LEDGER, ("closing", "shu")),
     MenuEntry(_("Reports"), "reports:index", VIEW_LOANS, ("reports", "cashdesk")),
     MenuEntry(_("Audit"), "audit_log", VIEW_AUDIT),
     MenuEntry(_("Settings"), "settings:settings", MANAGE_SETTINGS, ("settings",)),
@@ -106,6 +106,7 @@ SECTION_MENUS: dict[str, tuple[MenuEntry, ...]] = {
     ),
     "closing": (
         MenuEntry(_("Day and month close"), "closing:close", VIEW_LEDGER),
+        MenuEntry(_("Year-end close and SHU"), "shu:year_close", VIEW_LEDGER),
         MenuEntry(_("Close history"), "closing:history", VIEW_LEDGER),
     ),
     "settings": (

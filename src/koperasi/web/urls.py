@@ -15,6 +15,7 @@ staff_patterns = [
     path("pinjaman/", include("koperasi.loans.staff_urls")),
     path("pinjaman/", include("koperasi.loans.document_urls")),
     path("laporan/", include("koperasi.reports.urls")),
+    path("shu/", include("koperasi.shu.urls")),
     path("kas/", include("koperasi.cashdesk.urls")),
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("audit.xlsx", audit_views.audit_log_xlsx, name="audit_log_xlsx"),

@@ -1,0 +1,11 @@
+"""The SHU pages under /k/<code>/shu/."""
+
+from django.urls import path
+
+from koperasi.shu import views
+
+app_name = "shu"
+
+urlpatterns = [
+    path("tutup-tahun/", views.year_close, name="year_close"),
+]

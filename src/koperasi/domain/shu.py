@@ -118,7 +118,10 @@ def allocation_total(percents: Mapping[str, Decimal]) -> Decimal | None:
     """Σ percents when every one is a finite Decimal (for a message), else None."""
     if not all(isinstance(p, Decimal) and p.is_finite() for p in percents.values()):
         return None
-    return sum(percents.values(), Decimal(0)).normalize(_CTX)
+    total = Decimal(0)
+    for percent in percents.values():
+        total = _CTX.add(total, percent)
+    return total.normalize(_CTX)
 
 
 def _hundredths(percent: object, field: str) -> int:
@@ -240,7 +243,10 @@ class ShuResult:
         raise KeyError(fund)
 
     def working(self, member_id: str) -> MemberWorking:
-        """The working of one member's shares (KeyError for an id not in the result)."""
+        """The working of one member's shares (KeyError for an id not in the result).
+
+        A scan of the members: for one member's slip, not for a loop over all of them (a
+        loop gives each member's stored figures to ``share_working`` instead)."""
         for figures in self.figures:
             if figures.id == member_id:
                 return MemberWorking(

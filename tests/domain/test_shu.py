@@ -276,7 +276,7 @@ def test_a_malformed_shu_is_refused(shu: object, code: str) -> None:
     refused(code, "shu", shu=shu)
 
 
-@pytest.mark.parametrize("rounding", [D("0.5"), D(10), D("0.001"), D("NaN"), 1])
+@pytest.mark.parametrize("rounding", [D("0.5"), D(10), D("0.001"), D("NaN"), D("sNaN"), 1])
 def test_other_rounding_units_are_refused(rounding: object) -> None:
     refused("shu_rounding", "rounding", rounding=rounding)
     assert D("1.00") in ROUNDING_UNITS  # compared by value

@@ -378,7 +378,12 @@ def _shu_sen(shu: object) -> int:
 
 
 def _unit_sen(rounding: object) -> int:
-    if not isinstance(rounding, Decimal) or rounding not in ROUNDING_UNITS:
+    # is_finite first: comparing a signalling NaN would raise InvalidOperation
+    if (
+        not isinstance(rounding, Decimal)
+        or not rounding.is_finite()
+        or rounding not in ROUNDING_UNITS
+    ):
         raise DomainError(
             "shu_rounding",
             "Round shares down to 0.01 (the sen), 1 (the rupiah), 100 or 1000.",

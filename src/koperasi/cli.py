@@ -5,6 +5,7 @@
     koperasi check [--coop CODE]            verify every bookkeeping invariant
     koperasi calc schedule --principal P --rate R --months N --method anuitas [--json]
     koperasi calc savings-interest --input FILE.json [--json]
+    koperasi calc shu --input FILE.json [--json]
     koperasi close-day --coop CODE [--to YYYY-MM-DD]   day-end close (catches up missed days)
     koperasi close-month --coop CODE [--month YYYY-MM] month-end close and month lock
     koperasi worker                         background task worker

@@ -38,6 +38,28 @@ DOMAIN_MESSAGES: dict[str, Any] = {
     "phone_invalid": _("Enter a phone number using digits only, e.g. 0812 3456 7890."),
     "phone_not_mobile": _("Enter an Indonesian mobile number starting with 08 or +628."),
     "phone_length": _("This mobile number has too few or too many digits."),
+    # SHU (domain/shu.py)
+    "shu_allocation_sum": _("The SHU allocation percentages must add up to exactly 100%."),
+    "shu_fund_missing": _(
+        "The SHU allocation needs the members' funds jasa_modal and jasa_usaha (either may be 0)."
+    ),
+    "shu_fund_name": _("A fund name is text of 1 to 64 characters."),
+    "shu_fund_duplicate": _("Each fund may appear only once."),
+    "shu_percent_invalid": _("Enter the percentage as a number, e.g. 20 or 2.5."),
+    "shu_percent_negative": _("A percentage must not be negative."),
+    "shu_percent_too_large": _("A percentage is at most 100."),
+    "shu_percent_too_precise": _("A percentage has at most 2 decimals, e.g. 12.5 or 33.33."),
+    "shu_loss": _("The SHU is negative: a loss is not distributed to members."),
+    "shu_rounding": _("Round shares down to 0.01 (the sen), 1 (the rupiah), 100 or 1000."),
+    "shu_member_id": _("Each member needs an id: non-empty text."),
+    "shu_member_duplicate": _("This member id appears more than once."),
+    "shu_figure_invalid": _("Enter a number, e.g. 500000 or 500000.50."),
+    "shu_figure_negative": _("Savings, transactions and totals must not be negative."),
+    "shu_figure_too_precise": _("Savings, transactions and totals have at most 6 decimals."),
+    "shu_total_too_small": _(
+        "A total must be at least the sum over the members listed (it also counts those not "
+        "listed)."
+    ),
 }
 
 

@@ -217,6 +217,9 @@ UPLOAD_MAX_INFLATED_BYTES = int(
     os.environ.get("KOPERASI_UPLOAD_MAX_INFLATED_BYTES", 50 * 1024 * 1024)
 )
 UPLOAD_MAX_COMPRESSION_RATIO = int(os.environ.get("KOPERASI_UPLOAD_MAX_COMPRESSION_RATIO", 100))
+# `koperasi calc shu --input` refuses a larger JSON file before reading it: enough for a
+# million members (about 80 bytes each), far below what would exhaust memory when parsed.
+CALC_MAX_INPUT_BYTES = int(os.environ.get("KOPERASI_CALC_MAX_INPUT_BYTES", 128 * 1024 * 1024))
 
 # Pages load scripts, styles, fonts and images from this site only: no inline script, no inline
 # style, no eval (htmx is told so in base.html). Pico's form icons are data: images. The API docs

@@ -228,7 +228,7 @@ def allocate_largest_remainder(
         raise DomainError("invalid", "The allocation unit must be positive.", "unit")
     if not total.is_finite():
         raise DomainError("invalid", "The total is not a finite number.", "total")
-    units = Fraction(abs(total)) / Fraction(unit)
+    units = abs(Fraction(total)) / Fraction(unit)  # Decimal abs() would round to the context
     if units.denominator != 1:
         raise DomainError("too_precise", "The total is not a whole number of units.", "total")
     n = units.numerator
@@ -241,4 +241,5 @@ def allocate_largest_remainder(
         floors[i] += 1
 
     sign = -1 if total < 0 else 1
-    return [(sign * k) * unit for k in floors]
+    # In the module's own context: exact whatever the caller's decimal context is.
+    return [_ROUNDING_CTX.multiply(Decimal(sign * k), unit) for k in floors]

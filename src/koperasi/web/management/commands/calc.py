@@ -4,10 +4,12 @@
         --method anuitas [--rounding 1|100|1000] [--frequency monthly|weekly|daily] [--grace N] \\
         [--start YYYY-MM-DD] [--skip-holidays] [--json]
     koperasi calc savings-interest --input FILE.json|- [--json]
+    koperasi calc shu --input FILE.json|- [--json]
 
 `schedule` prints a loan's instalment schedule. `savings-interest` prints a period's savings
 interest (saldo terendah, harian or rata-rata), the tax withheld from it and the net amount; its
-JSON input is described in `_calc_savings.py`.
+JSON input is described in `_calc_savings.py`. `shu` splits a year's SHU into its funds and the
+members' jasa modal and jasa usaha shares (`domain/shu.py`); its input is in `_calc_shu.py`.
 
 Bad input is one clear line on stderr and exit code 2, never a traceback.
 """
@@ -35,7 +37,7 @@ from koperasi.domain.schedule import (
     Schedule,
     build_schedule,
 )
-from koperasi.web.management.commands import _calc_savings
+from koperasi.web.management.commands import _calc_savings, _calc_shu
 
 # LoanTerms field -> the option a person typed, so errors name what to fix.
 OPTION_FOR_FIELD = {
@@ -50,13 +52,13 @@ OPTION_FOR_FIELD = {
     "disbursed_on": "--start",
 }
 HEADERS = ("No", "Jatuh tempo", "Pokok", "Bunga", "Angsuran", "Sisa pokok")
-CALCULATIONS = ("schedule", "savings-interest")
+CALCULATIONS = ("schedule", "savings-interest", "shu")
 
 
 class Command(BaseCommand):
     help = (
-        "Calculators: a loan's instalment schedule (flat, menurun or anuitas), or a period's "
-        "savings interest with its tax."
+        "Calculators: a loan's instalment schedule (flat, menurun or anuitas), a period's "
+        "savings interest with its tax, or the members' shares of a year's SHU."
     )
     requires_system_checks: list[str] = []  # a pure calculation: no database, no checks
     stealth_options = ("stdin",)  # call_command(..., stdin=StringIO(...)) for `--input -`
@@ -131,11 +133,37 @@ class Command(BaseCommand):
         )
         interest.add_argument("--json", action="store_true", help="machine-readable output")
 
+        shu = calculations.add_parser(
+            "shu",
+            help="SHU pools and each member's jasa modal and jasa usaha",
+            description=(
+                "Split a year's SHU into its funds by the allocation percentages (exactly 100 "
+                "in all) and the members' pools into each member's jasa modal (by savings) and "
+                "jasa usaha (by transactions), each rounded down; print what rounding left over."
+            ),
+        )
+        shu.add_argument(
+            "--input",
+            required=True,
+            metavar="FILE.json",
+            help='the JSON input, or "-" for standard input',
+        )
+        shu.add_argument("--json", action="store_true", help="machine-readable output")
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["calculation"] == "savings-interest":
             self._savings_interest(options["input"], options.get("stdin"), as_json=options["json"])
+        elif options["calculation"] == "shu":
+            self._shu(options["input"], options.get("stdin"), as_json=options["json"])
         else:
             self._schedule(options)
+
+    def _shu(self, path: str, stdin: TextIO | None, *, as_json: bool) -> None:
+        result = _calc_shu.run(path, stdin)  # everything checked before anything is printed
+        if as_json:
+            self.stdout.write(_calc_shu.as_json(result))
+        else:
+            self.stdout.write("\n".join(_calc_shu.as_lines(result)))
 
     def _savings_interest(self, path: str, stdin: TextIO | None, *, as_json: bool) -> None:
         result, individual = _calc_savings.run(path, stdin)

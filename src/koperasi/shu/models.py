@@ -27,3 +27,41 @@ class ShuYear(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["cooperative", "year"], name="uniq_shu_year")
         ]
+
+
+def default_allocation() -> dict[str, str]:
+    """DOMAIN.md's example split (reserve 40, members 40, four funds of 5): a starting point
+    until the cooperative enters its AD/ART's percentages."""
+    return {
+        "cadangan": "40",
+        "jasa_modal": "20",
+        "jasa_usaha": "20",
+        "dana_pengurus": "5",
+        "dana_karyawan": "5",
+        "dana_pendidikan": "5",
+        "dana_sosial": "5",
+    }
+
+
+def default_weights() -> dict[str, str]:
+    return {"loan_interest": "1", "loan_principal": "0"}
+
+
+class ShuSettings(models.Model):
+    """How a cooperative shares its SHU (its AD/ART): the allocation in percent, which savings
+    count for jasa modal and how, which transactions count for jasa usaha with what weight,
+    and the rounding of each member's share."""
+
+    class SavingsBasis(models.TextChoices):
+        YEAR_END = "year_end", "year_end"
+
+    cooperative = models.OneToOneField("tenancy.Cooperative", on_delete=models.PROTECT)
+    allocation = models.JSONField(default=default_allocation)
+    savings_kinds = models.JSONField(default=list)  # empty: pokok and wajib
+    savings_basis = models.CharField(max_length=10, default=SavingsBasis.YEAR_END)
+    transaction_weights = models.JSONField(default=default_weights)
+    rounding = models.CharField(max_length=6, default="1")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, db_index=False
+    )
+    changed_at = models.DateTimeField(auto_now=True)

@@ -8,4 +8,6 @@ app_name = "shu"
 
 urlpatterns = [
     path("tutup-tahun/", views.year_close, name="year_close"),
+    path("aturan/", views.shu_settings, name="settings"),
+    path("<int:year>/usulan/", views.proposal, name="proposal"),
 ]

@@ -1,6 +1,8 @@
 """The year-end close page under /k/<code>/shu/: each year, whether it can be closed, and the
 SHU of every closed year with its members' and non-members' parts."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -11,9 +13,10 @@ from koperasi.common.decorators import staff_view
 from koperasi.domain.money import format_rupiah
 from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
-from koperasi.shu import selectors, services
+from koperasi.savings.models import SavingsKind
+from koperasi.shu import figures, selectors, services
 from koperasi.tenancy.models import Cooperative
-from koperasi.tenancy.permissions import CLOSE_PERIOD, VIEW_LEDGER
+from koperasi.tenancy.permissions import CLOSE_PERIOD, MANAGE_SETTINGS, VIEW_LEDGER
 
 
 def _coop(request: HttpRequest) -> Cooperative:
@@ -50,3 +53,84 @@ def year_close(request: HttpRequest) -> HttpResponse:
         "error": error,
     }
     return render(request, "shu/year_close.html", context, status=status)
+
+
+# --- The rules and the proposal ---------------------------------------------------------------
+
+
+def _allocation_from(data: Any, funds: list[str]) -> dict[str, str]:
+    """The percents typed per fund (fund_<name>), and a new fund (new_fund, new_percent)."""
+    allocation = {f: data.get(f"fund_{f}", "").strip() for f in funds}
+    allocation = {f: p for f, p in allocation.items() if p}
+    new_name = data.get("new_fund", "").strip().lower().replace(" ", "_")[:64]
+    if new_name and data.get("new_percent", "").strip():
+        allocation[new_name] = data.get("new_percent", "").strip()
+    return allocation
+
+
+@staff_view(VIEW_LEDGER)
+def shu_settings(request: HttpRequest) -> HttpResponse:
+    coop = _coop(request)
+    may_change = MANAGE_SETTINGS in request.permissions  # type: ignore[attr-defined]
+    current = figures.settings_of(coop)
+    error, status = "", 200
+    if request.method == "POST":
+        if not may_change:
+            raise PermissionDenied
+        try:
+            services.update_settings(
+                cooperative=coop,
+                actor=request.user,
+                allocation=_allocation_from(request.POST, list(current.allocation)),
+                savings_kinds=request.POST.getlist("savings_kinds"),
+                transaction_weights={k: request.POST.get(k, "0") for k in services.WEIGHT_KEYS},
+                rounding=request.POST.get("rounding", ""),
+            )
+        except ServiceError as exc:
+            error, status = str(exc.message), exc.status
+        else:
+            messages.success(request, _("The SHU rules were saved."))
+            return redirect("shu:settings", code=coop.code)
+    context = {
+        "settings": current,
+        "kinds": SavingsKind.choices,
+        "chosen_kinds": current.savings_kinds or list(figures.DEFAULT_KINDS),
+        "roundings": services.ROUNDINGS,
+        "may_change": may_change,
+        "error": error,
+    }
+    return render(request, "shu/settings.html", context, status=status)
+
+
+@staff_view(VIEW_LEDGER)
+def proposal(request: HttpRequest, year: int) -> HttpResponse:
+    """The SHU proposal for a closed year by the cooperative's rules, and a scenario beside it
+    with other percentages (nothing is saved)."""
+    coop = _coop(request)
+    base = figures.simulate(cooperative=coop, year=year)
+    scenario, error = None, ""
+    funds = list(base.allocation.percents)
+    if request.GET.get("scenario"):
+        try:
+            scenario = figures.simulate(
+                cooperative=coop, year=year, allocation=_allocation_from(request.GET, funds)
+            )
+        except ServiceError as exc:
+            error = str(exc.message)
+    context = {
+        "base": base,
+        "scenario": scenario,
+        "error": error,
+        "funds": [
+            (f, str(scenario.allocation.percents.get(f, "")) if scenario else "") for f in funds
+        ],
+        "members": [
+            (base.numbers.get(share.id, share.id), share)
+            for share in base.result.members[:PROPOSAL_ROWS]
+        ],
+        "more": max(len(base.result.members) - PROPOSAL_ROWS, 0),
+    }
+    return render(request, "shu/proposal.html", context, status=400 if error else 200)
+
+
+PROPOSAL_ROWS = 50

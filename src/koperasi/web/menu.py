@@ -107,6 +107,7 @@ SECTION_MENUS: dict[str, tuple[MenuEntry, ...]] = {
     "closing": (
         MenuEntry(_("Day and month close"), "closing:close", VIEW_LEDGER),
         MenuEntry(_("Year-end close and SHU"), "shu:year_close", VIEW_LEDGER),
+        MenuEntry(_("SHU rules"), "shu:settings", VIEW_LEDGER),
         MenuEntry(_("Close history"), "closing:history", VIEW_LEDGER),
     ),
     "settings": (
@@ -125,6 +126,7 @@ PORTAL_MENU: tuple[MenuEntry, ...] = (
     MenuEntry(_("Annual statement"), "portal_annual"),
     MenuEntry(_("Loan simulation"), "portal_loan_simulator"),
     MenuEntry(_("Savings interest simulation"), "portal_interest_simulation"),
+    MenuEntry(_("My SHU"), "portal_shu"),
 )
 
 

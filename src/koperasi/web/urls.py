@@ -31,6 +31,7 @@ portal_patterns = [
         name="portal_statement_pdf",
     ),
     path("laporan-tahunan/", include("koperasi.reports.portal_urls")),
+    path("shu/", include("koperasi.shu.portal_urls")),
     path("profil/", portal_views.portal_profile, name="portal_profile"),
     path("simulasi-pinjaman/", include("koperasi.loans.simulator_urls")),
     path(

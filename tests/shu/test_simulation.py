@@ -1,0 +1,107 @@
+"""The SHU of a closed year shared by the cooperative's rules: the proposal, a scenario, the
+rules themselves, and a member's own SHU with its working."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from koperasi.audit.models import AuditLog
+from koperasi.errors import ServiceError
+from koperasi.ledger import services as ledger
+from koperasi.members.models import Member
+from koperasi.shu import figures, services
+from koperasi.shu.models import ShuSettings
+from koperasi.tenancy.models import Role
+from tests.conftest import make_user
+
+D = Decimal
+
+
+@pytest.fixture
+def closed(db):
+    """The demo cooperative (a year of history) with its last full year closed."""
+    from koperasi.demo import seed_demo
+
+    coop = seed_demo(members_count=12, progress=lambda _m: None)
+    first = ledger.business_today(coop).replace(day=1)
+    year = first.year - 1
+    month = dt.date(year, 12, 1)
+    from koperasi.ledger.selectors import first_entry_date
+
+    start = first_entry_date(cooperative=coop).replace(day=1)
+    month = start
+    while month <= dt.date(year, 12, 1):
+        ledger.close_month(
+            cooperative=coop, actor=None, year=month.year, month=month.month, by_close=True
+        )
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    admin = make_user("admin-shu", coop, Role.ADMIN)
+    services.close_year(cooperative=coop, actor=admin, year=year)
+    return coop, year, admin
+
+
+def test_the_shares_and_the_remainder_make_the_members_pools(closed):
+    coop, year, _admin = closed
+    sim = figures.simulate(cooperative=coop, year=year)
+    result = sim.result
+    assert result.members, "the demo's members have savings that count"
+    members_pools = result.pool("jasa_modal") + result.pool("jasa_usaha")
+    assert sum(s.total for s in result.members) + result.remainder == members_pools
+    assert sum(p.amount for p in result.pools) == max(sim.year.member_part, D(0))
+
+
+def test_a_member_sees_the_share_the_proposal_gives_them(closed, client):
+    coop, year, _admin = closed
+    sim = figures.simulate(cooperative=coop, year=year)
+    member = Member.objects.get(cooperative=coop, number="A0001")
+    share = next(s for s in sim.result.members if s.id == str(member.pk))
+    mine = figures.my_shu(cooperative=coop, member=member)[0]
+    assert (mine.jasa_modal.share, mine.jasa_usaha.share) == (share.jasa_modal, share.jasa_usaha)
+    client.force_login(member.user)
+    page = client.get("/saya/shu/")
+    assert page.status_code == 200
+    assert f'data-year="{year}"'.encode() in page.content
+    assert "Simpanan saya" in page.content.decode()
+
+
+def test_a_scenario_compares_without_saving(closed, client):
+    coop, year, admin = closed
+    client.force_login(admin)
+    url = f"/k/{coop.code}/shu/{year}/usulan/"
+    assert client.get(url).status_code == 200
+    other = {f"fund_{f}": p for f, p in ShuSettings(cooperative=coop).allocation.items()}
+    other.update(fund_cadangan="30", fund_jasa_modal="30", scenario="1")
+    page = client.get(url, other)
+    assert page.status_code == 200 and b"data-scenario" in page.content
+    bad = client.get(url, {**other, "fund_cadangan": "35"})  # 105 %
+    assert bad.status_code == 400 and "100" in bad.content.decode()
+    assert not ShuSettings.objects.filter(cooperative=coop).exists()
+    assert client.get(f"/k/{coop.code}/shu/{year - 5}/usulan/").status_code == 404
+
+
+def test_the_rules_add_up_to_100_or_nothing_changes(closed):
+    coop, _year, admin = closed
+    good = dict(ShuSettings(cooperative=coop).allocation)
+    with pytest.raises(ServiceError) as refused:
+        services.update_settings(
+            cooperative=coop,
+            actor=admin,
+            allocation={**good, "cadangan": "45"},
+            savings_kinds=["pokok", "wajib"],
+            transaction_weights={"loan_interest": "1"},
+            rounding="1",
+        )
+    assert refused.value.code == "shu_allocation_sum"
+    assert not ShuSettings.objects.filter(cooperative=coop).exists()
+    services.update_settings(
+        cooperative=coop,
+        actor=admin,
+        allocation={**good, "cadangan": "30", "jasa_modal": "30"},
+        savings_kinds=["pokok", "wajib", "sukarela"],
+        transaction_weights={"loan_interest": "1", "loan_principal": "0.1"},
+        rounding="0.01",
+    )
+    saved = ShuSettings.objects.get(cooperative=coop)
+    assert saved.allocation["jasa_modal"] == "30" and saved.rounding == "0.01"
+    assert AuditLog.objects.filter(action="shu.settings").count() == 1

@@ -28,6 +28,7 @@ from koperasi.loans.api import router as loans_router
 from koperasi.membership.api import router as members_router
 from koperasi.reports.api import router as reports_router
 from koperasi.savings.api import router as savings_router
+from koperasi.shu.api import router as shu_router
 
 api = NinjaAPI(
     title="Koperasi Digital API",
@@ -49,6 +50,7 @@ api.add_router("/savings", savings_router)
 api.add_router("/ledger", ledger_router)
 api.add_router("/loans", loans_router)
 api.add_router("/reports", reports_router)
+api.add_router("/shu", shu_router)
 
 
 def error_response(

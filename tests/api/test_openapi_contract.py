@@ -182,6 +182,10 @@ CALLS: dict[tuple[str, str], Call] = {
     ("get", "/reports/cash-flow"): lambda w: w.api["admin"].get("/reports/cash-flow"),
     ("get", "/reports/trial-balance"): lambda w: w.api["admin"].get("/reports/trial-balance"),
     ("get", "/reports/health"): lambda w: w.api["admin"].get("/reports/health"),
+    ("get", "/shu/{year}/simulation"): lambda w: w.api["admin"].get(
+        f"/shu/{_closed_year(w)}/simulation"
+    ),
+    ("get", "/shu/{year}/me"): lambda w: w.api["member"].get(f"/shu/{_closed_year(w)}/me"),
     ("post", "/loans/simulate"): lambda w: w.api["anon"].post("/loans/simulate", SIMULATION),
     ("get", "/loans/products"): lambda w: w.api["officer"].get("/loans/products"),
     ("get", "/loans/products/{product_id}"): lambda w: w.api["officer"].get(
@@ -267,7 +271,13 @@ def world(client, coop, officer, manager, teller, admin_user):  # noqa: F811
     book["wajib"] = SavingsAccount.objects.get(member=member, product__kind="wajib").pk
     product = LoanProduct.objects.get(pk=book["product"])
     book["macet_2"] = macet_loan(coop, member, product, officer, manager, teller).pk
+    from koperasi.members import services as members
+
+    portal = members.create_portal_login(
+        cooperative=coop, actor=None, member=member, password="kopi-manggarai-77", username="m1"
+    )
     api = {
+        "member": Api(client, token_for(portal, coop)),
         "anon": Api(client),
         "officer": Api(client, token_for(officer, coop)),
         "manager": Api(client, token_for(manager, coop)),
@@ -301,6 +311,20 @@ def _response_validator(spec: dict[str, Any], path: str, method: str, status: st
         "application/json",
         "schema",
     )
+
+
+def _closed_year(w: Any) -> int:
+    """Last year, closed (its months and the year) the first time a call needs it."""
+    if "closed_year" not in w.ids:
+        from koperasi.ledger import services as ledger
+        from koperasi.shu import services as shu
+
+        coop = Member.objects.get(pk=w.book["member"]).cooperative
+        year = ledger.business_today(coop).year - 1
+        ledger.close_month(cooperative=coop, actor=None, year=year, month=12, by_close=True)
+        shu.close_year(cooperative=coop, actor=None, year=year)
+        w.ids["closed_year"] = year
+    return w.ids["closed_year"]
 
 
 def _operations(spec: dict[str, Any]) -> list[tuple[str, str]]:

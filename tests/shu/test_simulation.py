@@ -105,3 +105,69 @@ def test_the_rules_add_up_to_100_or_nothing_changes(closed):
     saved = ShuSettings.objects.get(cooperative=coop)
     assert saved.allocation["jasa_modal"] == "30" and saved.rounding == "0.01"
     assert AuditLog.objects.filter(action="shu.settings").count() == 1
+
+
+def test_distribution_posts_once_and_the_books_balance(closed, client):
+    from django.core.management import call_command
+
+    from koperasi.ledger.models import Account
+    from koperasi.shu.models import ShuDistribution, ShuShare
+    from tests.conftest import books_snapshot
+
+    coop, year, admin = closed
+    sim = figures.simulate(cooperative=coop, year=year)
+    if sim.year.surplus <= 0:
+        pytest.skip("the demo's year made no surplus")
+    approved = dt.date(year + 1, 3, 15)
+    with pytest.raises(ServiceError) as early:
+        services.distribute(
+            cooperative=coop,
+            actor=admin,
+            year=year,
+            approved_on=dt.date(year, 12, 1),
+            approval_reference="RAT",
+            idempotency_key="k0",
+        )
+    assert early.value.code == "shu_approval_date"
+    done = services.distribute(
+        cooperative=coop,
+        actor=admin,
+        year=year,
+        approved_on=approved,
+        approval_reference="Keputusan RAT No. 3",
+        idempotency_key="k1",
+    )
+    shares = ShuShare.objects.filter(distribution=done)
+    assert sum(s.total for s in shares) == done.members_total
+    payable = Account.objects.get(cooperative=coop, system_role="shu_payable")
+    assert -payable.balance == done.members_total
+    # Every rupiah of the year's SHU went somewhere: reserve, funds, members.
+    lines = {p.account.code: p.credit for p in done.entry.postings.all() if p.credit}
+    assert sum(lines.values()) == sim.year.surplus
+    assert (
+        services.distribute(
+            cooperative=coop,
+            actor=admin,
+            year=year,
+            approved_on=approved,
+            approval_reference="Keputusan RAT No. 3",
+            idempotency_key="k1",
+        )
+        == done
+    )  # a retry answers with the first
+    before = books_snapshot(coop)
+    with pytest.raises(ServiceError) as twice:
+        services.distribute(
+            cooperative=coop,
+            actor=admin,
+            year=year,
+            approved_on=approved,
+            approval_reference="lagi",
+            idempotency_key="k2",
+        )
+    assert (twice.value.code, twice.value.status) == ("shu_distributed", 409)
+    assert books_snapshot(coop) == before and ShuDistribution.objects.count() == 1
+    call_command("books_check", coop=coop.code)
+    client.force_login(admin)
+    page = client.get(f"/k/{coop.code}/shu/{year}/usulan/")
+    assert b"data-distributed" in page.content

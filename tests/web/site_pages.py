@@ -63,6 +63,7 @@ NOT_PAGES = {
     "reports:set_account_line": "form action",
     # A closed year is needed: tests/shu/test_simulation.py opens it and checks its language.
     "shu:proposal": "page of a closed year",
+    "shu:distribute": "form action",
     "closing:close_month": "form action",
     "cashdesk:submit": "form action",
     "cashdesk:approve": "form action",

@@ -20,6 +20,7 @@ JOURNAL_SOURCES = (
     ("loans", _("Loans")),
     ("close", _("Closing")),
     ("year_close", _("Year-end close")),
+    ("shu", _("SHU")),
     ("reversal", _("Reversal")),
     ("cashdesk", _("Cash count difference")),
 )

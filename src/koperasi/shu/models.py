@@ -65,3 +65,43 @@ class ShuSettings(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, db_index=False
     )
     changed_at = models.DateTimeField(auto_now=True)
+
+
+class ShuDistribution(models.Model):
+    """A closed year's SHU distributed after the RAT approved it: one journal entry (the year's
+    SHU out of equity into the reserve, the funds and the members' payable) and a payable share
+    per member."""
+
+    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT, db_index=False)
+    shu_year = models.OneToOneField(ShuYear, on_delete=models.PROTECT, related_name="distribution")
+    entry = models.OneToOneField("ledger.JournalEntry", on_delete=models.PROTECT)
+    idempotency_key = models.CharField(max_length=200)
+    approved_on = models.DateField()
+    approval_reference = models.CharField(max_length=200)
+    members_total = models.DecimalField(**MONEY)
+    to_reserve = models.DecimalField(**MONEY)
+    distributed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, db_index=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class ShuShare(models.Model):
+    """One member's SHU of a distributed year, payable until paid (at the teller or into
+    savings)."""
+
+    cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT, db_index=False)
+    distribution = models.ForeignKey(
+        ShuDistribution, on_delete=models.PROTECT, related_name="shares", db_index=False
+    )
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, db_index=False)
+    jasa_modal = models.DecimalField(**MONEY)
+    jasa_usaha = models.DecimalField(**MONEY)
+    total = models.DecimalField(**MONEY)
+    paid_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["distribution", "member"], name="uniq_shu_share")
+        ]
+        indexes = [models.Index(fields=["cooperative", "member"], name="shu_share_member")]

@@ -10,4 +10,5 @@ urlpatterns = [
     path("tutup-tahun/", views.year_close, name="year_close"),
     path("aturan/", views.shu_settings, name="settings"),
     path("<int:year>/usulan/", views.proposal, name="proposal"),
+    path("<int:year>/bagikan/", views.distribute, name="distribute"),
 ]

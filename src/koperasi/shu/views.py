@@ -3,13 +3,17 @@ SHU of every closed year with its members' and non-members' parts."""
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from koperasi.common.decorators import staff_view
+from koperasi.common.forms import IsoDateInput, KeyedForm, add_service_error
 from koperasi.domain.money import format_rupiah
 from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
@@ -53,6 +57,15 @@ def year_close(request: HttpRequest) -> HttpResponse:
         "error": error,
     }
     return render(request, "shu/year_close.html", context, status=status)
+
+
+class DistributeForm(KeyedForm):
+    approved_on = forms.DateField(
+        label=gettext_lazy("Approved by the RAT on"), widget=IsoDateInput()
+    )
+    approval_reference = forms.CharField(
+        label=gettext_lazy("RAT decision (number or minutes)"), max_length=200
+    )
 
 
 # --- The rules and the proposal ---------------------------------------------------------------
@@ -105,7 +118,13 @@ def shu_settings(request: HttpRequest) -> HttpResponse:
 @staff_view(VIEW_LEDGER)
 def proposal(request: HttpRequest, year: int) -> HttpResponse:
     """The SHU proposal for a closed year by the cooperative's rules, and a scenario beside it
-    with other percentages (nothing is saved)."""
+    with other percentages (nothing is saved); its distribution once the RAT approved it."""
+    return _proposal_page(request, year, DistributeForm(), 200)
+
+
+def _proposal_page(
+    request: HttpRequest, year: int, form: DistributeForm, status: int
+) -> HttpResponse:
     coop = _coop(request)
     base = figures.simulate(cooperative=coop, year=year)
     scenario, error = None, ""
@@ -129,8 +148,34 @@ def proposal(request: HttpRequest, year: int) -> HttpResponse:
             for share in base.result.members[:PROPOSAL_ROWS]
         ],
         "more": max(len(base.result.members) - PROPOSAL_ROWS, 0),
+        "distribution": getattr(base.year, "distribution", None),
+        "form": form,
+        "may_distribute": CLOSE_PERIOD in request.permissions,  # type: ignore[attr-defined]
     }
-    return render(request, "shu/proposal.html", context, status=400 if error else 200)
+    return render(request, "shu/proposal.html", context, status=400 if error else status)
 
 
 PROPOSAL_ROWS = 50
+
+
+@require_POST
+@staff_view(CLOSE_PERIOD)
+def distribute(request: HttpRequest, year: int) -> HttpResponse:
+    coop = _coop(request)
+    form = DistributeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.distribute(
+                cooperative=coop,
+                actor=request.user,
+                year=year,
+                approved_on=form.cleaned_data["approved_on"],
+                approval_reference=form.cleaned_data["approval_reference"],
+                idempotency_key=str(form.cleaned_data["idempotency_key"]),
+            )
+        except ServiceError as exc:
+            add_service_error(form, exc)
+            return _proposal_page(request, year, form, exc.status)
+        messages.success(request, _("The SHU of %(year)s was distributed.") % {"year": year})
+        return redirect("shu:proposal", code=coop.code, year=year)
+    return _proposal_page(request, year, form, 400)

@@ -311,6 +311,7 @@ ACTIONS: dict[str, AuditAction] = {
     "ledger.close_month": A(gettext_lazy("Books closed for the month")),
     "ledger.close_year": A(gettext_lazy("Financial year closed")),
     "shu.settings": A(gettext_lazy("SHU rules changed")),
+    "shu.distribute": A(gettext_lazy("SHU distributed")),
     "reports.account_line": A(gettext_lazy("Statement line of an account changed"), _account_line),
     "reports.health_weight": A(gettext_lazy("Health assessment weight changed"), _health_weight),
     "reports.health_answers": A(gettext_lazy("Health assessment questionnaire saved")),

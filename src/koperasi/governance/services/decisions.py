@@ -72,6 +72,22 @@ def _percent(text: str) -> Decimal:
     return value
 
 
+def _capped(limit: Decimal) -> Callable[[str], Decimal]:
+    """A rate cap: at most what Permenkop 8/2023 allows."""
+
+    def parse(text: str) -> Decimal:
+        value = _percent(text)
+        if value > limit:
+            raise ServiceError(
+                "above_regulation",
+                _("Permenkop 8/2023 allows at most %(limit)s %% a year.") % {"limit": limit},
+                FIELD,
+            )
+        return value
+
+    return parse
+
+
 def _show_percent(value: Any) -> str:
     return f"{Decimal(value).normalize():f}".replace(".", ",") + " %"
 
@@ -93,8 +109,18 @@ def _setting(name: str) -> Callable[[Cooperative, Any, Any], None]:
 for _code, _label, _parse, _show in (
     ("wajib_amount", _("Simpanan wajib amount"), _amount, _show_amount),
     ("pokok_amount", _("Simpanan pokok amount"), _amount, _show_amount),
-    ("savings_rate_cap", _("Savings rate cap (% a year)"), _percent, _show_percent),
-    ("loan_rate_cap", _("Loan rate cap (% a year)"), _percent, _show_percent),
+    (
+        "savings_rate_cap",
+        _("Savings rate cap (% a year)"),
+        _capped(tenancy.REGULATORY_SAVINGS_RATE_CAP),
+        _show_percent,
+    ),
+    (
+        "loan_rate_cap",
+        _("Loan rate cap (% a year)"),
+        _capped(tenancy.REGULATORY_LOAN_RATE_CAP),
+        _show_percent,
+    ),
     (
         "related_party_cap_pct",
         _("Loans to related parties (% of own capital)"),

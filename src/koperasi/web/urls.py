@@ -16,6 +16,7 @@ staff_patterns = [
     path("pinjaman/", include("koperasi.loans.document_urls")),
     path("laporan/", include("koperasi.reports.urls")),
     path("kas/", include("koperasi.cashdesk.urls")),
+    path("rat/", include("koperasi.governance.urls")),
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("audit.xlsx", audit_views.audit_log_xlsx, name="audit_log_xlsx"),
     path("pengaturan/", include("koperasi.administration.urls")),
@@ -43,6 +44,7 @@ portal_patterns = [
         name="portal_interest_simulation",
     ),
     path("pinjaman/", include("koperasi.loans.portal_urls")),
+    path("rat/", include("koperasi.governance.portal_urls")),
 ]
 
 urlpatterns = [

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from koperasi.common.api import ERRORS, Caller, Id, PathId, authorize
@@ -243,7 +243,7 @@ def check_in(request: HttpRequest, meeting_id: PathId, payload: RatCheckInIn) ->
 
 
 @router.post("/items/{item_id}/votes", response={201: RatVoteOut, **ERRORS})
-def vote(request: HttpRequest, item_id: PathId, payload: RatVoteIn) -> tuple[int, dict[str, Any]]:
+def vote(request: HttpRequest, item_id: PathId, payload: RatVoteIn) -> Status:
     """The member's own vote (their own login): who voted is recorded, never how."""
     caller = _caller(request)
     if caller.member is None:
@@ -259,7 +259,7 @@ def vote(request: HttpRequest, item_id: PathId, payload: RatVoteIn) -> tuple[int
         candidate_ids=payload.candidates,
     )
     voters, present = selectors.turnout(item)
-    return 201, {"item_id": item.pk, "voted": True, "voters": voters, "present": present}
+    return Status(201, {"item_id": item.pk, "voted": True, "voters": voters, "present": present})
 
 
 @router.get("/items/{item_id}/results", response={200: RatResultOut, **ERRORS})

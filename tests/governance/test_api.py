@@ -31,7 +31,7 @@ def test_a_member_checks_in_votes_once_and_reads_the_result(client, coop, manage
     assert [i["status"] for i in body["items"]] == ["open"]
     voted = first.post(f"/governance/items/{item.pk}/votes", {"choice": "agree"})
     assert voted.status_code == 201, voted.content
-    assert voted.json() == {"item_id": item.pk, "voted": True, "voters": 1, "present": 3}
+    assert voted.json() == {"item_id": item.pk, "voted": True}
     before = voting_snapshot()
     again = first.post(f"/governance/items/{item.pk}/votes", {"choice": "disagree"})
     assert again.status_code == 409

@@ -113,8 +113,6 @@ class RatVoteIn(Schema):
 class RatVoteOut(Schema):
     item_id: int
     voted: bool
-    voters: int
-    present: int
 
 
 class RatChoiceOut(Schema):
@@ -250,16 +248,14 @@ def vote(request: HttpRequest, item_id: PathId, payload: RatVoteIn) -> Status:
         raise ServiceError(
             "members_only", _("Only members vote, each with their own login."), status=403
         )
-    item = selectors.item(cooperative=caller.cooperative, item_id=item_id, published=True)
     services.vote(
         cooperative=caller.cooperative,
         member=caller.member,
-        item_id=item.pk,
+        item_id=item_id,
         choice=payload.choice,
         candidate_ids=payload.candidates,
     )
-    voters, present = selectors.turnout(item)
-    return Status(201, {"item_id": item.pk, "voted": True, "voters": voters, "present": present})
+    return Status(201, {"item_id": item_id, "voted": True})
 
 
 @router.get("/items/{item_id}/results", response={200: RatResultOut, **ERRORS})

@@ -206,12 +206,6 @@ def tally(found: AgendaItem) -> Tally:
     return Tally(voters, ballots, weight, choices, candidates)
 
 
-def turnout(found: AgendaItem) -> tuple[int, int]:
-    """(members who voted on the item, members present)."""
-    voters = Vote.objects.filter(item=found).count()
-    return voters, Attendance.objects.filter(meeting_id=found.meeting_id).count()
-
-
 @dataclass(frozen=True)
 class Result:
     item: AgendaItem

@@ -121,21 +121,14 @@ def _weight(cooperative: Cooperative, member: Member) -> int:
 # --- items ------------------------------------------------------------------------------------
 
 
-def _lock_item(cooperative: Cooperative, item_id: int, *, share: bool) -> AgendaItem:
-    """The item, locked: shared by votes (many at once), exclusive for opening or closing it."""
-    qs = AgendaItem.objects.filter(cooperative=cooperative, pk=item_id)
-    if share and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT 1 FROM {AgendaItem._meta.db_table} "
-                "WHERE id = %s AND cooperative_id = %s FOR KEY SHARE",
-                [item_id, cooperative.pk],
-            )
-            if cursor.fetchone() is None:
-                raise NotFound()
-    elif not share:
-        qs = qs.select_for_update()
-    found = qs.select_related("meeting").first()
+def _lock_item(cooperative: Cooperative, item_id: int) -> AgendaItem:
+    """The item, locked for opening or closing its voting (votes hold a key-share lock)."""
+    found = (
+        AgendaItem.objects.select_for_update(of=("self",))
+        .filter(cooperative=cooperative, pk=item_id)
+        .select_related("meeting")
+        .first()
+    )
     if found is None:
         raise NotFound()
     return found
@@ -143,7 +136,7 @@ def _lock_item(cooperative: Cooperative, item_id: int, *, share: bool) -> Agenda
 
 def open_item(*, cooperative: Cooperative, actor: Any, item_id: int) -> AgendaItem:
     with transaction.atomic():
-        item = _lock_item(cooperative, item_id, share=False)
+        item = _lock_item(cooperative, item_id)
         if item.meeting.status != Meeting.Status.OPEN:
             raise ServiceError("meeting_not_open", _("Open the meeting first."))
         if item.status == AgendaItem.Status.OPEN:
@@ -172,7 +165,7 @@ def close_item(*, cooperative: Cooperative, actor: Any, item_id: int) -> AgendaI
     """Voting ends: the outcome is read from the ballots and kept; an approved decision whose
     date has come is applied at once."""
     with transaction.atomic():
-        item = _lock_item(cooperative, item_id, share=False)
+        item = _lock_item(cooperative, item_id)
         if item.status == AgendaItem.Status.CLOSED:
             raise Conflict("item_closed", _("Voting on this item has already closed."))
         if item.status != AgendaItem.Status.OPEN:
@@ -229,34 +222,52 @@ def vote(
     candidate_ids: Iterable[int] = (),
 ) -> None:
     """One member's vote on one item. Returns nothing: the ballot is not the member's to see
-    again, nor anyone's."""
+    again, nor anyone's.
+
+    Four statements: the member re-read; the item, its meeting and the member's attendance in
+    one read that key-share locks the item (so its closing waits for this vote, and a vote
+    after the closing sees it closed); the `Vote` row inserted unless one exists (the unique
+    (item, member) decides between simultaneous requests); the `Ballot`."""
     voter = _voter(cooperative, member)
     chosen = sorted(set(candidate_ids))
     with transaction.atomic():
-        item = _lock_item(cooperative, item_id, share=True)
-        meeting = item.meeting
-        if meeting.status != Meeting.Status.OPEN or item.status == AgendaItem.Status.PENDING:
+        with connection.cursor() as cursor:
+            lock = " FOR KEY SHARE OF i" if connection.vendor == "postgresql" else ""
+            cursor.execute(_VOTE_CONTEXT + lock, [voter.pk, item_id, cooperative.pk])
+            row = cursor.fetchone()
+        if row is None or row[3] == Meeting.Status.DRAFT:
+            raise NotFound()
+        item_status, kind, seats, meeting_status, weight = row
+        if meeting_status != Meeting.Status.OPEN or item_status == AgendaItem.Status.PENDING:
             raise ServiceError("item_not_open", _("Voting on this item has not opened yet."))
-        if item.status == AgendaItem.Status.CLOSED:
+        if item_status == AgendaItem.Status.CLOSED:
             raise Conflict("item_closed", _("Voting on this item has closed."))
-        attendance = Attendance.objects.filter(meeting=meeting, member=voter).first()
-        if attendance is None:
+        if weight is None:
             raise NotAllowed("not_checked_in", _("Check in to the meeting before voting."))
-        ballot_choice = _ballot_choice(item, choice, chosen)
-        if Vote.objects.filter(item=item, member=voter).exists():
-            raise already_voted()
-        try:
-            with transaction.atomic():
-                Vote.objects.create(cooperative=cooperative, item=item, member=voter)
-        except IntegrityError as exc:  # the same member's other request got there first
-            raise already_voted() from exc
+        ballot_choice = _ballot_choice(item_id, kind, seats, choice, chosen)
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT_VOTE, [cooperative.pk, item_id, voter.pk])
+            if cursor.fetchone() is None:  # voted before, or a simultaneous request won
+                raise already_voted()
         ballot = Ballot.objects.create(
-            cooperative=cooperative, item=item, choice=ballot_choice, weight=attendance.weight
+            cooperative=cooperative, item_id=item_id, choice=ballot_choice, weight=weight
         )
         if chosen:
             BallotMark.objects.bulk_create(
                 [BallotMark(ballot=ballot, candidate_id=cid) for cid in chosen]
             )
+
+
+_VOTE_CONTEXT = (
+    f"SELECT i.status, i.kind, i.seats, m.status, a.weight FROM {AgendaItem._meta.db_table} i "
+    f"JOIN {Meeting._meta.db_table} m ON m.id = i.meeting_id "
+    f"LEFT JOIN {Attendance._meta.db_table} a ON a.meeting_id = i.meeting_id AND a.member_id = %s "
+    "WHERE i.id = %s AND i.cooperative_id = %s"
+)
+_INSERT_VOTE = (
+    f"INSERT INTO {Vote._meta.db_table} (cooperative_id, item_id, member_id) VALUES (%s, %s, %s) "
+    "ON CONFLICT (item_id, member_id) DO NOTHING RETURNING id"
+)
 
 
 def already_voted() -> Conflict:
@@ -266,8 +277,8 @@ def already_voted() -> Conflict:
 ELECTION_VOTE = "vote"
 
 
-def _ballot_choice(item: AgendaItem, choice: str, chosen: list[int]) -> str:
-    if item.kind == AgendaItem.Kind.MOTION:
+def _ballot_choice(item_id: int, kind: str, seats: int, choice: str, chosen: list[int]) -> str:
+    if kind == AgendaItem.Kind.MOTION:
         if chosen:
             raise ServiceError(
                 "not_election",
@@ -285,13 +296,15 @@ def _ballot_choice(item: AgendaItem, choice: str, chosen: list[int]) -> str:
         raise ServiceError(
             "required", _("Choose at least one candidate, or abstain."), "candidates"
         )
-    if len(chosen) > item.seats:
+    if len(chosen) > seats:
         raise ServiceError(
             "too_many_candidates",
-            _("Choose at most %(n)s candidates.") % {"n": item.seats},
+            _("Choose at most %(n)s candidates.") % {"n": seats},
             "candidates",
         )
-    known = set(Candidate.objects.filter(item=item, pk__in=chosen).values_list("pk", flat=True))
+    known = set(
+        Candidate.objects.filter(item_id=item_id, pk__in=chosen).values_list("pk", flat=True)
+    )
     if known != set(chosen):
         raise ServiceError(
             "unknown_candidate", _("Choose among this election's candidates."), "candidates"

@@ -20,7 +20,8 @@ PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql://postgres@127.0.0.1:5
 BENCH_DB = "koperasi_bench"
 PGBENCH_DB = "pgbench_bench"
 PORTFOLIO_DB = "bench_portfolio"  # benchmarks/reports_portfolio.py
-DATABASES = (BENCH_DB, PGBENCH_DB, PORTFOLIO_DB)
+RAT_DB = "bench_rat"  # benchmarks/rat_votes.py
+DATABASES = (BENCH_DB, PGBENCH_DB, PORTFOLIO_DB, RAT_DB)
 
 # fmt: off
 MEN = ["Budi", "Agus", "Eko", "Hendra", "Rudi", "Ahmad", "Muhammad", "Dedi", "Yusuf", "Andreas",

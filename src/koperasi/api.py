@@ -23,6 +23,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from koperasi.common.api import BearerAuth, JsonParser
 from koperasi.common.auth_api import router as auth_router
 from koperasi.errors import InvalidInput, ServiceError
+from koperasi.governance.api import router as governance_router
 from koperasi.ledger.api import router as ledger_router
 from koperasi.loans.api import router as loans_router
 from koperasi.membership.api import router as members_router
@@ -51,6 +52,7 @@ api.add_router("/ledger", ledger_router)
 api.add_router("/loans", loans_router)
 api.add_router("/reports", reports_router)
 api.add_router("/shu", shu_router)
+api.add_router("/governance", governance_router)
 
 
 def error_response(

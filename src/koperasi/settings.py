@@ -6,6 +6,8 @@ SECRET_KEY      required in production; otherwise generated once into KOPERASI_H
 DEBUG           "1" to enable debug pages (development only; the demo keeps it off)
 KOPERASI_DEMO   "1" shows the demo logins on the login page and allows plain http
 ALLOWED_HOSTS   comma separated; default localhost only
+EMAIL_HOST      SMTP server for members' notices (with EMAIL_PORT, EMAIL_HOST_USER,
+                EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, DEFAULT_FROM_EMAIL); unset: on the console
 """
 
 import os
@@ -73,6 +75,7 @@ INSTALLED_APPS = [
     "koperasi.savings",
     "koperasi.loans",
     "koperasi.closing",
+    "koperasi.governance",
     "koperasi.reports",
     "koperasi.shu",
     "koperasi.web",
@@ -257,6 +260,22 @@ if not DEBUG and not DEMO_MODE and not TESTING:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Email (the RAT's notice to members). Without EMAIL_HOST the messages are printed on the console
+# (development, the demo); with it they go out by SMTP. Tests use Django's in-memory outbox.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_flag("EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "koperasi@localhost")
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

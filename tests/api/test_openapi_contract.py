@@ -259,9 +259,57 @@ CALLS: dict[tuple[str, str], Call] = {
     ("post", "/loans/loans/{loan_id}/recoveries"): lambda w: w.api["teller"].post(
         f"/loans/loans/{w.book['written_off']}/recoveries", {"amount": "100000"}, key="c-rec"
     ),
+    ("get", "/governance/meetings/{meeting_id}"): lambda w: w.api["voter"].get(
+        f"/governance/meetings/{w.book['rat_meeting']}"
+    ),
+    ("post", "/governance/meetings/{meeting_id}/check-in"): lambda w: w.api["teller"].post(
+        f"/governance/meetings/{w.book['rat_meeting']}/check-in", {"member_id": w.book["member"]}
+    ),
+    ("post", "/governance/items/{item_id}/votes"): lambda w: w.api["voter"].post(
+        f"/governance/items/{w.book['rat_item']}/votes", {"choice": "agree"}
+    ),
+    ("get", "/governance/items/{item_id}/results"): lambda w: w.api["admin"].get(
+        f"/governance/items/{w.book['rat_item']}/results"
+    ),
     # Last: it ends the token it is made with.
     ("post", "/auth/revoke"): lambda w: w.api["revoking"].post("/auth/revoke"),
 }
+
+
+def _rat(coop, chair, member) -> dict[str, Any]:
+    """An open RAT with its motion open; a second member checked in online, who votes."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from koperasi.governance import services as rat
+    from koperasi.members import services as members
+    from tests.conftest import make_member
+
+    meeting = rat.create_meeting(
+        cooperative=coop,
+        actor=chair,
+        kind="annual",
+        financial_year=timezone.localdate().year,
+        starts_at=timezone.now() + dt.timedelta(hours=1),
+        mode="hybrid",
+        place="Aula",
+        online_link="https://meet.example/rat",
+    )
+    item = rat.add_item(
+        cooperative=coop, actor=chair, meeting_id=meeting.pk, title="LPJ", kind="motion"
+    )
+    rat.announce_meeting(cooperative=coop, actor=chair, meeting_id=meeting.pk, portal_url="x")
+    rat.open_meeting(cooperative=coop, actor=chair, meeting_id=meeting.pk)
+    voter = make_member(coop, None)
+    rat.check_in(
+        cooperative=coop, actor=None, meeting_id=meeting.pk, member=voter, channel="online"
+    )
+    rat.open_item(cooperative=coop, actor=chair, item_id=item.pk)
+    user = members.create_portal_login(
+        cooperative=coop, actor=None, member=voter, password=PASSWORD, username="pemilih"
+    )
+    return {"rat_meeting": meeting.pk, "rat_item": item.pk, "rat_voter_user": user}
 
 
 @pytest.fixture
@@ -276,8 +324,10 @@ def world(client, coop, officer, manager, teller, admin_user):  # noqa: F811
     portal = members.create_portal_login(
         cooperative=coop, actor=None, member=member, password="kopi-manggarai-77", username="m1"
     )
+    book.update(_rat(coop, manager, member))
     api = {
         "member": Api(client, token_for(portal, coop)),
+        "voter": Api(client, token_for(book["rat_voter_user"], coop)),
         "anon": Api(client),
         "officer": Api(client, token_for(officer, coop)),
         "manager": Api(client, token_for(manager, coop)),

@@ -68,6 +68,20 @@ NOT_PAGES = {
     "cashdesk:submit": "form action",
     "cashdesk:approve": "form action",
     "cashdesk:reject": "form action",
+    "rat:announce": "form action",
+    "rat:open": "form action",
+    "rat:close": "form action",
+    "rat:sign": "form action",
+    "rat:apply": "form action",
+    "rat:check_in": "form action",
+    "rat:add_item": "form action",
+    "rat:add_document": "form action",
+    "rat:add_statement": "form action",
+    "rat:add_candidate": "form action",
+    "rat:open_item": "form action",
+    "rat:close_item": "form action",
+    "myrat:check_in": "form action",
+    "myrat:vote": "form action",
 }
 
 
@@ -83,6 +97,7 @@ class World:
     document: Any
     run: Any
     count: Any = None  # the teller's cash count of the day
+    rat: Any = None  # (announced meeting, closed meeting, uploaded document)
 
 
 @dataclass(frozen=True)
@@ -169,10 +184,78 @@ def build_world(tmp_media) -> World:
         pieces={},
         idempotency_key="pages-count",
     )
+    rat = rat_meetings(coop, manager, member)
     run = closing.start_day_close(cooperative=coop, actor=admin)
     return World(
-        coop, users, member, account, deposit, loan, open_application, document, run, count
+        coop, users, member, account, deposit, loan, open_application, document, run, count, rat
     )
+
+
+def rat_meetings(coop: Any, manager: Any, member: Any) -> tuple[Any, Any, Any]:
+    """An announced RAT (agenda with a statement, a PDF and an election) and a closed one."""
+    from django.utils import timezone
+
+    from koperasi.governance import services as rat
+
+    def planned(year: int, kind: str = "annual") -> Any:
+        meeting = rat.create_meeting(
+            cooperative=coop,
+            actor=manager,
+            kind=kind,
+            financial_year=year,
+            starts_at=timezone.now() + dt.timedelta(days=2),
+            mode="hybrid",
+            place="Aula Koperasi",
+            online_link="https://meet.example/rat",
+        )
+        item = rat.add_item(
+            cooperative=coop,
+            actor=manager,
+            meeting_id=meeting.pk,
+            title="Pengesahan laporan keuangan",
+            kind="motion",
+            decision_kind="wajib_amount",
+            decision_value="60.000",
+            effective_on=timezone.localdate() + dt.timedelta(days=30),
+        )
+        return meeting, item
+
+    year = timezone.localdate().year - 1
+    meeting, item = planned(year)
+    rat.add_statement(cooperative=coop, actor=manager, item_id=item.pk, statement="position")
+    document = rat.add_document(
+        cooperative=coop,
+        actor=manager,
+        item_id=item.pk,
+        title="Laporan pengurus",
+        upload=SimpleUploadedFile("lpj.pdf", PDF, content_type="application/pdf"),
+    )
+    election = rat.add_item(
+        cooperative=coop,
+        actor=manager,
+        meeting_id=meeting.pk,
+        title="Pemilihan pengawas",
+        kind="election",
+        office="pengawas",
+        seats=1,
+    )
+    rat.add_candidate(cooperative=coop, actor=manager, item_id=election.pk, member_id=member.pk)
+    rat.announce_meeting(
+        cooperative=coop, actor=manager, meeting_id=meeting.pk, portal_url="http://x/"
+    )
+    closed, closed_item = planned(year, kind="extraordinary")
+    rat.announce_meeting(
+        cooperative=coop, actor=manager, meeting_id=closed.pk, portal_url="http://x/"
+    )
+    rat.open_meeting(cooperative=coop, actor=manager, meeting_id=closed.pk)
+    rat.check_in(
+        cooperative=coop, actor=None, meeting_id=closed.pk, member=member, channel="online"
+    )
+    rat.open_item(cooperative=coop, actor=manager, item_id=closed_item.pk)
+    rat.vote(cooperative=coop, member=member, item_id=closed_item.pk, choice="agree")
+    rat.close_item(cooperative=coop, actor=manager, item_id=closed_item.pk)
+    rat.close_meeting(cooperative=coop, actor=manager, meeting_id=closed.pk)
+    return meeting, closed, document
 
 
 def every_page(world: World) -> list[Page]:
@@ -330,6 +413,33 @@ def every_page(world: World) -> list[Page]:
         Page(
             "myloans:receipt_pdf",
             reverse("myloans:receipt_pdf", kwargs={"txn_id": disbursement.pk}),
+            "member",
+            html=False,
+        ),
+        staff("rat:list"),
+        staff("rat:new"),
+        staff("rat:settings"),
+        staff("rat:meeting", meeting_id=world.rat[0].pk),
+        staff("rat:meeting", Role.TELLER, meeting_id=world.rat[0].pk),
+        staff("rat:meeting", meeting_id=world.rat[1].pk),
+        staff("rat:edit", meeting_id=world.rat[0].pk),
+        staff("rat:quorum", meeting_id=world.rat[0].pk),
+        staff("rat:attendance", meeting_id=world.rat[1].pk),
+        staff("rat:document", html=False, document_id=world.rat[2].pk),
+        staff("rat:minutes_pdf", html=False, meeting_id=world.rat[1].pk),
+        portal("myrat:index"),
+        portal("myrat:meeting", meeting_id=world.rat[0].pk),
+        portal("myrat:meeting", meeting_id=world.rat[1].pk),
+        portal("myrat:quorum", meeting_id=world.rat[0].pk),
+        Page(
+            "myrat:document",
+            reverse("myrat:document", kwargs={"document_id": world.rat[2].pk}),
+            "member",
+            html=False,
+        ),
+        Page(
+            "myrat:minutes_pdf",
+            reverse("myrat:minutes_pdf", kwargs={"meeting_id": world.rat[1].pk}),
             "member",
             html=False,
         ),

@@ -26,6 +26,12 @@ MANAGE_SETTINGS = "settings.manage"
 RUN_CLOSE = "closing.run"
 # Approve or reject a teller's cash count (its difference is then posted): not the teller's own.
 APPROVE_CASH_COUNT = "cashdesk.approve"
+# The members' meeting (RAT): plan, announce, open and close it, its items and their voting.
+RUN_MEETINGS = "governance.run"
+# Check members in at the venue (the registration desk).
+CHECK_IN_MEMBERS = "governance.checkin"
+# Sign the minutes (berita acara) as the chair or the minute-taker.
+SIGN_MINUTES = "governance.sign"
 
 _READ = {VIEW_MEMBERS, VIEW_SAVINGS, VIEW_LEDGER, VIEW_LOANS}
 _LENDING = {HANDLE_LOANS, APPROVE_LOANS, TRANSACT_LOANS, IMPORT_PAYROLL, MANAGE_LOAN_PRODUCTS}
@@ -35,22 +41,24 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         _READ
         | {MANAGE_MEMBERS, IMPORT_MEMBERS, TRANSACT_SAVINGS, MANAGE_LEDGER, CLOSE_PERIOD}
         | {VIEW_AUDIT, MANAGE_SETTINGS, RUN_CLOSE, APPROVE_CASH_COUNT}
+        | {RUN_MEETINGS, CHECK_IN_MEMBERS, SIGN_MINUTES}
         | _LENDING
     ),
     Role.MANAGER: frozenset(
         _READ
         | {MANAGE_MEMBERS, IMPORT_MEMBERS, TRANSACT_SAVINGS, CLOSE_PERIOD, VIEW_AUDIT, RUN_CLOSE}
-        | {APPROVE_CASH_COUNT}
+        | {APPROVE_CASH_COUNT, RUN_MEETINGS, CHECK_IN_MEMBERS, SIGN_MINUTES}
         | _LENDING
     ),
     Role.TELLER: frozenset(
         {VIEW_MEMBERS, VIEW_SAVINGS, MANAGE_MEMBERS, TRANSACT_SAVINGS, VIEW_LOANS, TRANSACT_LOANS}
+        | {CHECK_IN_MEMBERS}
     ),
     Role.LOAN_OFFICER: frozenset({VIEW_MEMBERS, VIEW_SAVINGS, VIEW_LOANS, HANDLE_LOANS}),
     Role.ACCOUNTANT: frozenset(
         _READ | {MANAGE_LEDGER, CLOSE_PERIOD, IMPORT_MEMBERS, IMPORT_PAYROLL}
     ),
-    Role.SUPERVISOR: frozenset(_READ | {VIEW_AUDIT}),
+    Role.SUPERVISOR: frozenset(_READ | {VIEW_AUDIT, SIGN_MINUTES}),
 }
 
 

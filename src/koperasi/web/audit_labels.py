@@ -286,6 +286,11 @@ def _close(entry: AuditLog) -> str:
     }
 
 
+def _minutes_sign(entry: AuditLog) -> str:
+    role = entry.data["role"]
+    return _("as the chair") if role == "chair" else _("as the minute-taker")
+
+
 # --- the table --------------------------------------------------------------------------------
 
 A = AuditAction
@@ -353,6 +358,20 @@ ACTIONS: dict[str, AuditAction] = {
     "cashdesk.count_submit": A(gettext_lazy("Cash count submitted")),
     "cashdesk.count_approve": A(gettext_lazy("Cash count approved")),
     "cashdesk.count_reject": A(gettext_lazy("Cash count rejected")),
+    "governance.settings": A(gettext_lazy("Meeting rules changed")),
+    "governance.vote_weight": A(gettext_lazy("Vote weight set")),
+    "governance.meeting_create": A(gettext_lazy("Members' meeting planned")),
+    "governance.meeting_update": A(gettext_lazy("Members' meeting changed")),
+    "governance.meeting_announce": A(gettext_lazy("Members' meeting announced")),
+    "governance.meeting_open": A(gettext_lazy("Members' meeting opened")),
+    "governance.meeting_close": A(gettext_lazy("Members' meeting closed")),
+    "governance.minutes_sign": A(gettext_lazy("Minutes signed"), _minutes_sign),
+    "governance.item_add": A(gettext_lazy("Agenda item added")),
+    "governance.document_add": A(gettext_lazy("Agenda document attached")),
+    "governance.candidate_add": A(gettext_lazy("Candidate added")),
+    "governance.item_open": A(gettext_lazy("Voting opened")),
+    "governance.item_close": A(gettext_lazy("Voting closed")),
+    "governance.decision_apply": A(gettext_lazy("Meeting decision applied")),
 }
 
 # The audit log's filter: each group of codes under the name its part of the menu has.
@@ -365,6 +384,7 @@ GROUPS: dict[str, str | Promise] = {
     "reports.": gettext_lazy("Reports"),
     "shu.": gettext_lazy("SHU"),
     "cashdesk.": gettext_lazy("Cash desk"),
+    "governance.": gettext_lazy("Members' meeting (RAT)"),
     "tenancy.": gettext_lazy("Cooperative and staff"),
     "auth.": gettext_lazy("API tokens"),
 }

@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from koperasi.governance import selectors as governance
 from koperasi.ledger import services as ledger
 
 
@@ -21,10 +22,23 @@ def _business_date(request: HttpRequest) -> Callable[[], dt.date | None]:
     return read
 
 
+def _rat_banner(request: HttpRequest) -> Callable[[], Any]:
+    """The announced or open members' meeting, for the banner on every portal page."""
+
+    def read() -> Any:
+        coop = getattr(request, "cooperative", None)
+        if coop is None or getattr(request, "member", None) is None:
+            return None
+        return governance.banner(coop)
+
+    return read
+
+
 def site(request: HttpRequest) -> dict[str, Any]:
     return {
         "DEMO_MODE": settings.DEMO_MODE,
         "coop": getattr(request, "cooperative", None),
         "role": getattr(request, "staff_role", None),
         "business_date": _business_date(request),
+        "rat_banner": _rat_banner(request),
     }

@@ -20,6 +20,7 @@ from koperasi.tenancy.permissions import (
     MANAGE_LEDGER,
     MANAGE_LOAN_PRODUCTS,
     MANAGE_SETTINGS,
+    RUN_MEETINGS,
     TRANSACT_SAVINGS,
     VIEW_AUDIT,
     VIEW_LEDGER,
@@ -55,6 +56,7 @@ STAFF_MENU: tuple[MenuEntry, ...] = (
     MenuEntry(_("Ledger"), "ledger:trial_balance", VIEW_LEDGER, ("ledger",)),
     MenuEntry(_("Closing"), "closing:close", VIEW_LEDGER, ("closing", "shu")),
     MenuEntry(_("Reports"), "reports:index", VIEW_LOANS, ("reports", "cashdesk")),
+    MenuEntry(_("RAT"), "rat:list", VIEW_MEMBERS, ("rat",)),
     MenuEntry(_("Audit"), "audit_log", VIEW_AUDIT),
     MenuEntry(_("Settings"), "settings:settings", MANAGE_SETTINGS, ("settings",)),
 )
@@ -110,6 +112,11 @@ SECTION_MENUS: dict[str, tuple[MenuEntry, ...]] = {
         MenuEntry(_("SHU rules"), "shu:settings", VIEW_LEDGER),
         MenuEntry(_("Close history"), "closing:history", VIEW_LEDGER),
     ),
+    "rat": (
+        MenuEntry(_("Meetings (RAT)"), "rat:list", VIEW_MEMBERS),
+        MenuEntry(_("New meeting"), "rat:new", RUN_MEETINGS),
+        MenuEntry(_("Meeting rules"), "rat:settings", MANAGE_SETTINGS),
+    ),
     "settings": (
         MenuEntry(_("Cooperative"), "settings:settings", MANAGE_SETTINGS),
         MenuEntry(_("Staff"), "settings:staff", MANAGE_SETTINGS),
@@ -127,6 +134,7 @@ PORTAL_MENU: tuple[MenuEntry, ...] = (
     MenuEntry(_("Loan simulation"), "portal_loan_simulator"),
     MenuEntry(_("Savings interest simulation"), "portal_interest_simulation"),
     MenuEntry(_("My SHU"), "portal_shu"),
+    MenuEntry(_("Members' meeting (RAT)"), "myrat:index", namespaces=("myrat",)),
 )
 
 

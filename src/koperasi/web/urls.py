@@ -17,6 +17,7 @@ staff_patterns = [
     path("laporan/", include("koperasi.reports.urls")),
     path("shu/", include("koperasi.shu.urls")),
     path("kas/", include("koperasi.cashdesk.urls")),
+    path("rat/", include("koperasi.governance.urls")),
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("audit.xlsx", audit_views.audit_log_xlsx, name="audit_log_xlsx"),
     path("pengaturan/", include("koperasi.administration.urls")),
@@ -45,6 +46,7 @@ portal_patterns = [
         name="portal_interest_simulation",
     ),
     path("pinjaman/", include("koperasi.loans.portal_urls")),
+    path("rat/", include("koperasi.governance.portal_urls")),
 ]
 
 urlpatterns = [

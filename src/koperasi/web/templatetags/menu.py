@@ -16,6 +16,7 @@ SECTION_LABELS = {
     "closing": _("Closing"),
     "reports": _("Reports"),
     "settings": _("Settings"),
+    "rat": _("Members' meeting (RAT)"),
 }
 
 

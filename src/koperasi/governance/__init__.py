@@ -1,0 +1,2 @@
+"""The members' meeting (RAT): notice, agenda, check-in and quorum, secret voting, decisions
+that change settings, and the signed minutes (berita acara)."""

@@ -171,3 +171,19 @@ def test_distribution_posts_once_and_the_books_balance(closed, client):
     client.force_login(admin)
     page = client.get(f"/k/{coop.code}/shu/{year}/usulan/")
     assert b"data-distributed" in page.content
+
+
+def test_the_rat_can_decide_the_allocation(closed):
+    from koperasi.governance.services.decisions import DECISION_KINDS
+
+    coop, _year, admin = closed
+    kind = DECISION_KINDS["shu_allocation"]
+    value = kind.parse(
+        "cadangan=30, jasa_modal=25, jasa_usaha=25, dana_pengurus=5, dana_karyawan=5,"
+        " dana_pendidikan=5, dana_sosial=5"
+    )
+    kind.apply(coop, admin, value)
+    assert ShuSettings.objects.get(cooperative=coop).allocation["jasa_modal"] == "25"
+    with pytest.raises(ServiceError) as refused:
+        kind.parse("cadangan=40, jasa_modal=20, jasa_usaha=20, dana_sosial=25")
+    assert refused.value.field == "decision_value"

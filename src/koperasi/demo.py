@@ -16,15 +16,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
 
 from koperasi.administration import services as administration
-from koperasi.domain.health import QUESTIONS as HEALTH_QUESTIONS
+from koperasi.demo_governance import seed_governance
 from koperasi.domain.money import round_rupiah
 from koperasi.domain.nik import generate_nik
 from koperasi.domain.periods import add_months
 from koperasi.errors import ServiceError
-from koperasi.governance import services as rat
 from koperasi.ledger import services as ledger
 from koperasi.loans import services as loans
 from koperasi.loans.models import Instalment, Loan, LoanProduct
@@ -32,7 +30,6 @@ from koperasi.members import services as members
 from koperasi.members.models import Member
 from koperasi.members.services import MemberInput
 from koperasi.membership import services as membership
-from koperasi.reports import services as reports
 from koperasi.savings import services as savings
 from koperasi.savings.models import SavingsAccount, SavingsProduct
 from koperasi.tenancy import services as tenancy
@@ -200,13 +197,8 @@ def seed_demo(
     members.create_portal_login(
         cooperative=coop, actor=None, member=first, password=DEMO_PASSWORD, username="A0001"
     )
-    # The board's answers to the health assessment's questionnaire this year (two "no"s).
-    admin = User.objects.get(username="admin")
-    answers = {q: True for qs in HEALTH_QUESTIONS.values() for q in qs}
-    answers.update(staff_trained=False, books_audited=False)
-    reports.save_health_answers(cooperative=coop, actor=admin, year=today.year, answers=answers)
-    progress("  RAT")
-    _seed_rat(coop, today)
+    progress("  year end, health questionnaire and RAT")
+    seed_governance(coop, today)
     # The day-end close starts with last month: a manager closes the days from its first day
     # (catching up), then the month (interest, tax, wajib bills), then the days of this month.
     Cooperative.objects.filter(pk=coop.pk).update(
@@ -557,36 +549,3 @@ def _demo_workouts(coop: Cooperative, staff: dict[str, Any]) -> None:
         idempotency_key=f"demo-recovery-{macet.pk}",
         note="Keluarga membayar sebagian.",
     )
-
-
-def _seed_rat(coop: Cooperative, today: dt.date) -> None:
-    """The RAT for last year's accounts, announced for later today (hybrid), with the year's
-    statements, a change of the wajib amount, an election of supervisors and a few check-ins."""
-    manager = get_user_model().objects.get(username="manajer")
-    starts = timezone.now() + dt.timedelta(minutes=45)
-    meeting = rat.create_meeting(
-        cooperative=coop, actor=manager, kind="annual", financial_year=today.year - 1,
-        starts_at=starts, mode="hybrid", place="Aula Kopdit, Jl. Ahmad Yani 17, Maumere",
-        online_link="https://meet.jit.si/kopdit-demo-rat",
-    )  # fmt: skip
-    lpj = rat.add_item(cooperative=coop, actor=manager, meeting_id=meeting.pk,
-                       title="Laporan pertanggungjawaban pengurus dan laporan keuangan",
-                       kind="motion")  # fmt: skip
-    for statement in ("position", "activity"):
-        rat.add_statement(cooperative=coop, actor=manager, item_id=lpj.pk, statement=statement)
-    rat.add_item(cooperative=coop, actor=manager, meeting_id=meeting.pk,
-                 title="Simpanan wajib menjadi Rp 30.000 per bulan", kind="motion",
-                 decision_kind="wajib_amount", decision_value="30.000",
-                 effective_on=dt.date(today.year + 1, 1, 1))  # fmt: skip
-    election = rat.add_item(cooperative=coop, actor=manager, meeting_id=meeting.pk,
-                            title="Pemilihan pengawas", kind="election", office="pengawas",
-                            seats=2)  # fmt: skip
-    active = list(Member.objects.filter(cooperative=coop, status="active").order_by("id")[:15])
-    for member in active[5:8]:
-        rat.add_candidate(cooperative=coop, actor=manager, item_id=election.pk, member_id=member.pk)
-    rat.announce_meeting(cooperative=coop, actor=manager, meeting_id=meeting.pk,
-                         portal_url="http://127.0.0.1:8000/saya/rat/")  # fmt: skip
-    with contextlib.suppress(ServiceError):  # seeded just before midnight: the meeting is tomorrow
-        for n, member in enumerate(active[1:13]):
-            rat.check_in(cooperative=coop, actor=manager, meeting_id=meeting.pk, member=member,
-                         channel="online" if n % 3 else "venue")  # fmt: skip

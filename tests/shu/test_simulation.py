@@ -66,6 +66,9 @@ def test_a_member_sees_the_share_the_proposal_gives_them(closed, client):
     assert page.status_code == 200
     assert f'data-year="{year}"'.encode() in page.content
     assert "Simpanan saya" in page.content.decode()
+    slip = client.get(f"/saya/shu/{year}/slip.pdf")
+    assert slip.status_code == 200 and slip.content.startswith(b"%PDF")
+    assert client.get(f"/saya/shu/{year - 3}/slip.pdf").status_code == 404
 
 
 def test_a_scenario_compares_without_saving(closed, client):

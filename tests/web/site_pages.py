@@ -64,6 +64,7 @@ NOT_PAGES = {
     # A closed year is needed: tests/shu/test_simulation.py opens it and checks its language.
     "shu:proposal": "page of a closed year",
     "shu:distribute": "form action",
+    "portal_shu_pdf": "a closed year's slip: tests/shu/test_simulation.py opens it",
     "closing:close_month": "form action",
     "cashdesk:submit": "form action",
     "cashdesk:approve": "form action",

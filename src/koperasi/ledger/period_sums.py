@@ -101,9 +101,8 @@ def _closed_months(cooperative: Cooperative) -> _Closed:
         .values_list("year", "month")
         .first()
     )
-    last = cooperative.__class__.objects.filter(pk=cooperative.pk).values_list(
-        "books_closed_through", flat=True
-    )[0]
+    # Read afresh (not from the instance): a month may have been closed since it was loaded.
+    last = Cooperative.objects.values_list("books_closed_through", flat=True).get(pk=cooperative.pk)
     if first is None or last is None:
         return _Closed(None, None)
     return _Closed(month_bounds(*first)[1], last)

@@ -147,10 +147,10 @@ def _xlsx(report: HealthReport, coop: Cooperative) -> Sheet:
 
 def _year(request: HttpRequest, coop: Cooperative) -> int:
     today = ledger.business_today(coop)
-    try:
-        year = int(request.GET.get("year", today.year))
-    except ValueError:
+    raw = request.GET.get("year", "")
+    if not (raw.isascii() and raw.isdigit()):
         return today.year
+    year = int(raw)
     return year if 1900 <= year <= today.year else today.year
 
 

@@ -3,11 +3,10 @@ last 24 months (assets, loans, savings, members, NPL), each read without scannin
 (month ends through `ledger.period_sums`, today's movements through today's entries)."""
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from koperasi.domain.health import percent
@@ -119,39 +118,28 @@ def trends(*, cooperative: Cooperative, today: dt.date, months: int = 24) -> Tre
     return out
 
 
+def _per_month(members: QuerySet[Member], field: str) -> dict[dt.date, int]:
+    """How many members have `field` (a date) in each month: one grouped count."""
+    rows = members.annotate(month=TruncMonth(field)).values("month").annotate(n=Count("id"))
+    # TruncMonth may give a datetime on some backends: key by plain date.
+    return {
+        (r["month"].date() if isinstance(r["month"], dt.datetime) else r["month"]): r["n"]
+        for r in rows
+    }
+
+
 def _members_at(cooperative: Cooperative, days: list[dt.date]) -> list[int]:
-    """Members at each date, from two monthly counts (joined, exited), not a count per date."""
+    """Members at each date, from two monthly counts (joined, exited), not a count per date.
+    Month-level: a member who joined later in the last (partial) month is counted."""
     members = Member.objects.filter(cooperative=cooperative, joined_on__isnull=False)
-    joined = Counter(
-        {
-            row["month"]: row["n"]
-            for row in members.annotate(month=TruncMonth("joined_on"))
-            .values("month")
-            .annotate(n=Count("id"))
-        }
-    )
-    exited = Counter(
-        {
-            row["month"]: row["n"]
-            for row in members.filter(exited_on__isnull=False)
-            .annotate(month=TruncMonth("exited_on"))
-            .values("month")
-            .annotate(n=Count("id"))
-        }
-    )
-
-    def month_key(value: dt.date | dt.datetime) -> dt.date:
-        return value.date() if isinstance(value, dt.datetime) else value
-
-    joined_by = Counter({month_key(k): v for k, v in joined.items()})
-    exited_by = Counter({month_key(k): v for k, v in exited.items()})
+    joined = _per_month(members, "joined_on")
+    exited = _per_month(members.filter(exited_on__isnull=False), "exited_on")
     counts = []
     for day in days:
-        # Month-level counts: a member who joined later in the last (partial) month is counted.
         month = day.replace(day=1)
         counts.append(
-            sum(n for m, n in joined_by.items() if m <= month)
-            - sum(n for m, n in exited_by.items() if m <= month)
+            sum(n for m, n in joined.items() if m <= month)
+            - sum(n for m, n in exited.items() if m <= month)
         )
     return counts
 

@@ -49,16 +49,13 @@ def default_weights() -> dict[str, str]:
 
 class ShuSettings(models.Model):
     """How a cooperative shares its SHU (its AD/ART): the allocation in percent, which savings
-    count for jasa modal and how, which transactions count for jasa usaha with what weight,
-    and the rounding of each member's share."""
-
-    class SavingsBasis(models.TextChoices):
-        YEAR_END = "year_end", "year_end"
+    count for jasa modal (their balance at the year end; an average balance is not built yet),
+    which transactions count for jasa usaha with what weight, and the rounding of each
+    member's share."""
 
     cooperative = models.OneToOneField("tenancy.Cooperative", on_delete=models.PROTECT)
     allocation = models.JSONField(default=default_allocation)
     savings_kinds = models.JSONField(default=list)  # empty: pokok and wajib
-    savings_basis = models.CharField(max_length=10, default=SavingsBasis.YEAR_END)
     transaction_weights = models.JSONField(default=default_weights)
     rounding = models.CharField(max_length=6, default="1")
     changed_by = models.ForeignKey(

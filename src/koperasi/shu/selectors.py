@@ -21,9 +21,9 @@ def years(*, cooperative: Cooperative, today: dt.date) -> list[YearState]:
     if first is None:
         return []
     closed = {s.year: s for s in ShuYear.objects.filter(cooperative=cooperative)}
-    books = cooperative.__class__.objects.filter(pk=cooperative.pk).values_list(
-        "books_closed_through", flat=True
-    )[0]
+    books = Cooperative.objects.values_list("books_closed_through", flat=True).get(
+        pk=cooperative.pk
+    )
     return [
         YearState(year, closed.get(year), books is not None and books >= dt.date(year, 12, 31))
         for year in range(today.year - 1, first.year - 1, -1)

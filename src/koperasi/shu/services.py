@@ -42,10 +42,6 @@ def close_year(*, cooperative: Cooperative, actor: Any, year: int) -> ShuYear:
     )
 
 
-def year_end(year: int) -> dt.date:
-    return dt.date(year, 12, 31)
-
-
 ROUNDINGS = ("0.01", "1", "100", "1000")
 WEIGHT_KEYS = ("loan_interest", "loan_principal")
 

@@ -37,7 +37,7 @@ def year_close(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied
         raw = request.POST.get("year", "")
         try:
-            year = int(raw) if raw.isdigit() and len(raw) == 4 else 0
+            year = int(raw) if raw.isascii() and raw.isdigit() and len(raw) == 4 else 0
             if not year:
                 raise ServiceError("invalid_year", _("Enter a year such as 2026."), "year")
             shu = services.close_year(cooperative=coop, actor=request.user, year=year)

@@ -68,6 +68,9 @@ def test_the_position_follows_its_date_filter(live_server, phone):  # noqa: F811
     expect(phone.locator('tr[data-line="cash"] td').nth(1)).to_have_text("1.000.000")
     assert phone.evaluate("window.sameDocument === true")  # swapped by htmx, not a page load
     assert "as_of=2026-02-28" in phone.url  # and the address says what is shown
+    # The date's change and the button's submit both ask; hx-sync drops the second while the
+    # first is on its way, and the next fill must not race a swap still coming.
+    expect(phone.locator("form.htmx-request")).to_have_count(0)
     phone.fill("#id_as_of", "2099-01-01")
     phone.locator("form.no-print button[type=submit]").first.click()
     expect(phone.locator("#report .field-error")).to_contain_text("2099")

@@ -124,6 +124,8 @@ class SavingsTransaction(models.Model):
         # Written by the month-end close.
         INTEREST = "interest", _("Savings interest")
         TAX = "tax", _("Final income tax")
+        # The member's SHU paid into savings after the RAT.
+        SHU = "shu", _("SHU share")
 
     # The busiest table (a movement per deposit, a million interest rows a month): no
     # single-column indexes where a composite one starts with the column (cooperative:

@@ -225,3 +225,20 @@ def sukarela_account_of(*, cooperative: Cooperative, member: Member) -> SavingsA
         .order_by("pk")
         .first()
     )
+
+
+def sukarela_accounts_by_member(*, cooperative: Cooperative) -> dict[int, int]:
+    """member id → the member's first open sukarela account (the one loans use), for every
+    active member who has one: plain rows, one query."""
+    rows = (
+        SavingsAccount.objects.filter(
+            cooperative=cooperative,
+            product__kind=SavingsKind.SUKARELA,
+            status=SavingsAccount.Status.OPEN,
+            member__status=Member.Status.ACTIVE,
+        )
+        .order_by("-pk")
+        .values_list("member_id", "pk")
+    )
+    # Newest first, so the oldest account of a member is the one kept.
+    return dict(rows.iterator(chunk_size=20_000))

@@ -47,6 +47,7 @@ def apply(cooperative: Cooperative, actor: Any, allocation: dict[str, str]) -> N
         savings_kinds=current.savings_kinds or list(figures.DEFAULT_KINDS),
         transaction_weights=current.transaction_weights,
         rounding=current.rounding,
+        savings_basis=current.savings_basis,
     )
 
 

@@ -1,8 +1,11 @@
 """The SHU's inputs from the books of a closed year and the simulation over them.
 
-Each member's savings (the kinds that count, their balance at the year end) and transactions
+Each member's savings (the kinds that count: their balance at the year end, or the average of
+the twelve month-end balances) and transactions
 (loan interest paid in the year, and principal borrowed, each with its weight) are read with
 one grouped query each, never per member; the calculator (`domain.shu`) shares the pools.
+A distributed year keeps the rules it was distributed by (`ShuDistribution.rules`), so its
+figures and every member's working stay as the RAT approved them.
 The allocation applies to the members' part of the SHU; the non-members' part is not
 distributed to members (UU 25/1992 Pasal 45) and goes whole to the reserve.
 """
@@ -10,8 +13,10 @@ distributed to members (UU 25/1992 Pasal 45) and goes whole to the reserve.
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, DecimalField, ExpressionWrapper, F, Q, QuerySet, Value, When
+from django.db.models.functions import ExtractMonth
 from django.utils.translation import gettext as _
 
 from koperasi.domain import shu as calculator
@@ -22,11 +27,12 @@ from koperasi.ledger.selectors import grouped_sums
 from koperasi.loans.models import LoanTransaction
 from koperasi.members.models import Member
 from koperasi.savings.models import SavingsKind, SavingsTransaction
-from koperasi.shu.models import ShuSettings, ShuYear, default_allocation
+from koperasi.shu.models import ShuDistribution, ShuSettings, ShuShare, ShuYear, default_allocation
 from koperasi.tenancy.models import Cooperative
 
 DEFAULT_KINDS = (SavingsKind.POKOK, SavingsKind.WAJIB)
 PAID = (LoanTransaction.Kind.REPAYMENT, LoanTransaction.Kind.PAYOFF)
+WEIGHTED = DecimalField(max_digits=24, decimal_places=2)
 # Where the non-members' part and the rounding remainders go.
 RESERVE_FUND = "cadangan"
 
@@ -42,6 +48,23 @@ class Simulation:
 def settings_of(cooperative: Cooperative) -> ShuSettings:
     found = ShuSettings.objects.filter(cooperative=cooperative).first()
     return found or ShuSettings(cooperative=cooperative)
+
+
+RULE_FIELDS = ("allocation", "savings_kinds", "savings_basis", "transaction_weights", "rounding")
+
+
+def rules_as_data(settings: ShuSettings) -> dict[str, Any]:
+    """The rules a distribution keeps (JSON)."""
+    return {name: getattr(settings, name) for name in RULE_FIELDS}
+
+
+def rules_of(cooperative: Cooperative, shu_year: ShuYear) -> ShuSettings:
+    """The rules of a year: those it was distributed by, else the cooperative's current ones."""
+    distribution = ShuDistribution.objects.filter(shu_year=shu_year).only("rules").first()
+    if distribution is not None and distribution.rules:
+        kept = {k: v for k, v in distribution.rules.items() if k in RULE_FIELDS}
+        return ShuSettings(cooperative=cooperative, **kept)
+    return settings_of(cooperative)
 
 
 def closed_year(cooperative: Cooperative, year: int) -> ShuYear:
@@ -60,6 +83,15 @@ class _Sources:
     interest: QuerySet[LoanTransaction]
     borrowed: QuerySet[LoanTransaction]
     weights: dict[str, Decimal]
+    average: bool  # savings as the average of the month-end balances
+
+    @property
+    def savings_field(self) -> str:
+        return "month_weighted" if self.average else "amount"
+
+    # On the average basis a member's figure is the sum of their twelve month-end balances
+    # (Σ amount × the month ends it was held at): twelve times the average, so every share
+    # (my figure ÷ all figures × pool) is the average's, and exact (no division by 12).
 
     def transactions(self, interest: Decimal, borrowed: Decimal) -> Decimal:
         return (
@@ -74,17 +106,28 @@ def _sources(cooperative: Cooperative, year: int, settings: ShuSettings) -> _Sou
     in_year = LoanTransaction.objects.filter(
         cooperative=cooperative, business_date__range=(dt.date(year, 1, 1), year_end)
     )
+    savings = SavingsTransaction.objects.filter(
+        cooperative=cooperative, business_date__lte=year_end, account__product__kind__in=kinds
+    )
+    average = settings.savings_basis == ShuSettings.SavingsBasis.AVERAGE
+    if average:
+        # A movement before the year is in all twelve month-end balances; one in month m is in
+        # the balances of months m..12, 13 − m of them.
+        held = Case(
+            When(business_date__lt=dt.date(year, 1, 1), then=Value(12)),
+            default=13 - ExtractMonth("business_date"),
+        )
+        savings = savings.annotate(
+            month_weighted=ExpressionWrapper(F("amount") * held, output_field=WEIGHTED)
+        )
     return _Sources(
-        SavingsTransaction.objects.filter(
-            cooperative=cooperative,
-            business_date__lte=year_end,
-            account__product__kind__in=kinds,
-        ),
+        savings,
         in_year.filter(
             Q(kind__in=PAID) | Q(kind=LoanTransaction.Kind.REVERSAL, reverses__kind__in=PAID)
         ),
         in_year.filter(kind=LoanTransaction.Kind.DISBURSEMENT),
         {k: Decimal(v) for k, v in settings.transaction_weights.items()},
+        average,
     )
 
 
@@ -94,7 +137,7 @@ def member_figures(
     """Every member with savings or transactions that count, in member order: one grouped
     query per source, never a query per member."""
     src = _sources(cooperative, year, settings)
-    savings = grouped_sums(src.savings, "account__member_id", ["amount"])
+    savings = grouped_sums(src.savings, "account__member_id", [src.savings_field])
     interest = grouped_sums(src.interest, "loan__member_id", ["interest"])
     borrowed = grouped_sums(src.borrowed, "loan__member_id", ["principal"])
     figures = []
@@ -104,7 +147,9 @@ def member_figures(
         )
         figures.append(
             calculator.MemberFigures(
-                str(member_id), max(savings.get(member_id, (ZERO,))[0], ZERO), transactions
+                str(member_id),
+                max(savings.get(member_id, (ZERO,))[0], ZERO),
+                transactions,
             )
         )
     return figures
@@ -117,7 +162,7 @@ def _one(src: _Sources, member: Member | None) -> tuple[Decimal, Decimal]:
         savings = savings.filter(account__member=member)
         interest = interest.filter(loan__member=member)
         borrowed = borrowed.filter(loan__member=member)
-    total = grouped_sums(savings, None, ["amount"]).get(None, (ZERO,))[0]
+    total = grouped_sums(savings, None, [src.savings_field]).get(None, (ZERO,))[0]
     paid = grouped_sums(interest, None, ["interest"]).get(None, (ZERO,))[0]
     lent = grouped_sums(borrowed, None, ["principal"]).get(None, (ZERO,))[0]
     return max(total, ZERO), src.transactions(paid, lent)
@@ -141,7 +186,7 @@ def simulate(
     """The SHU of a closed year shared by the cooperative's settings, or by another
     allocation (a scenario): nothing is written."""
     shu_year = closed_year(cooperative, year)
-    settings = settings_of(cooperative)
+    settings = rules_of(cooperative, shu_year)
     chosen = allocation_of(allocation or settings.allocation or default_allocation())
     figures = member_figures(cooperative, year, settings)
     pool = max(shu_year.member_part, ZERO)
@@ -164,6 +209,8 @@ class MyShu:
     """One member's SHU of a closed year with the working of each part."""
 
     year: ShuYear
+    average: bool  # savings figures are the sums of the twelve month-end balances
+    share: "ShuShare | None"  # once distributed: the share and its payment
     jasa_modal: calculator.ShareWorking
     jasa_usaha: calculator.ShareWorking
 
@@ -177,11 +224,11 @@ def my_shu(*, cooperative: Cooperative, member: Member) -> list[MyShu]:
     totals of all members, read with aggregates, not by computing everyone's share. (The
     totals count every member's savings as they stand, which `member_figures` floors at 0
     per member; savings balances cannot be negative, so the two agree.)"""
-    settings = settings_of(cooperative)
-    allocation = allocation_of(settings.allocation or default_allocation())
-    unit = Decimal(settings.rounding)
     out = []
     for shu_year in ShuYear.objects.filter(cooperative=cooperative).order_by("-year"):
+        settings = rules_of(cooperative, shu_year)
+        allocation = allocation_of(settings.allocation or default_allocation())
+        unit = Decimal(settings.rounding)
         src = _sources(cooperative, shu_year.year, settings)
         savings, transactions = _one(src, member)
         total_savings, total_transactions = _one(src, None)
@@ -191,6 +238,8 @@ def my_shu(*, cooperative: Cooperative, member: Member) -> list[MyShu]:
         out.append(
             MyShu(
                 shu_year,
+                src.average,
+                ShuShare.objects.filter(distribution__shu_year=shu_year, member=member).first(),
                 calculator.share_working(
                     savings, total_savings, pools.pool(calculator.JASA_MODAL), unit
                 ),

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
 
@@ -49,13 +50,20 @@ def default_weights() -> dict[str, str]:
 
 class ShuSettings(models.Model):
     """How a cooperative shares its SHU (its AD/ART): the allocation in percent, which savings
-    count for jasa modal (their balance at the year end; an average balance is not built yet),
-    which transactions count for jasa usaha with what weight, and the rounding of each
-    member's share."""
+    count for jasa modal and how (their balance at the year end, or the average of the twelve
+    month-end balances), which transactions count for jasa usaha with what weight, and the
+    rounding of each member's share."""
+
+    class SavingsBasis(models.TextChoices):
+        YEAR_END = "year_end", _("Balance at the year end")
+        AVERAGE = "average", _("Average of the twelve month-end balances")
 
     cooperative = models.OneToOneField("tenancy.Cooperative", on_delete=models.PROTECT)
     allocation = models.JSONField(default=default_allocation)
     savings_kinds = models.JSONField(default=list)  # empty: pokok and wajib
+    savings_basis = models.CharField(
+        max_length=8, choices=SavingsBasis.choices, default=SavingsBasis.YEAR_END
+    )
     transaction_weights = models.JSONField(default=default_weights)
     rounding = models.CharField(max_length=6, default="1")
     changed_by = models.ForeignKey(
@@ -77,6 +85,13 @@ class ShuDistribution(models.Model):
     approval_reference = models.CharField(max_length=200)
     members_total = models.DecimalField(**MONEY)
     to_reserve = models.DecimalField(**MONEY)
+    # Chosen at the distribution: shares paid into the members' sukarela savings at once (those
+    # without an open sukarela account stay payable and are paid at the teller).
+    into_savings = models.BooleanField(default=False)
+    # The rules the shares were computed by (allocation, savings kinds, weights, rounding),
+    # kept so the year's SHU and each member's working stay as distributed whatever the
+    # cooperative's rules become later.
+    rules = models.JSONField(default=dict)
     distributed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, db_index=False
     )
@@ -85,7 +100,12 @@ class ShuDistribution(models.Model):
 
 class ShuShare(models.Model):
     """One member's SHU of a distributed year, payable until paid (at the teller or into
-    savings)."""
+    savings). The amounts never change after the distribution; only the payment is recorded,
+    once."""
+
+    class PaidVia(models.TextChoices):
+        SAVINGS = "savings", _("Into sukarela savings")
+        CASH = "cash", _("In cash at the teller")
 
     cooperative = models.ForeignKey("tenancy.Cooperative", on_delete=models.PROTECT, db_index=False)
     distribution = models.ForeignKey(
@@ -96,6 +116,19 @@ class ShuShare(models.Model):
     jasa_usaha = models.DecimalField(**MONEY)
     total = models.DecimalField(**MONEY)
     paid_on = models.DateField(null=True, blank=True)
+    paid_via = models.CharField(max_length=8, choices=PaidVia.choices, blank=True)
+    payment_entry = models.ForeignKey(
+        "ledger.JournalEntry", on_delete=models.PROTECT, null=True, db_index=False, related_name="+"
+    )
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        db_index=False,
+        related_name="+",
+    )
+    # The teller's request key of a cash payment (its retry answers with the same payment).
+    payment_key = models.CharField(max_length=200, blank=True)
 
     class Meta:
         constraints = [

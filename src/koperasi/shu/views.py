@@ -19,6 +19,7 @@ from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
 from koperasi.savings.models import SavingsKind
 from koperasi.shu import figures, selectors, services
+from koperasi.shu.models import ShuSettings
 from koperasi.tenancy.models import Cooperative
 from koperasi.tenancy.permissions import CLOSE_PERIOD, MANAGE_SETTINGS, VIEW_LEDGER
 
@@ -98,6 +99,7 @@ def shu_settings(request: HttpRequest) -> HttpResponse:
                 savings_kinds=request.POST.getlist("savings_kinds"),
                 transaction_weights={k: request.POST.get(k, "0") for k in services.WEIGHT_KEYS},
                 rounding=request.POST.get("rounding", ""),
+                savings_basis=request.POST.get("savings_basis", current.savings_basis),
             )
         except ServiceError as exc:
             error, status = str(exc.message), exc.status
@@ -109,6 +111,7 @@ def shu_settings(request: HttpRequest) -> HttpResponse:
         "kinds": SavingsKind.choices,
         "chosen_kinds": current.savings_kinds or list(figures.DEFAULT_KINDS),
         "roundings": services.ROUNDINGS,
+        "bases": ShuSettings.SavingsBasis.choices,
         "may_change": may_change,
         "error": error,
     }

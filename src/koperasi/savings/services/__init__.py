@@ -5,8 +5,9 @@ transaction. The account row is locked first (then the ledger accounts, in key o
 withdrawals can never both spend the same rupiah.
 
 The package's modules: `products`, `accounts` (opening, bulk pokok), `movements` (what every
-movement shares), `cash` (deposits and withdrawals), `one_statement` (their PostgreSQL fast
-way), `transfers` (transfers, exit refunds, reversals). Callers use this package's names.
+movement shares), `cash` (deposits and withdrawals), `bulk_credit` (many members paid into
+savings at once), `one_statement` (the PostgreSQL fast way of a cash movement), `transfers`
+(transfers, exit refunds, reversals). Callers use this package's names.
 """
 
 from koperasi.savings.services.accounts import (
@@ -15,6 +16,7 @@ from koperasi.savings.services.accounts import (
     open_membership_accounts_bulk,
     pay_pokok_bulk,
 )
+from koperasi.savings.services.bulk_credit import credit_accounts
 from koperasi.savings.services.cash import deposit, withdraw
 from koperasi.savings.services.movements import (
     LOAN_CHANNEL,
@@ -39,6 +41,7 @@ __all__ = [
     "any_pokok_paid",
     "check_loan_debit",
     "create_product",
+    "credit_accounts",
     "deposit",
     "install_default_products",
     "loan_movements",

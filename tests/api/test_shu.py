@@ -35,6 +35,7 @@ def test_staff_see_the_proposal_and_a_member_their_own(client, coop, admin_user,
     )
     mine = get(client, tenancy.issue_token(cooperative=coop, user=login), f"/shu/{closed}/me")
     assert mine.status_code == 200 and mine.json()["total"] == "0.00"
+    assert (mine.json()["distributed"], mine.json()["paid_on"]) == (False, None)
     # A member's token reads no proposal; a staff token has no "own" SHU.
     assert (
         get(

@@ -64,6 +64,15 @@ NOT_PAGES = {
     # A closed year is needed: tests/shu/test_simulation.py opens it and checks its language.
     "shu:proposal": "page of a closed year",
     "shu:distribute": "form action",
+    # A distributed year is needed: tests/shu/test_payment_pages.py opens these (language,
+    # 390 px, the receipt's PDF).
+    "shu:distribution": "page of a distributed year",
+    "shu:distribution_pdf": "PDF of a distributed year",
+    "shu:distribution_xlsx": "XLSX of a distributed year",
+    "shu:pay_savings": "form action",
+    "shu:pay_cash": "form action",
+    "shu:cash_receipt": "receipt of a share paid in cash",
+    "shu:cash_receipt_pdf": "receipt of a share paid in cash",
     "portal_shu_pdf": "a closed year's slip: tests/shu/test_simulation.py opens it",
     "closing:close_month": "form action",
     "cashdesk:submit": "form action",

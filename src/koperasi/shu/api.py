@@ -1,5 +1,6 @@
 """The SHU over the API: the proposal of a closed year (staff) and a member's own SHU."""
 
+import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -55,6 +56,9 @@ class MyShuOut(Schema):
     jasa_modal: ShuWorkingOut
     jasa_usaha: ShuWorkingOut
     total: Money
+    distributed: bool
+    paid_on: dt.date | None
+    paid_via: str  # "savings", "cash", or "" while unpaid
 
 
 @router.get("/{year}/simulation", response={200: ShuSimulationOut, **ERRORS})
@@ -66,6 +70,8 @@ def simulation(
     caller = authorize(request, VIEW_LEDGER)
     sim = figures.simulate(cooperative=caller.cooperative, year=year)
     shares = sim.result.members
+    shown = shares[offset : offset + limit]
+    numbers = sim.numbers(shown)
     return {
         "year": sim.year.year,
         "surplus": sim.year.surplus,
@@ -79,12 +85,12 @@ def simulation(
         "remainder": sim.result.remainder,
         "members": [
             {
-                "member_number": sim.numbers.get(s.id, s.id),
+                "member_number": numbers.get(s.id, s.id),
                 "jasa_modal": s.jasa_modal,
                 "jasa_usaha": s.jasa_usaha,
                 "total": s.total,
             }
-            for s in shares[offset : offset + limit]
+            for s in shown
         ],
         "count": len(shares),
     }
@@ -107,5 +113,8 @@ def my_shu(request: HttpRequest, year: Year) -> dict[str, Any]:
                 "jasa_modal": _working(item.jasa_modal),
                 "jasa_usaha": _working(item.jasa_usaha),
                 "total": item.total,
+                "distributed": item.share is not None,
+                "paid_on": item.share.paid_on if item.share else None,
+                "paid_via": item.share.paid_via if item.share else "",
             }
     raise NotFound()

@@ -42,7 +42,14 @@ class Simulation:
     year: ShuYear
     allocation: calculator.Allocation
     result: calculator.ShuResult
-    numbers: dict[str, str]  # member id → member number, for the pages
+
+    def numbers(self, shares: list[calculator.MemberShare]) -> dict[str, str]:
+        """member id → member number of the shares a page shows (only those: a million
+        numbers would cost more than the computation)."""
+        rows = Member.objects.filter(
+            cooperative_id=self.year.cooperative_id, pk__in=[int(s.id) for s in shares]
+        ).order_by()
+        return {str(pk): number for pk, number in rows.values_list("pk", "number")}
 
 
 def settings_of(cooperative: Cooperative) -> ShuSettings:
@@ -196,12 +203,7 @@ def simulate(
         )
     except DomainError as error:
         raise ServiceError.from_domain(error) from error
-    numbers = dict(
-        Member.objects.filter(
-            cooperative=cooperative, pk__in=[int(f.id) for f in figures]
-        ).values_list("pk", "number")
-    )
-    return Simulation(shu_year, chosen, result, {str(k): v for k, v in numbers.items()})
+    return Simulation(shu_year, chosen, result)
 
 
 @dataclass(frozen=True)

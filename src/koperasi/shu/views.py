@@ -67,6 +67,11 @@ class DistributeForm(KeyedForm):
     approval_reference = forms.CharField(
         label=gettext_lazy("RAT decision (number or minutes)"), max_length=200
     )
+    pay_into_savings = forms.BooleanField(
+        label=gettext_lazy("Pay the shares into the members' sukarela savings now"),
+        required=False,
+        initial=True,
+    )
 
 
 # --- The rules and the proposal ---------------------------------------------------------------
@@ -139,6 +144,8 @@ def _proposal_page(
             )
         except ServiceError as exc:
             error = str(exc.message)
+    shown = base.result.members[:PROPOSAL_ROWS]
+    numbers = base.numbers(shown)
     context = {
         "base": base,
         "scenario": scenario,
@@ -146,10 +153,7 @@ def _proposal_page(
         "funds": [
             (f, str(scenario.allocation.percents.get(f, "")) if scenario else "") for f in funds
         ],
-        "members": [
-            (base.numbers.get(share.id, share.id), share)
-            for share in base.result.members[:PROPOSAL_ROWS]
-        ],
+        "members": [(numbers.get(share.id, share.id), share) for share in shown],
         "more": max(len(base.result.members) - PROPOSAL_ROWS, 0),
         "distribution": getattr(base.year, "distribution", None),
         "form": form,
@@ -175,10 +179,11 @@ def distribute(request: HttpRequest, year: int) -> HttpResponse:
                 approved_on=form.cleaned_data["approved_on"],
                 approval_reference=form.cleaned_data["approval_reference"],
                 idempotency_key=str(form.cleaned_data["idempotency_key"]),
+                pay_into_savings=form.cleaned_data["pay_into_savings"],
             )
         except ServiceError as exc:
             add_service_error(form, exc)
             return _proposal_page(request, year, form, exc.status)
         messages.success(request, _("The SHU of %(year)s was distributed.") % {"year": year})
-        return redirect("shu:proposal", code=coop.code, year=year)
+        return redirect("shu:distribution", code=coop.code, year=year)
     return _proposal_page(request, year, form, 400)

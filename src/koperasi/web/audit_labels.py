@@ -317,6 +317,8 @@ ACTIONS: dict[str, AuditAction] = {
     "ledger.close_year": A(gettext_lazy("Financial year closed")),
     "shu.settings": A(gettext_lazy("SHU rules changed")),
     "shu.distribute": A(gettext_lazy("SHU distributed")),
+    "shu.pay_savings": A(gettext_lazy("SHU shares paid into savings")),
+    "shu.pay_cash": A(gettext_lazy("SHU share paid in cash")),
     "reports.account_line": A(gettext_lazy("Statement line of an account changed"), _account_line),
     "reports.health_weight": A(gettext_lazy("Health assessment weight changed"), _health_weight),
     "reports.health_answers": A(gettext_lazy("Health assessment questionnaire saved")),

@@ -17,7 +17,8 @@ from koperasi.domain.money import ZERO
 from koperasi.domain.shu import MemberShare
 from koperasi.errors import ServiceError
 from koperasi.ledger import services as ledger
-from koperasi.ledger.models import Account
+from koperasi.ledger.models import Account, JournalEntry
+from koperasi.savings import selectors as savings_selectors
 from koperasi.shu import figures
 from koperasi.shu.models import ShuDistribution, ShuShare, ShuYear
 from koperasi.shu.services import payments
@@ -150,7 +151,8 @@ def distribute(
         rules=figures.rules_as_data(figures.settings_of(cooperative)),
         distributed_by=actor,
     )
-    _insert_shares(distribution, result.members)
+    paid, entry_paid = _paid_at_once(distribution, actor, result.members, pay_into_savings)
+    _insert_shares(distribution, result.members, paid, entry_paid, actor)
     audit.record(
         cooperative=cooperative,
         actor=actor,
@@ -159,37 +161,71 @@ def distribute(
         summary=f"{year}: {shu_year.surplus}",
         data={"year": year, "members": str(members_total), "reserve": str(to_reserve)},
     )
-    if pay_into_savings and members_total:
-        payments.pay_into_savings(
-            cooperative=cooperative,
-            actor=actor,
-            year=year,
-            idempotency_key=f"{idempotency_key}:savings",
-            missing_ok=True,
-        )
+    if entry_paid is not None:
+        payments.record_paid_into_savings(distribution, actor, len(paid), entry_paid)
     return distribution
+
+
+def _paid_at_once(
+    distribution: ShuDistribution, actor: Any, shares: list[MemberShare], asked: bool
+) -> tuple[set[int], JournalEntry | None]:
+    """With `asked`, every share of a member with an open sukarela account paid into it now:
+    (those members, the payment's entry). The shares are then written paid, never updated."""
+    if not asked:
+        return set(), None
+    cooperative = distribution.cooperative
+    accounts = savings_selectors.sukarela_accounts_by_member(cooperative=cooperative)
+    credits = [(int(s.id), s.total) for s in shares if s.total and int(s.id) in accounts]
+    if not credits:
+        return set(), None
+    entry = payments.credit_into_savings(
+        cooperative=cooperative,
+        actor=actor,
+        year=distribution.shu_year.year,
+        credits=[(accounts[member], total) for member, total in credits],
+        entry_key=payments.savings_entry_key(f"{distribution.idempotency_key}:savings"),
+    )
+    return {member for member, _total in credits}, entry
 
 
 _SHARES = "shu_new_shares"
 
 
-def _insert_shares(distribution: ShuDistribution, shares: list[MemberShare]) -> None:
+def _insert_shares(
+    distribution: ShuDistribution,
+    shares: list[MemberShare],
+    paid: set[int],
+    entry: JournalEntry | None,
+    actor: Any,
+) -> None:
     """A row per member with a share, set-based: the amounts (in sen) into a temporary table by
     COPY, then one INSERT … SELECT (a million model instances would take longer than the
-    whole computation)."""
+    whole computation). The members in `paid` were paid into savings by `entry`."""
     rows = (
-        (int(s.id), int(s.jasa_modal.scaleb(2)), int(s.jasa_usaha.scaleb(2)))
+        (int(s.id), int(s.jasa_modal.scaleb(2)), int(s.jasa_usaha.scaleb(2)), int(s.id) in paid)
         for s in shares
         if s.total
     )
-    load_temp_table(_SHARES, [("member_id", "BIGINT"), ("jm", "BIGINT"), ("ju", "BIGINT")], rows)
+    columns = [("member_id", "BIGINT"), ("jm", "BIGINT"), ("ju", "BIGINT"), ("paid", "BOOLEAN")]
+    load_temp_table(_SHARES, columns, rows)
     table = ShuShare._meta.db_table
+    # PostgreSQL types a NULL parameter by its context, which a CASE does not give.
+    date, bigint = ("::date", "::bigint") if connection.vendor == "postgresql" else ("", "")
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (cooperative_id, distribution_id, member_id, jasa_modal,"
-            " jasa_usaha, total, paid_via, payment_key)"
-            f" SELECT %s, %s, member_id, {from_sen('jm')}, {from_sen('ju')},"
-            f" {from_sen('jm + ju')}, '', '' FROM {_SHARES} ORDER BY member_id",
-            [distribution.cooperative_id, distribution.pk],
+            " jasa_usaha, total, paid_on, paid_via, payment_entry_id, paid_by_id, payment_key)"
+            f" SELECT %(coop)s, %(distribution)s, member_id, {from_sen('jm')}, {from_sen('ju')},"
+            f" {from_sen('jm + ju')}, CASE WHEN paid THEN %(on)s{date} END,"
+            f" CASE WHEN paid THEN %(via)s ELSE '' END, CASE WHEN paid THEN %(entry)s{bigint} END,"
+            f" CASE WHEN paid THEN %(actor)s{bigint} END, '' FROM {_SHARES} ORDER BY member_id",
+            {
+                "coop": distribution.cooperative_id,
+                "distribution": distribution.pk,
+                "on": entry.business_date if entry else None,
+                "via": ShuShare.PaidVia.SAVINGS,
+                "entry": entry.pk if entry else None,
+                "actor": getattr(actor, "pk", None),
+            },
         )
     drop_temp_table(_SHARES)

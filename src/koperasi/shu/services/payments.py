@@ -2,6 +2,7 @@
 (set-based, one journal entry), or one member's share in cash at the teller (with a receipt).
 Each share is paid once: its amounts never change, and a second payment is refused."""
 
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -18,6 +19,10 @@ from koperasi.shu.models import ShuDistribution, ShuShare
 from koperasi.tenancy.models import Cooperative
 
 SOURCE = "shu"
+
+
+def savings_entry_key(key: str) -> str:
+    return f"shu-savings:{key}"
 
 
 def _distribution(cooperative: Cooperative, year: int) -> ShuDistribution:
@@ -43,16 +48,14 @@ def pay_into_savings(
     actor: Any,
     year: int,
     idempotency_key: str,
-    missing_ok: bool = False,
 ) -> int:
     """Every unpaid share of the year whose member has an open sukarela account, paid into it:
     Dr SHU payable, Cr savings, a movement per account (kind `shu`). Returns how many shares
-    this request paid; a retry with its key pays nothing more and returns the same number.
-    `missing_ok`: no share to pay is not an error (the distribution's own call)."""
+    this request paid; a retry with its key pays nothing more and returns the same number."""
     if not idempotency_key:
         raise ServiceError("idempotency_key_required", _("An idempotency key is required."))
     distribution = _distribution(cooperative, year)
-    entry_key = f"shu-savings:{idempotency_key}"
+    entry_key = savings_entry_key(idempotency_key)
     earlier = (
         JournalEntry.objects.filter(cooperative=cooperative, idempotency_key=entry_key)
         .values_list("pk", flat=True)
@@ -68,8 +71,6 @@ def pay_into_savings(
         if member_id in accounts
     ]
     if not credits:
-        if missing_ok:
-            return 0
         raise ServiceError(
             "shu_nothing_to_pay",
             _("No unpaid share belongs to a member with an open sukarela account."),
@@ -77,7 +78,30 @@ def pay_into_savings(
             409,
         )
     on = ledger.business_today(cooperative)
-    entry = savings.credit_accounts(
+    entry = credit_into_savings(
+        cooperative=cooperative, actor=actor, year=year, credits=credits, entry_key=entry_key
+    )
+    credited_members = SavingsTransaction.objects.filter(
+        cooperative=cooperative, journal_entry=entry
+    ).values("account__member_id")
+    paid = unpaid.filter(member_id__in=credited_members).update(
+        paid_on=on, paid_via=ShuShare.PaidVia.SAVINGS, payment_entry=entry, paid_by=actor
+    )
+    record_paid_into_savings(distribution, actor, paid, entry)
+    return paid
+
+
+def credit_into_savings(
+    *,
+    cooperative: Cooperative,
+    actor: Any,
+    year: int,
+    credits: list[tuple[int, Decimal]],
+    entry_key: str,
+) -> JournalEntry:
+    """(sukarela account, share) pairs paid out of the SHU payable: one entry, a movement
+    (kind `shu`) per account."""
+    return savings.credit_accounts(
         cooperative=cooperative,
         actor=actor,
         credits=credits,
@@ -88,23 +112,22 @@ def pay_into_savings(
         source=SOURCE,
         source_ref=str(year),
         idempotency_key=entry_key,
-        business_date=on,
+        business_date=ledger.business_today(cooperative),
     )
-    credited_members = SavingsTransaction.objects.filter(
-        cooperative=cooperative, journal_entry=entry
-    ).values("account__member_id")
-    paid = unpaid.filter(member_id__in=credited_members).update(
-        paid_on=on, paid_via=ShuShare.PaidVia.SAVINGS, payment_entry=entry, paid_by=actor
-    )
+
+
+def record_paid_into_savings(
+    distribution: ShuDistribution, actor: Any, paid: int, entry: JournalEntry
+) -> None:
+    year = distribution.shu_year.year
     audit.record(
-        cooperative=cooperative,
+        cooperative=distribution.cooperative,
         actor=actor,
         action="shu.pay_savings",
         obj=distribution,
         summary=f"{year}: {paid}",
         data={"year": year, "shares": paid, "entry": entry.pk},
     )
-    return paid
 
 
 @transaction.atomic

@@ -171,6 +171,8 @@ def test_missing_field_is_a_clear_error(tmp_path: Path, field: str) -> None:
         ('{"annual_rate": Infinity}', "--input: not valid JSON (Infinity is not a number)."),
         ("[1, 2]", "--input: the JSON must be an object"),
         ('"harian"', "--input: the JSON must be an object"),
+        ("[" * 100_000, "--input: not valid JSON (nested too deeply)."),
+        ('{"method": "harian", "method": "menurun"}', "--input: not valid JSON (the key"),
     ],
 )
 def test_bad_json_is_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
@@ -179,6 +181,18 @@ def test_bad_json_is_a_clear_error(tmp_path: Path, text: str, message: str) -> N
             run()
         assert err.value.returncode == 2
         assert str(err.value).startswith(message)
+
+
+def test_a_file_over_the_input_limit_is_refused_before_it_is_read(
+    tmp_path: Path, settings: Any
+) -> None:
+    settings.CALC_MAX_INPUT_BYTES = 1024
+    big = '{"method": "harian", "note": "' + "x" * 2000 + '"}'
+    for run in (lambda: calc(write(tmp_path, big)), lambda: calc("-", stdin=big)):
+        with pytest.raises(CommandError) as err:
+            run()
+        assert err.value.returncode == 2
+        assert "too large" in str(err.value)
 
 
 def test_missing_or_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -17,10 +17,8 @@ does not list it as a command) so that module stays readable.
 
 import json
 import re
-import sys
 from decimal import Decimal
-from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import NoReturn, TextIO
 
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
@@ -34,6 +32,7 @@ from koperasi.domain.savings_interest import (
     InterestResult,
     savings_interest,
 )
+from koperasi.web.management.commands._calc_input import load_json
 
 FIELDS = frozenset(
     {
@@ -58,7 +57,7 @@ def run(path: str, stdin: TextIO | None) -> tuple[InterestResult, bool]:
 
     Any mistake is a ``CommandError`` naming the field, with exit code 2.
     """
-    data = _load(path, stdin)
+    data = load_json(path, stdin, '{"method": "harian", ...}')
     unknown = sorted(set(data) - FIELDS)
     if unknown:
         _fail(_("%(field)s: unknown field.") % {"field": unknown[0]})
@@ -108,37 +107,6 @@ def as_lines(result: InterestResult, *, individual_member: bool) -> list[str]:
     label_width = max(len(label) for label, _amount in rows)
     amount_width = max(len(amount) for _label, amount in rows)
     return [f"{label.ljust(label_width)}  {amount.rjust(amount_width)}" for label, amount in rows]
-
-
-def _load(path: str, stdin: TextIO | None) -> dict[str, Any]:
-    try:
-        if path == "-":
-            text = (stdin or sys.stdin).read()
-        else:
-            text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        _fail(_("--input: the file %(path)s does not exist.") % {"path": path})
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        _fail(_("--input: cannot read %(path)s: %(reason)s.") % {"path": path, "reason": reason})
-    except UnicodeDecodeError:
-        _fail(_("--input: %(path)s is not UTF-8 text.") % {"path": path})
-    try:
-        data = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as exc:
-        _fail(
-            _("--input: not valid JSON (%(reason)s at line %(line)d, column %(column)d).")
-            % {"reason": exc.msg, "line": exc.lineno, "column": exc.colno}
-        )
-    except ValueError as exc:  # NaN or Infinity, refused by _refuse_constant
-        _fail(_("--input: not valid JSON (%(reason)s).") % {"reason": exc})
-    if not isinstance(data, dict):
-        _fail(_('--input: the JSON must be an object such as {"method": "harian", ...}.'))
-    return data
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
 
 
 def _method(value: object) -> str:

@@ -30,7 +30,7 @@ def refused(call, code, status=None):
 
 
 def test_announcing_emails_members_with_an_address(
-    coop, manager, teller, django_capture_on_commit_callbacks
+    coop, manager, teller, django_capture_on_commit_callbacks, settings
 ):
     with_mail = members.update_contact(
         cooperative=coop,
@@ -41,6 +41,7 @@ def test_announcing_emails_members_with_an_address(
     )
     make_member(coop, teller)  # no email
     meeting = new_meeting(coop, manager, announce=False)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     with django_capture_on_commit_callbacks(execute=True):
         services.announce_meeting(
             cooperative=coop, actor=manager, meeting_id=meeting.pk, portal_url=PORTAL
@@ -428,3 +429,17 @@ def test_an_agenda_item_refuses_a_bad_decision(coop, manager):
         "above_regulation",
     )
     assert {e.field for e in error.errors} >= {"effective_on"}
+
+
+def test_the_notice_mail_is_a_background_task(coop, manager, django_capture_on_commit_callbacks):
+    """The announcement enqueues the mail (the worker sends it); the request sends none."""
+    from django_tasks_db.models import DBTaskResult
+
+    meeting = new_meeting(coop, manager, announce=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.announce_meeting(
+            cooperative=coop, actor=manager, meeting_id=meeting.pk, portal_url=PORTAL
+        )
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path.endswith("send_notices") and queued.args_kwargs["args"][0] == meeting.pk
+    assert mail.outbox == []

@@ -14,6 +14,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_tasks import task
 
 from koperasi.audit import services as audit
 from koperasi.domain import meeting as rules
@@ -273,9 +274,12 @@ def invitation_text(meeting: Meeting, portal_url: str) -> str:
     return "\n".join(str(line) for line in lines)
 
 
-def _send_notices(meeting_id: int, portal_url: str) -> None:
-    """Email every active member with an address; runs after the commit, never fails the
-    announcement (a mail server that is down is logged, the banner and link still work)."""
+@task()
+def send_notices(meeting_id: int, portal_url: str) -> None:
+    """Email every active member with an address: a background task (`koperasi worker`; a
+    million members' mail is no work for a web request), enqueued when the announcement
+    commits. A mail server that is down is logged, never fails the announcement (the banner
+    and the link still work); `Meeting.notified` counts what was sent."""
     meeting = Meeting.objects.select_related("cooperative").get(pk=meeting_id)
     subject = str(
         _("Invitation: %(meeting)s %(year)s")
@@ -327,7 +331,7 @@ def announce_meeting(
             obj=meeting,
             summary=str(meeting),
         )
-        transaction.on_commit(lambda: _send_notices(meeting.pk, portal_url))
+        transaction.on_commit(lambda: send_notices.enqueue(meeting.pk, portal_url))
     return meeting
 
 

@@ -65,7 +65,7 @@ NOT_PAGES = {
     "shu:proposal": "page of a closed year",
     "shu:distribute": "form action",
     # A distributed year is needed: tests/shu/test_payment_pages.py opens these (language,
-    # 390 px, the receipt's PDF).
+    # PDF, XLSX, refusals), tests/e2e/test_shu_pages.py at 390 px.
     "shu:distribution": "page of a distributed year",
     "shu:distribution_pdf": "PDF of a distributed year",
     "shu:distribution_xlsx": "XLSX of a distributed year",

@@ -217,30 +217,7 @@ def load(
         only_plans = [p for p, _m in plans]
         C.copy_rows(
             LoanApplication,
-            [
-                "id",
-                "cooperative_id",
-                "number",
-                "member_id",
-                "product_id",
-                "principal",
-                "term",
-                "purpose",
-                "status",
-                "channel",
-                "monthly_income",
-                "monthly_expenses",
-                "other_instalments",
-                "recommendation",
-                "approval_level",
-                "entered_by_id",
-                "analysed_by_id",
-                "decided_by_id",
-                "submitted_on",
-                "analysed_at",
-                "decided_at",
-                "created_at",
-            ],
+            LR.APPLICATION_COLUMNS,
             LR.application_rows(coop, only_plans, schedules, manager.pk, rng),
         )
         C.copy_rows(

@@ -46,6 +46,7 @@ from _copy import (
     reset_sequence,
 )
 from _loans_rows import (
+    APPLICATION_COLUMNS,
     TERM,
     Schedules,
     application_rows,
@@ -256,30 +257,7 @@ def load(
         )
         timings["applications"] = copy_rows(
             LoanApplication,
-            [
-                "id",
-                "cooperative_id",
-                "number",
-                "member_id",
-                "product_id",
-                "principal",
-                "term",
-                "purpose",
-                "status",
-                "channel",
-                "monthly_income",
-                "monthly_expenses",
-                "other_instalments",
-                "recommendation",
-                "approval_level",
-                "entered_by_id",
-                "analysed_by_id",
-                "decided_by_id",
-                "submitted_on",
-                "analysed_at",
-                "decided_at",
-                "created_at",
-            ],
+            APPLICATION_COLUMNS,
             application_rows(coop, plans, schedules, manager.pk, rng),
         )
         timings["loans"] = copy_rows(

@@ -173,6 +173,33 @@ def plan_loans(
     return plans
 
 
+# The columns `application_rows` fills, in its order.
+APPLICATION_COLUMNS = [
+    "id",
+    "cooperative_id",
+    "number",
+    "member_id",
+    "product_id",
+    "principal",
+    "term",
+    "purpose",
+    "status",
+    "channel",
+    "monthly_income",
+    "monthly_expenses",
+    "other_instalments",
+    "recommendation",
+    "approval_level",
+    "entered_by_id",
+    "analysed_by_id",
+    "decided_by_id",
+    "submitted_on",
+    "analysed_at",
+    "decided_at",
+    "created_at",
+]
+
+
 def application_rows(
     coop: Any,
     plans: list[Plan],

@@ -2,6 +2,7 @@
 (where the SHU went, the shares by how they were paid, every member's share, as XLSX too), the
 remaining shares paid into savings, one share paid in cash at the teller, and its receipt."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -106,54 +107,59 @@ def distribution_xlsx(request: HttpRequest, year: int) -> HttpResponse:
     )
 
 
-@require_POST
-@staff_view(CLOSE_PERIOD)
-def pay_into_savings(request: HttpRequest, year: int) -> HttpResponse:
+def _payment(request: HttpRequest, year: int, pay: Callable[[str], HttpResponse]) -> HttpResponse:
+    """A payment form's POST: its key checked, the payment made (`pay` with the key, answering
+    the redirect), or the report again with the refusal and its status."""
     form = KeyedForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("The form has expired; open the page again."))
         return _report_page(request, year, 400)
     try:
-        count = services.pay_into_savings(
-            cooperative=_coop(request),
-            actor=request.user,
-            year=year,
-            idempotency_key=str(form.cleaned_data["idempotency_key"]),
-        )
+        return pay(str(form.cleaned_data["idempotency_key"]))
     except ServiceError as exc:
         messages.error(request, str(exc.message))
         return _report_page(request, year, exc.status)
-    messages.success(
-        request, _("%(count)s shares were paid into sukarela savings.") % {"count": count}
-    )
-    return redirect("shu:distribution", code=_coop(request).code, year=year)
+
+
+@require_POST
+@staff_view(CLOSE_PERIOD)
+def pay_into_savings(request: HttpRequest, year: int) -> HttpResponse:
+    coop = _coop(request)
+
+    def pay(key: str) -> HttpResponse:
+        count = services.pay_into_savings(
+            cooperative=coop, actor=request.user, year=year, idempotency_key=key
+        )
+        messages.success(
+            request, _("%(count)s shares were paid into sukarela savings.") % {"count": count}
+        )
+        return redirect("shu:distribution", code=coop.code, year=year)
+
+    return _payment(request, year, pay)
 
 
 @require_POST
 @staff_view(TRANSACT_SAVINGS)
 def pay_cash(request: HttpRequest, year: int, member_id: int) -> HttpResponse:
-    form = KeyedForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("The form has expired; open the page again."))
-        return _report_page(request, year, 400)
-    try:
+    coop = _coop(request)
+
+    def pay(key: str) -> HttpResponse:
         share = services.pay_in_cash(
-            cooperative=_coop(request),
+            cooperative=coop,
             actor=request.user,
             year=year,
             member_id=member_id,
             # One key per rendering of the page: each row's payment a request of its own.
-            idempotency_key=f"{form.cleaned_data['idempotency_key']}:{member_id}",
+            idempotency_key=f"{key}:{member_id}",
         )
-    except ServiceError as exc:
-        messages.error(request, str(exc.message))
-        return _report_page(request, year, exc.status)
-    messages.success(
-        request,
-        _("SHU %(amount)s paid in cash to %(member)s.")
-        % {"amount": format_rupiah(share.total), "member": share.member.name},
-    )
-    return redirect("shu:cash_receipt", code=_coop(request).code, share_id=share.pk)
+        messages.success(
+            request,
+            _("SHU %(amount)s paid in cash to %(member)s.")
+            % {"amount": format_rupiah(share.total), "member": share.member.name},
+        )
+        return redirect("shu:cash_receipt", code=coop.code, share_id=share.pk)
+
+    return _payment(request, year, pay)
 
 
 def _receipt_context(request: HttpRequest, share_id: int) -> dict[str, Any]:

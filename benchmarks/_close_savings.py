@@ -307,21 +307,7 @@ def load_savings(
     t0 = time.monotonic()
     C.copy_text(
         SavingsTransaction,
-        [
-            "cooperative_id",
-            "account_id",
-            "kind",
-            "amount",
-            "balance_after",
-            "business_date",
-            "journal_entry_id",
-            "note",
-            "idempotency_key",
-            "channel",
-            "reverses_id",
-            "actor_id",
-            "created_at",
-        ],
+        C.SAVINGS_MOVEMENT_COLUMNS,
         movement_lines(),
     )
     timings["savings_movements_s"] = time.monotonic() - t0

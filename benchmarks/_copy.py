@@ -10,6 +10,23 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+# The columns of a savings movement as the loaders COPY them (tab-separated lines).
+SAVINGS_MOVEMENT_COLUMNS = [
+    "cooperative_id",
+    "account_id",
+    "kind",
+    "amount",
+    "balance_after",
+    "business_date",
+    "journal_entry_id",
+    "note",
+    "idempotency_key",
+    "channel",
+    "reverses_id",
+    "actor_id",
+    "created_at",
+]
+
 
 def _fill_columns(model: Any, given: Sequence[str]) -> tuple[list[str], tuple[Any, ...]]:
     """The columns not given and their constant values (field defaults); refuses a column

@@ -82,6 +82,7 @@ def test_a_teller_pays_a_share_in_cash_with_a_receipt_once(distributed, client):
     receipt = client.get(paid["Location"])
     text = receipt.content.decode()
     assert receipt.status_code == 200 and share.member.name in text and "rupiah" in text.lower()
+    assert english_words(text, (coop.name, share.member.name, teller.username)) == []
     pdf = client.get(paid["Location"].rstrip("/") + ".pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     before = books_snapshot(coop)

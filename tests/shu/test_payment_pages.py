@@ -10,6 +10,7 @@ import re
 import openpyxl
 import pytest
 
+from koperasi.members import services as members
 from koperasi.members.models import Member
 from koperasi.shu import figures
 from koperasi.shu.models import ShuDistribution, ShuShare
@@ -112,16 +113,16 @@ def test_the_board_pays_the_rest_into_savings_and_the_member_sees_it(distributed
     assert nothing.status_code in (302, 409) and books_snapshot(coop) == before
     share = ShuShare.objects.filter(distribution=distribution, paid_via="savings").first()
     member = Member.objects.get(pk=share.member_id)
-    if member.user is None:
-        pytest.skip("the demo member has no portal login")
-    client.force_login(member.user)
+    login = member.user or members.create_portal_login(
+        cooperative=coop, actor=None, member=member, password="ubi-jalar-sikka-5", username="m-sv"
+    )
+    client.force_login(login)
     portal = client.get("/saya/shu/").content.decode()
     assert "Dibayar: Ke simpanan sukarela" in portal
     assert english_words(portal, (member.name, coop.name)) == []
 
 
 def test_the_member_api_says_how_the_share_was_paid(distributed, client):
-    from koperasi.members import services as members
     from koperasi.shu import services
     from koperasi.tenancy import services as tenancy
 

@@ -212,7 +212,7 @@ class MyShu:
 
     year: ShuYear
     average: bool  # savings figures are the sums of the twelve month-end balances
-    share: "ShuShare | None"  # once distributed: the share and its payment
+    share: ShuShare | None  # once distributed: the share and its payment
     jasa_modal: calculator.ShareWorking
     jasa_usaha: calculator.ShareWorking
 

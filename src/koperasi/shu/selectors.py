@@ -4,9 +4,8 @@ report and its shares."""
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 
 from koperasi.domain.money import ZERO
@@ -97,7 +96,9 @@ def distribution_report(*, distribution: ShuDistribution) -> DistributionReport:
     return DistributionReport(distribution, funds, groups)
 
 
-def shares(*, distribution: ShuDistribution, query: str = "", unpaid: bool = False) -> Any:
+def shares(
+    *, distribution: ShuDistribution, query: str = "", unpaid: bool = False
+) -> QuerySet[ShuShare]:
     """The shares of a distribution in member order, with the member; `query` finds members
     as the member search does (name, number, NIK, phone, each on its index)."""
     rows = ShuShare.objects.filter(distribution=distribution).select_related("member")

@@ -2,7 +2,7 @@
 SHU out of equity into the reserve, each fund and the members' SHU payable) and a share per
 member, once. A retry with the same key answers with the first distribution; any other request
 for the year is refused. The shares may be paid into the members' savings in the same
-transaction (`payments.pay_into_savings`)."""
+transaction (`payments.credit_into_savings`), written paid."""
 
 import datetime as dt
 from decimal import Decimal

@@ -77,7 +77,6 @@ def pay_into_savings(
             "year",
             409,
         )
-    on = ledger.business_today(cooperative)
     entry = credit_into_savings(
         cooperative=cooperative, actor=actor, year=year, credits=credits, entry_key=entry_key
     )
@@ -85,7 +84,10 @@ def pay_into_savings(
         cooperative=cooperative, journal_entry=entry
     ).values("account__member_id")
     paid = unpaid.filter(member_id__in=credited_members).update(
-        paid_on=on, paid_via=ShuShare.PaidVia.SAVINGS, payment_entry=entry, paid_by=actor
+        paid_on=entry.business_date,
+        paid_via=ShuShare.PaidVia.SAVINGS,
+        payment_entry=entry,
+        paid_by=actor,
     )
     record_paid_into_savings(distribution, actor, paid, entry)
     return paid
@@ -112,7 +114,6 @@ def credit_into_savings(
         source=SOURCE,
         source_ref=str(year),
         idempotency_key=entry_key,
-        business_date=ledger.business_today(cooperative),
     )
 
 
